@@ -1,0 +1,52 @@
+"""Shared plumbing of the per-contract clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.types import EventData, TxReceipt
+
+from chain_client.tx import Transactor, TxResult
+
+
+class ContractClient:
+    """Wraps one deployed contract: typed reads, and writes signed by the account passed to each call."""
+
+    def __init__(self, contract: Contract, transactor: Transactor | None = None) -> None:
+        self.contract = contract
+        self.tx = transactor or Transactor.for_web3(contract.w3)
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    def _send(self, sender: LocalAccount, fn: ContractFunction, gas: int) -> TxReceipt:
+        return self.tx.transact(sender, fn, gas)
+
+    def _call(self, fn: ContractFunction) -> Any:
+        return self.tx.call(fn)
+
+    def _events(self, receipt: TxReceipt, name: str) -> list[EventData]:
+        """Decoded events `name` emitted by this contract in `receipt`."""
+        event = self.contract.events[name]()
+        topic = HexBytes(event.topic)
+        out: list[EventData] = []
+        for log in receipt["logs"]:
+            if log["address"] == self.contract.address and log["topics"] and HexBytes(log["topics"][0]) == topic:
+                out.append(event.process_log(log))
+        return out
+
+
+def result(receipt: TxReceipt) -> TxResult:
+    return TxResult(
+        tx_hash=HexBytes(receipt["transactionHash"]).to_0x_hex(),
+        block_number=int(receipt["blockNumber"]),
+        gas_used=int(receipt["gasUsed"]),
+    )
+
+
+ZERO_HASH = b"\0" * 32

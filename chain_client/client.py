@@ -1,0 +1,23 @@
+"""One object for a deployment: `ScfClient(w3, contracts)` with a typed client per contract."""
+
+from __future__ import annotations
+
+from web3 import Web3
+from web3.contract import Contract
+
+from chain_client.membership import Membership
+from chain_client.receivables import ReceivableToken
+from chain_client.settlement import SettlementToken
+from chain_client.tx import Transactor
+
+
+class ScfClient:
+    """`membership`, `cash` and `receivables`, sharing one transaction sender (and its nonce cache)."""
+
+    def __init__(self, w3: Web3, contracts: dict[str, Contract]) -> None:
+        self.w3 = w3
+        self.contracts = contracts
+        self.tx = Transactor.for_web3(w3)
+        self.membership = Membership(contracts["Membership"], self.tx)
+        self.cash = SettlementToken(contracts["SettlementToken"], self.tx)
+        self.receivables = ReceivableToken(contracts["ReceivableToken"], self.tx)

@@ -1,0 +1,240 @@
+"""Client for `contracts/ReceivableToken.sol`: issue, accept, split, merge, transfer, freeze, and reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from hexbytes import HexBytes
+from web3.types import TxReceipt
+
+from chain_client._base import ZERO_HASH, ContractClient, result
+from chain_client.tx import TxResult
+
+# Gas limits sent with each write: measured use (scripts/gas_report.py) plus headroom for receiver hooks.
+GAS_ISSUE = 250_000
+GAS_ACCEPT = 80_000
+GAS_SPLIT = 200_000
+GAS_SPLIT_BASE = 80_000
+GAS_SPLIT_PER_RECIPIENT = 90_000
+GAS_MERGE = 150_000
+GAS_TRANSFER = 150_000
+GAS_SMALL = 80_000
+
+_TRANSFER_TOPIC = HexBytes(keccak(text="Transfer(address,address,uint256)"))
+_ZERO_TOPIC = HexBytes(b"\0" * 32)
+
+
+class ReceivableState(IntEnum):
+    """Mirrors `IReceivableToken.ReceivableState`."""
+
+    NONE = 0
+    PENDING = 1
+    ACTIVE = 2
+    MATURED = 3
+    REPAID = 4
+    OVERDUE = 5
+    REJECTED = 6
+    CANCELLED = 7
+
+
+@dataclass(frozen=True)
+class Receivable:
+    slot: int
+    debtor: str
+    face_value: int
+    issued_at: int
+    maturity: int
+    document_hash: bytes
+    state: ReceivableState
+    fragments_created: int
+
+
+@dataclass(frozen=True)
+class Fragment:
+    token_id: int
+    owner: str
+    value: int
+    slot: int
+    parent_id: int
+    frozen: bool
+
+
+@dataclass(frozen=True)
+class IssueResult(TxResult):
+    slot: int
+    token_id: int
+
+
+@dataclass(frozen=True)
+class SplitResult(TxResult):
+    new_token_ids: tuple[int, ...]
+
+
+def token_id_of(slot: int, sequence: int) -> int:
+    """Token ids are `slot << 32 | sequence`; sequence 1 is the fragment issued to the supplier."""
+    return (slot << 32) | sequence
+
+
+def slot_of_document(document_hash: bytes) -> int:
+    """The slot a document hash names: its top 224 bits."""
+    return int.from_bytes(document_hash, "big") >> 32
+
+
+def sequence_of(token_id: int) -> int:
+    return token_id & 0xFFFFFFFF
+
+
+class ReceivableToken(ContractClient):
+    # ------------------------------------------------------------------ life cycle
+
+    def issue(
+        self, debtor: LocalAccount, supplier: str, face_value: int, maturity: int, document_hash: bytes
+    ) -> IssueResult:
+        """Confirm a payable of `face_value` fen to `supplier`, due at unix time `maturity`."""
+        fn = self.contract.functions.issue(supplier, face_value, maturity, document_hash)
+        receipt = self._send(debtor, fn, GAS_ISSUE)
+        (event,) = self._events(receipt, "ReceivableIssued")
+        return IssueResult(**vars(result(receipt)), slot=int(event["args"]["slot"]),
+                           token_id=int(event["args"]["tokenId"]))
+
+    def accept(self, supplier: LocalAccount, token_id: int) -> TxResult:
+        return result(self._send(supplier, self.contract.functions.accept(token_id), GAS_ACCEPT))
+
+    def reject(self, supplier: LocalAccount, token_id: int) -> TxResult:
+        return result(self._send(supplier, self.contract.functions.reject(token_id), GAS_ACCEPT))
+
+    def cancel(self, debtor: LocalAccount, slot: int) -> TxResult:
+        return result(self._send(debtor, self.contract.functions.cancel(slot), GAS_ACCEPT))
+
+    # ------------------------------------------------------------------ moving value
+
+    def split(self, sender: LocalAccount, from_token_id: int, to: str, value: int, *, gas: int = GAS_SPLIT) -> SplitResult:
+        """Move `value` out of `from_token_id` into a new fragment owned by `to` (ERC-3525 transferFrom)."""
+        fn = self.contract.functions.transferFrom(from_token_id, to, value)
+        receipt = self._send(sender, fn, gas)
+        return SplitResult(**vars(result(receipt)), new_token_ids=tuple(_minted_ids(receipt, self.address)))
+
+    def split_batch(
+        self,
+        sender: LocalAccount,
+        from_token_id: int,
+        payments: Sequence[tuple[str, int]],
+        memo: bytes = ZERO_HASH,
+        *,
+        gas: int | None = None,
+    ) -> SplitResult:
+        """Pay several suppliers from one fragment in one transaction; `payments` is (holder, value) pairs."""
+        to = [p[0] for p in payments]
+        values = [p[1] for p in payments]
+        limit = gas or GAS_SPLIT_BASE + GAS_SPLIT_PER_RECIPIENT * max(len(payments), 1)
+        receipt = self._send(sender, self.contract.functions.split(from_token_id, to, values, memo), limit)
+        return SplitResult(**vars(result(receipt)), new_token_ids=tuple(_minted_ids(receipt, self.address)))
+
+    def merge(self, sender: LocalAccount, from_token_id: int, to_token_id: int, value: int) -> TxResult:
+        """Move `value` from one fragment into another of the same receivable."""
+        fn = self.contract.functions.transferFrom(from_token_id, to_token_id, value)
+        return result(self._send(sender, fn, GAS_MERGE))
+
+    def transfer(self, sender: LocalAccount, to: str, token_id: int, *, from_: str | None = None,
+                 safe: bool = False) -> TxResult:
+        """Hand over a whole fragment (ERC-721 transferFrom, or safeTransferFrom when `safe`)."""
+        owner = from_ or sender.address
+        fns = self.contract.functions
+        fn = fns.safeTransferFrom(owner, to, token_id) if safe else fns.transferFrom(owner, to, token_id)
+        return result(self._send(sender, fn, GAS_TRANSFER))
+
+    def approve_value(self, owner: LocalAccount, token_id: int, operator: str, value: int) -> TxResult:
+        """ERC-3525 value allowance: `operator` may move up to `value` out of `token_id`."""
+        fn = self.contract.functions.approve(token_id, operator, value)
+        return result(self._send(owner, fn, GAS_SMALL))
+
+    def approve(self, owner: LocalAccount, operator: str, token_id: int) -> TxResult:
+        """ERC-721 approval of one whole fragment."""
+        fn = self.contract.functions.approve(operator, token_id)
+        return result(self._send(owner, fn, GAS_SMALL))
+
+    def set_approval_for_all(self, owner: LocalAccount, operator: str, approved: bool) -> TxResult:
+        return result(self._send(owner, self.contract.functions.setApprovalForAll(operator, approved), GAS_SMALL))
+
+    # ------------------------------------------------------------------ operator
+
+    def freeze(self, operator: LocalAccount, token_id: int, reason: bytes = ZERO_HASH) -> TxResult:
+        return result(self._send(operator, self.contract.functions.freeze(token_id, reason), GAS_SMALL))
+
+    def unfreeze(self, operator: LocalAccount, token_id: int) -> TxResult:
+        return result(self._send(operator, self.contract.functions.unfreeze(token_id), GAS_SMALL))
+
+    def set_max_tenor(self, operator: LocalAccount, seconds: int) -> TxResult:
+        return result(self._send(operator, self.contract.functions.setMaxTenor(seconds), GAS_SMALL))
+
+    # ------------------------------------------------------------------ reads
+
+    def receivable(self, slot: int) -> Receivable:
+        r = self._call(self.contract.functions.receivable(slot))
+        return Receivable(slot, r[0], int(r[1]), int(r[2]), int(r[3]), bytes(r[4]), ReceivableState(r[5]), int(r[6]))
+
+    def fragment(self, token_id: int) -> Fragment:
+        f = self._call(self.contract.functions.fragment(token_id))
+        return Fragment(token_id, f[0], int(f[1]), int(f[2]), int(f[3]), bool(f[4]))
+
+    def balance_of(self, token_id: int) -> int:
+        """The value of fragment `token_id`, in fen (ERC-3525 balanceOf(uint256))."""
+        return int(self._call(self.contract.functions.balanceOf(token_id)))
+
+    def fragment_count(self, owner: str) -> int:
+        """How many live fragments `owner` holds (ERC-721 balanceOf(address))."""
+        return int(self._call(self.contract.functions.balanceOf(owner)))
+
+    def owner_of(self, token_id: int) -> str:
+        return str(self._call(self.contract.functions.ownerOf(token_id)))
+
+    def slot_of(self, token_id: int) -> int:
+        return int(self._call(self.contract.functions.slotOf(token_id)))
+
+    def parent_of(self, token_id: int) -> int:
+        return int(self._call(self.contract.functions.parentOf(token_id)))
+
+    def allowance(self, token_id: int, operator: str) -> int:
+        return int(self._call(self.contract.functions.allowance(token_id, operator)))
+
+    def get_approved(self, token_id: int) -> str:
+        return str(self._call(self.contract.functions.getApproved(token_id)))
+
+    def is_frozen(self, token_id: int) -> bool:
+        return bool(self._call(self.contract.functions.isFrozen(token_id)))
+
+    def max_tenor(self) -> int:
+        return int(self._call(self.contract.functions.maxTenor()))
+
+    def fragments_of(self, slot: int) -> list[Fragment]:
+        """Every live fragment of a receivable, by walking its sequences (an index answers this faster)."""
+        created = self.receivable(slot).fragments_created
+        out = []
+        for sequence in range(1, created + 1):
+            token_id = token_id_of(slot, sequence)
+            f = self.contract.functions.fragment(token_id)
+            try:
+                raw = f.call()
+            except Exception:
+                continue  # burned
+            out.append(Fragment(token_id, raw[0], int(raw[1]), int(raw[2]), int(raw[3]), bool(raw[4])))
+        return out
+
+
+def _minted_ids(receipt: TxReceipt, address: str) -> list[int]:
+    """Ids of fragments minted in `receipt` (ERC-721 Transfer from the zero address), in log order."""
+    ids = []
+    for log in receipt["logs"]:
+        topics = log["topics"]
+        if (
+            log["address"] == address
+            and len(topics) == 4
+            and HexBytes(topics[0]) == _TRANSFER_TOPIC
+            and HexBytes(topics[1]) == _ZERO_TOPIC
+        ):
+            ids.append(int.from_bytes(HexBytes(topics[3]), "big"))
+    return ids

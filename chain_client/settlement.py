@@ -1,0 +1,36 @@
+"""Client for `contracts/SettlementToken.sol`: the cash leg, in fen."""
+
+from __future__ import annotations
+
+from eth_account.signers.local import LocalAccount
+
+from chain_client._base import ContractClient, result
+from chain_client.tx import TxResult
+
+GAS_TRANSFER = 90_000
+GAS_MINT = 100_000
+
+
+class SettlementToken(ContractClient):
+    def mint(self, operator: LocalAccount, to: str, amount: int) -> TxResult:
+        """Cash in: credit `amount` fen to `to` (operator only)."""
+        return result(self._send(operator, self.contract.functions.mint(to, amount), GAS_MINT))
+
+    def burn(self, operator: LocalAccount, from_: str, amount: int) -> TxResult:
+        """Cash out: debit `amount` fen from `from_` (operator only; needs `from_`'s allowance)."""
+        return result(self._send(operator, self.contract.functions.burn(from_, amount), GAS_MINT))
+
+    def transfer(self, sender: LocalAccount, to: str, amount: int) -> TxResult:
+        return result(self._send(sender, self.contract.functions.transfer(to, amount), GAS_TRANSFER))
+
+    def approve(self, owner: LocalAccount, spender: str, amount: int) -> TxResult:
+        return result(self._send(owner, self.contract.functions.approve(spender, amount), GAS_TRANSFER))
+
+    def balance_of(self, account: str) -> int:
+        return int(self._call(self.contract.functions.balanceOf(account)))
+
+    def allowance(self, owner: str, spender: str) -> int:
+        return int(self._call(self.contract.functions.allowance(owner, spender)))
+
+    def total_supply(self) -> int:
+        return int(self._call(self.contract.functions.totalSupply()))

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IMembership} from "./interfaces/IMembership.sol";
+
+/// @title Membership
+/// @notice The consortium's permission list: operators admit, suspend and reinstate accounts.
+/// @dev One storage word per member holds everything a value movement checks (role and suspension),
+///      so each check costs one cold SLOAD. The KYC hash lives apart because nothing hot reads it.
+contract Membership is IMembership {
+    struct Member {
+        Role role;
+        bool suspended;
+        uint40 admittedAt;
+    }
+
+    mapping(address account => Member) private _members;
+    mapping(address account => bytes32) private _kycHashes;
+
+    /// @param operator The first operator; it admits everybody else (including further operators).
+    /// @param kycHash  The hash of the operator's own KYC file.
+    constructor(address operator, bytes32 kycHash) {
+        _admit(operator, Role.Operator, kycHash, msg.sender);
+    }
+
+    // ---------------------------------------------------------------- operator actions
+
+    /// @inheritdoc IMembership
+    function admit(address account, Role role, bytes32 kycHash) external {
+        _requireRole(msg.sender, Role.Operator);
+        _admit(account, role, kycHash, msg.sender);
+    }
+
+    /// @inheritdoc IMembership
+    function suspend(address account) external {
+        _requireRole(msg.sender, Role.Operator);
+        Member storage m = _members[account];
+        if (m.role == Role.None) revert NotMember(account);
+        if (m.suspended) revert AlreadySuspended(account);
+        m.suspended = true;
+        emit MemberSuspended(account, msg.sender);
+    }
+
+    /// @inheritdoc IMembership
+    function reinstate(address account) external {
+        _requireRole(msg.sender, Role.Operator);
+        Member storage m = _members[account];
+        if (m.role == Role.None) revert NotMember(account);
+        if (!m.suspended) revert NotSuspended(account);
+        m.suspended = false;
+        emit MemberReinstated(account, msg.sender);
+    }
+
+    // ---------------------------------------------------------------- views and checks
+
+    /// @inheritdoc IMembership
+    function roleOf(address account) external view returns (Role) {
+        return _members[account].role;
+    }
+
+    /// @inheritdoc IMembership
+    function isActive(address account) external view returns (bool) {
+        Member storage m = _members[account];
+        return m.role != Role.None && !m.suspended;
+    }
+
+    /// @inheritdoc IMembership
+    function kycHashOf(address account) external view returns (bytes32) {
+        return _kycHashes[account];
+    }
+
+    /// @inheritdoc IMembership
+    function requireActive(address account) external view {
+        _requireActive(account);
+    }
+
+    /// @inheritdoc IMembership
+    function requireActivePair(address from, address to) external view {
+        _requireActive(from);
+        _requireActive(to);
+    }
+
+    /// @inheritdoc IMembership
+    function requireRole(address account, Role role) external view {
+        _requireRole(account, role);
+    }
+
+    /// @inheritdoc IMembership
+    function requireRoles(address a, Role roleA, address b, Role roleB) external view {
+        _requireRole(a, roleA);
+        _requireRole(b, roleB);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _admit(address account, Role role, bytes32 kycHash, address operator) private {
+        if (role == Role.None) revert NoRoleGiven(account);
+        Member storage m = _members[account];
+        if (m.role != Role.None) revert AlreadyMember(account, m.role);
+        m.role = role;
+        m.admittedAt = uint40(block.timestamp);
+        _kycHashes[account] = kycHash;
+        emit MemberAdmitted(account, role, kycHash, operator);
+    }
+
+    function _requireActive(address account) private view returns (Role role) {
+        Member storage m = _members[account];
+        role = m.role;
+        if (role == Role.None) revert NotMember(account);
+        if (m.suspended) revert AccountSuspended(account);
+    }
+
+    function _requireRole(address account, Role required) private view {
+        Role role = _requireActive(account);
+        if (role != required) revert WrongRole(account, role, required);
+    }
+}

@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Utils.sol";
+import {IERC3525} from "./interfaces/IERC3525.sol";
+import {IERC3525Receiver} from "./interfaces/IERC3525Receiver.sol";
+import {IMembership} from "./interfaces/IMembership.sol";
+import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
+
+/// @title ReceivableToken
+/// @notice Confirmed payables as ERC-3525 tokens: issue, accept, split down the supply chain, merge, transfer.
+/// @dev Storage is laid out for gas (see README, "Storage layout"):
+///      - a fragment is ONE word: owner, value, parent sequence and flags;
+///      - a receivable is two words; the one every split touches holds the state, maturity and the sequence
+///        counter for new token ids, so a split reads and writes exactly one receivable word;
+///      - the slot is derived from the document hash, so "one trade, one receivable" needs no extra mapping;
+///      - ERC-721 and value approvals are only looked at when the fragment's HAS_APPROVALS flag is set, and a
+///        whole transfer voids all of them by bumping an epoch instead of deleting each one.
+contract ReceivableToken is IReceivableToken, IERC721Errors {
+    // ------------------------------------------------------------------------------------------- storage
+
+    struct Receivable {
+        // word 0: read and written by every split, merge and transfer
+        address debtor;
+        uint40 maturity;
+        ReceivableState state; // never Matured: that is derived from the clock
+        uint32 lastSequence; // sequences 1..lastSequence have been used
+        // word 1: amounts and bookkeeping
+        uint48 faceValue;
+        uint48 repaid;
+        uint48 redeemed;
+        uint40 issuedAt;
+        uint32 documentHashLow; // the low 32 bits of the document hash; the slot holds the rest
+    }
+
+    struct Fragment {
+        address owner; // zero: never created or burned
+        uint48 value;
+        uint32 parentSequence; // 0 for the fragment issued to the supplier
+        uint8 flags;
+    }
+
+    uint8 private constant FROZEN = 1;
+    uint8 private constant HAS_APPROVALS = 2;
+
+    /// @notice The largest value one receivable (and so one fragment) can have: 2^48 - 1 fen, about
+    ///         2.8 trillion yuan. Bounded so that a value fits in the packed fragment word.
+    uint256 public constant MAX_VALUE = type(uint48).max;
+    /// @notice The longest tenor cap an operator can set: ten years.
+    uint256 public constant MAX_TENOR_CAP = 3650 days;
+
+    IMembership public immutable membership;
+
+    uint32 private _maxTenor;
+    mapping(uint256 slot => Receivable) private _receivables;
+    mapping(uint256 tokenId => Fragment) private _fragments;
+    mapping(address owner => uint256) private _fragmentCounts;
+    mapping(address owner => mapping(address operator => bool)) private _operatorApprovals;
+    mapping(uint256 tokenId => address) private _tokenApprovals;
+    mapping(uint256 tokenId => uint256) private _approvalEpochs;
+    mapping(uint256 tokenId => mapping(uint256 epoch => mapping(address operator => uint256))) private _allowances;
+
+    /// @param membership_ The consortium's permission list.
+    /// @param maxTenor_   The longest time from issue to maturity, in seconds (365 days is usual).
+    constructor(IMembership membership_, uint32 maxTenor_) {
+        if (maxTenor_ == 0 || maxTenor_ > MAX_TENOR_CAP) revert TenorCapOutOfRange(maxTenor_, MAX_TENOR_CAP);
+        membership = membership_;
+        _maxTenor = maxTenor_;
+    }
+
+    // ------------------------------------------------------------------------------------------- life cycle
+
+    /// @inheritdoc IReceivableToken
+    function issue(address supplier, uint256 faceValue, uint64 maturity, bytes32 documentHash)
+        external
+        returns (uint256 slot, uint256 tokenId)
+    {
+        membership.requireRoles(msg.sender, IMembership.Role.CoreEnterprise, supplier, IMembership.Role.Supplier);
+        if (faceValue == 0 || faceValue > MAX_VALUE) revert FaceValueOutOfRange(faceValue, MAX_VALUE);
+        if (maturity <= block.timestamp) revert MaturityNotInFuture(maturity, block.timestamp);
+        uint256 latest = block.timestamp + _maxTenor;
+        if (maturity > latest) revert TenorExceedsCap(maturity, latest);
+        slot = uint256(documentHash) >> 32;
+        if (slot == 0) revert InvalidDocumentHash(documentHash);
+        Receivable storage r = _receivables[slot];
+        if (r.debtor != address(0)) revert DocumentAlreadyIssued(documentHash, slot);
+
+        r.debtor = msg.sender;
+        r.maturity = uint40(maturity);
+        r.state = ReceivableState.Pending;
+        r.lastSequence = 1;
+        r.faceValue = uint48(faceValue);
+        r.issuedAt = uint40(block.timestamp);
+        r.documentHashLow = uint32(uint256(documentHash));
+
+        tokenId = (slot << 32) | 1;
+        _fragments[tokenId] = Fragment({owner: supplier, value: uint48(faceValue), parentSequence: 0, flags: 0});
+        unchecked {
+            ++_fragmentCounts[supplier]; // bounded by the number of fragments, far below 2^256
+        }
+        emit Transfer(address(0), supplier, tokenId);
+        emit SlotChanged(tokenId, 0, slot);
+        emit TransferValue(0, tokenId, faceValue);
+        emit ReceivableIssued(slot, msg.sender, supplier, tokenId, faceValue, maturity, documentHash);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function accept(uint256 tokenId) external {
+        (uint256 slot, Receivable storage r) = _requirePendingHolder(tokenId);
+        membership.requireActive(msg.sender);
+        r.state = ReceivableState.Active;
+        emit ReceivableAccepted(slot, msg.sender);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function reject(uint256 tokenId) external {
+        (uint256 slot, Receivable storage r) = _requirePendingHolder(tokenId);
+        r.state = ReceivableState.Rejected;
+        _burn(tokenId);
+        emit ReceivableRejected(slot, msg.sender);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function cancel(uint256 slot) external {
+        Receivable storage r = _requireReceivable(slot);
+        if (r.debtor != msg.sender) revert NotDebtor(slot, msg.sender, r.debtor);
+        if (r.state != ReceivableState.Pending) revert ReceivableNotPending(slot, _stateOf(r));
+        r.state = ReceivableState.Cancelled;
+        _burn((slot << 32) | 1);
+        emit ReceivableCancelled(slot, msg.sender);
+    }
+
+    // ------------------------------------------------------------------------------------------- ERC-3525 value moves
+
+    /// @notice Splits: moves `value` out of `fromTokenId` into a new fragment owned by `to`.
+    /// @inheritdoc IERC3525
+    function transferFrom(uint256 fromTokenId, address to, uint256 value) external returns (uint256 newTokenId) {
+        Fragment storage f = _fragments[fromTokenId];
+        (address owner, uint256 balance) = (f.owner, f.value);
+        _checkValueMove(fromTokenId, owner, balance, f.flags, value);
+        uint256 slot = fromTokenId >> 32;
+        Receivable storage r = _requireMovable(slot);
+        membership.requireActivePair(owner, to);
+
+        uint256 sequence = uint256(r.lastSequence) + 1;
+        if (sequence > type(uint32).max) revert TooManyFragments(slot, sequence - 1, 1);
+        r.lastSequence = uint32(sequence);
+        newTokenId = (slot << 32) | sequence;
+        unchecked {
+            f.value = uint48(balance - value); // value <= balance was checked
+            ++_fragmentCounts[to];
+        }
+        _fragments[newTokenId] = Fragment({owner: to, value: uint48(value), parentSequence: uint32(fromTokenId), flags: 0});
+        emit Transfer(address(0), to, newTokenId);
+        emit SlotChanged(newTokenId, 0, slot);
+        emit TransferValue(fromTokenId, newTokenId, value);
+        _checkOnERC3525Received(to, fromTokenId, newTokenId, value);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function split(uint256 fromTokenId, address[] calldata to, uint256[] calldata values, bytes32 memo)
+        external
+        returns (uint256[] memory newTokenIds)
+    {
+        uint256 n = to.length;
+        if (n != values.length) revert LengthMismatch(n, values.length);
+        if (n == 0) revert EmptySplit(fromTokenId);
+        Fragment storage f = _fragments[fromTokenId];
+        (address owner, uint256 balance) = (f.owner, f.value);
+        uint256 total;
+        for (uint256 i; i < n; ++i) {
+            uint256 v = values[i];
+            if (v == 0) revert ZeroValue(fromTokenId);
+            if (v > balance) revert InsufficientValue(fromTokenId, balance, v);
+            total += v; // at most n * 2^48: cannot overflow
+        }
+        _checkValueMove(fromTokenId, owner, balance, f.flags, total);
+        uint256 slot = fromTokenId >> 32;
+        Receivable storage r = _requireMovable(slot);
+        membership.requireActive(owner);
+        for (uint256 i; i < n; ++i) {
+            membership.requireActive(to[i]);
+        }
+
+        uint256 last = r.lastSequence;
+        if (last + n > type(uint32).max) revert TooManyFragments(slot, last, n);
+        r.lastSequence = uint32(last + n);
+        unchecked {
+            f.value = uint48(balance - total); // total <= balance was checked
+        }
+        newTokenIds = new uint256[](n);
+        uint256 base = slot << 32;
+        for (uint256 i; i < n; ++i) {
+            uint256 id = base | (last + 1 + i);
+            newTokenIds[i] = id;
+            address holder = to[i];
+            _fragments[id] = Fragment({owner: holder, value: uint48(values[i]), parentSequence: uint32(fromTokenId), flags: 0});
+            unchecked {
+                ++_fragmentCounts[holder];
+            }
+            emit Transfer(address(0), holder, id);
+            emit SlotChanged(id, 0, slot);
+            emit TransferValue(fromTokenId, id, values[i]);
+        }
+        emit FragmentsSplit(fromTokenId, newTokenIds[0], n, memo);
+        // Hooks run only now, after every write: a re-entering receiver sees final state.
+        for (uint256 i; i < n; ++i) {
+            _checkOnERC3525Received(to[i], fromTokenId, newTokenIds[i], values[i]);
+        }
+    }
+
+    /// @notice Merges: moves `value` from `fromTokenId` into `toTokenId` of the same receivable.
+    /// @inheritdoc IERC3525
+    function transferFrom(uint256 fromTokenId, uint256 toTokenId, uint256 value) external {
+        if (fromTokenId == toTokenId) revert SelfTransfer(fromTokenId);
+        Fragment storage f = _fragments[fromTokenId];
+        Fragment storage t = _fragments[toTokenId];
+        (address owner, uint256 balance) = (f.owner, f.value);
+        _checkValueMove(fromTokenId, owner, balance, f.flags, value);
+        address toOwner = t.owner;
+        if (toOwner == address(0)) revert NonexistentToken(toTokenId);
+        uint256 slot = fromTokenId >> 32;
+        if (toTokenId >> 32 != slot) revert SlotMismatch(fromTokenId, toTokenId);
+        if (t.flags & FROZEN != 0) revert FragmentFrozen(toTokenId);
+        _requireMovable(slot);
+        membership.requireActivePair(owner, toOwner);
+        unchecked {
+            f.value = uint48(balance - value); // value <= balance was checked
+            t.value += uint48(value); // both are parts of one face value <= MAX_VALUE
+        }
+        emit TransferValue(fromTokenId, toTokenId, value);
+        _checkOnERC3525Received(toOwner, fromTokenId, toTokenId, value);
+    }
+
+    /// @inheritdoc IERC3525
+    function approve(uint256 tokenId, address operator, uint256 value) external {
+        Fragment storage f = _requireFragment(tokenId);
+        address owner = f.owner;
+        if (!_isOwnerOrApproved(tokenId, owner, f.flags, msg.sender)) revert NotOwnerNorApproved(tokenId, msg.sender);
+        f.flags |= HAS_APPROVALS;
+        _allowances[tokenId][_approvalEpochs[tokenId]][operator] = value;
+        emit ApprovalValue(tokenId, operator, value);
+    }
+
+    // ------------------------------------------------------------------------------------------- ERC-721 moves
+
+    /// @inheritdoc IERC721
+    function transferFrom(address from, address to, uint256 tokenId) public {
+        _transferToken(from, to, tokenId);
+    }
+
+    /// @inheritdoc IERC721
+    function safeTransferFrom(address from, address to, uint256 tokenId) external {
+        safeTransferFrom(from, to, tokenId, "");
+    }
+
+    /// @inheritdoc IERC721
+    function safeTransferFrom(address from, address to, uint256 tokenId, bytes memory data) public {
+        _transferToken(from, to, tokenId);
+        ERC721Utils.checkOnERC721Received(msg.sender, from, to, tokenId, data);
+    }
+
+    /// @inheritdoc IERC721
+    function approve(address to, uint256 tokenId) external {
+        Fragment storage f = _requireFragment(tokenId);
+        address owner = f.owner;
+        if (msg.sender != owner && !_operatorApprovals[owner][msg.sender]) {
+            revert NotOwnerNorApproved(tokenId, msg.sender);
+        }
+        f.flags |= HAS_APPROVALS;
+        _tokenApprovals[tokenId] = to;
+        emit Approval(owner, to, tokenId);
+    }
+
+    /// @inheritdoc IERC721
+    function setApprovalForAll(address operator, bool approved) external {
+        if (operator == address(0)) revert InvalidOperator(operator);
+        _operatorApprovals[msg.sender][operator] = approved;
+        emit ApprovalForAll(msg.sender, operator, approved);
+    }
+
+    // ------------------------------------------------------------------------------------------- operator
+
+    /// @inheritdoc IReceivableToken
+    function freeze(uint256 tokenId, bytes32 reason) external {
+        membership.requireRole(msg.sender, IMembership.Role.Operator);
+        Fragment storage f = _requireFragment(tokenId);
+        f.flags |= FROZEN;
+        emit Frozen(tokenId, reason, msg.sender);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function unfreeze(uint256 tokenId) external {
+        membership.requireRole(msg.sender, IMembership.Role.Operator);
+        Fragment storage f = _requireFragment(tokenId);
+        uint8 flags = f.flags;
+        if (flags & FROZEN == 0) revert FragmentNotFrozen(tokenId);
+        f.flags = flags & ~FROZEN;
+        emit Unfrozen(tokenId, msg.sender);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function setMaxTenor(uint32 seconds_) external {
+        membership.requireRole(msg.sender, IMembership.Role.Operator);
+        if (seconds_ == 0 || seconds_ > MAX_TENOR_CAP) revert TenorCapOutOfRange(seconds_, MAX_TENOR_CAP);
+        emit MaxTenorChanged(_maxTenor, seconds_, msg.sender);
+        _maxTenor = seconds_;
+    }
+
+    // ------------------------------------------------------------------------------------------- views
+
+    /// @notice "Receivable Voucher"-style names for wallets and explorers.
+    function name() external pure returns (string memory) {
+        return "SCF Receivable";
+    }
+
+    /// @notice Short symbol for wallets and explorers.
+    function symbol() external pure returns (string memory) {
+        return "SCFR";
+    }
+
+    /// @inheritdoc IERC165
+    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+        return interfaceId == type(IERC165).interfaceId || interfaceId == type(IERC721).interfaceId
+            || interfaceId == type(IERC3525).interfaceId;
+    }
+
+    /// @inheritdoc IERC3525
+    function valueDecimals() external pure returns (uint8) {
+        return 2;
+    }
+
+    /// @inheritdoc IERC3525
+    function balanceOf(uint256 tokenId) external view returns (uint256) {
+        return _requireFragment(tokenId).value;
+    }
+
+    /// @inheritdoc IERC3525
+    function slotOf(uint256 tokenId) external view returns (uint256) {
+        _requireFragment(tokenId);
+        return tokenId >> 32;
+    }
+
+    /// @inheritdoc IERC3525
+    function allowance(uint256 tokenId, address operator) external view returns (uint256) {
+        Fragment storage f = _requireFragment(tokenId);
+        if (f.flags & HAS_APPROVALS == 0) return 0;
+        return _allowances[tokenId][_approvalEpochs[tokenId]][operator];
+    }
+
+    /// @inheritdoc IERC721
+    function balanceOf(address owner) external view returns (uint256) {
+        if (owner == address(0)) revert ERC721InvalidOwner(owner);
+        return _fragmentCounts[owner];
+    }
+
+    /// @inheritdoc IERC721
+    function ownerOf(uint256 tokenId) external view returns (address) {
+        return _requireFragment(tokenId).owner;
+    }
+
+    /// @inheritdoc IERC721
+    function getApproved(uint256 tokenId) external view returns (address) {
+        Fragment storage f = _requireFragment(tokenId);
+        return f.flags & HAS_APPROVALS == 0 ? address(0) : _tokenApprovals[tokenId];
+    }
+
+    /// @inheritdoc IERC721
+    function isApprovedForAll(address owner, address operator) external view returns (bool) {
+        return _operatorApprovals[owner][operator];
+    }
+
+    /// @inheritdoc IReceivableToken
+    function receivable(uint256 slot) external view returns (ReceivableInfo memory info) {
+        Receivable storage r = _requireReceivable(slot);
+        info = ReceivableInfo({
+            debtor: r.debtor,
+            faceValue: r.faceValue,
+            issuedAt: r.issuedAt,
+            maturity: r.maturity,
+            documentHash: bytes32((slot << 32) | r.documentHashLow),
+            state: _stateOf(r),
+            fragmentsCreated: r.lastSequence
+        });
+    }
+
+    /// @inheritdoc IReceivableToken
+    function fragment(uint256 tokenId) external view returns (FragmentInfo memory info) {
+        Fragment storage f = _requireFragment(tokenId);
+        info = FragmentInfo({
+            owner: f.owner,
+            value: f.value,
+            slot: tokenId >> 32,
+            parentId: _parentId(tokenId, f.parentSequence),
+            frozen: f.flags & FROZEN != 0
+        });
+    }
+
+    /// @inheritdoc IReceivableToken
+    /// @dev Answers for burned fragments too, so a split tree can be walked back after redemption.
+    function parentOf(uint256 tokenId) external view returns (uint256) {
+        uint256 slot = tokenId >> 32;
+        uint256 sequence = uint32(tokenId);
+        if (sequence == 0 || sequence > _receivables[slot].lastSequence) revert NonexistentToken(tokenId);
+        return _parentId(tokenId, _fragments[tokenId].parentSequence);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function isFrozen(uint256 tokenId) external view returns (bool) {
+        return _requireFragment(tokenId).flags & FROZEN != 0;
+    }
+
+    /// @inheritdoc IReceivableToken
+    function maxTenor() external view returns (uint256) {
+        return _maxTenor;
+    }
+
+    // ------------------------------------------------------------------------------------------- internals
+
+    function _requireFragment(uint256 tokenId) private view returns (Fragment storage f) {
+        f = _fragments[tokenId];
+        if (f.owner == address(0)) revert NonexistentToken(tokenId);
+    }
+
+    function _requireReceivable(uint256 slot) private view returns (Receivable storage r) {
+        r = _receivables[slot];
+        if (r.debtor == address(0)) revert NonexistentReceivable(slot);
+    }
+
+    function _stateOf(Receivable storage r) private view returns (ReceivableState state) {
+        state = r.state;
+        if (state == ReceivableState.Active && block.timestamp >= r.maturity) state = ReceivableState.Matured;
+    }
+
+    function _parentId(uint256 tokenId, uint32 parentSequence) private pure returns (uint256) {
+        return parentSequence == 0 ? 0 : ((tokenId >> 32) << 32) | parentSequence;
+    }
+
+    /// @dev The receivable of `slot` must be active and before maturity for any of its value to move.
+    function _requireMovable(uint256 slot) private view returns (Receivable storage r) {
+        r = _receivables[slot];
+        ReceivableState state = r.state;
+        if (state != ReceivableState.Active) revert ReceivableNotActive(slot, state);
+        uint256 maturity = r.maturity;
+        if (block.timestamp >= maturity) revert ReceivableMatured(slot, maturity, block.timestamp);
+    }
+
+    /// @dev Checks shared by every value move out of a fragment: it exists, the caller may move `value`
+    ///      (spending a value allowance if that is what permits it), the value is there, it is not frozen.
+    function _checkValueMove(uint256 tokenId, address owner, uint256 balance, uint8 flags, uint256 value) private {
+        if (owner == address(0)) revert NonexistentToken(tokenId);
+        if (msg.sender != owner && !_operatorApprovals[owner][msg.sender]) _spendAllowance(tokenId, flags, value);
+        if (value == 0) revert ZeroValue(tokenId);
+        if (value > balance) revert InsufficientValue(tokenId, balance, value);
+        if (flags & FROZEN != 0) revert FragmentFrozen(tokenId);
+    }
+
+    function _spendAllowance(uint256 tokenId, uint8 flags, uint256 value) private {
+        if (flags & HAS_APPROVALS == 0) revert NotOwnerNorApproved(tokenId, msg.sender);
+        if (_tokenApprovals[tokenId] == msg.sender) return;
+        mapping(address => uint256) storage allowances = _allowances[tokenId][_approvalEpochs[tokenId]];
+        uint256 allowed = allowances[msg.sender];
+        if (allowed == 0) revert NotOwnerNorApproved(tokenId, msg.sender);
+        if (allowed < value) revert InsufficientAllowance(tokenId, msg.sender, allowed, value);
+        if (allowed != type(uint256).max) {
+            unchecked {
+                allowances[msg.sender] = allowed - value; // allowed >= value was checked
+            }
+        }
+    }
+
+    function _isOwnerOrApproved(uint256 tokenId, address owner, uint8 flags, address account)
+        private
+        view
+        returns (bool)
+    {
+        return account == owner || _operatorApprovals[owner][account]
+            || (flags & HAS_APPROVALS != 0 && _tokenApprovals[tokenId] == account);
+    }
+
+    function _requirePendingHolder(uint256 tokenId) private view returns (uint256 slot, Receivable storage r) {
+        address holder = _requireFragment(tokenId).owner;
+        if (holder != msg.sender) revert CallerNotHolder(tokenId, msg.sender, holder);
+        slot = tokenId >> 32;
+        r = _receivables[slot];
+        if (r.state != ReceivableState.Pending) revert ReceivableNotPending(slot, _stateOf(r));
+        uint256 maturity = r.maturity;
+        if (block.timestamp >= maturity) revert ReceivableMatured(slot, maturity, block.timestamp);
+    }
+
+    function _transferToken(address from, address to, uint256 tokenId) private {
+        Fragment storage f = _requireFragment(tokenId);
+        address owner = f.owner;
+        uint8 flags = f.flags;
+        if (owner != from) revert IncorrectOwner(tokenId, from, owner);
+        if (!_isOwnerOrApproved(tokenId, owner, flags, msg.sender)) revert NotOwnerNorApproved(tokenId, msg.sender);
+        if (flags & FROZEN != 0) revert FragmentFrozen(tokenId);
+        _requireMovable(tokenId >> 32);
+        membership.requireActivePair(from, to);
+
+        f.owner = to;
+        if (flags & HAS_APPROVALS != 0) {
+            // A new owner starts with no approvals: void the ERC-721 approval and every value allowance at once.
+            f.flags = flags & ~HAS_APPROVALS;
+            delete _tokenApprovals[tokenId];
+            unchecked {
+                ++_approvalEpochs[tokenId];
+            }
+        }
+        unchecked {
+            --_fragmentCounts[from]; // from owned tokenId, so its count is at least 1
+            ++_fragmentCounts[to];
+        }
+        emit Transfer(from, to, tokenId);
+    }
+
+    function _burn(uint256 tokenId) private {
+        Fragment storage f = _fragments[tokenId];
+        (address owner, uint256 value) = (f.owner, f.value);
+        f.owner = address(0);
+        f.value = 0;
+        unchecked {
+            --_fragmentCounts[owner];
+        }
+        emit Transfer(owner, address(0), tokenId);
+        emit TransferValue(tokenId, 0, value);
+        emit SlotChanged(tokenId, tokenId >> 32, 0);
+    }
+
+    /// @dev Per ERC-3525: a receiving contract that declares IERC3525Receiver must accept the value.
+    function _checkOnERC3525Received(address to, uint256 fromTokenId, uint256 toTokenId, uint256 value) private {
+        if (to.code.length == 0) return;
+        try IERC165(to).supportsInterface(type(IERC3525Receiver).interfaceId) returns (bool declared) {
+            if (!declared) return;
+        } catch {
+            return;
+        }
+        try IERC3525Receiver(to).onERC3525Received(msg.sender, fromTokenId, toTokenId, value, "") returns (bytes4 ret) {
+            if (ret != IERC3525Receiver.onERC3525Received.selector) revert InvalidReceiver(to);
+        } catch (bytes memory reason) {
+            if (reason.length == 0) revert InvalidReceiver(to);
+            assembly ("memory-safe") {
+                revert(add(reason, 0x20), mload(reason))
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+/// @title The consortium's permission list
+/// @notice Every account that may hold or move value is admitted here by an operator, with one role.
+///         Other contracts ask this one before any value moves; the refusals below bubble up unchanged,
+///         so a client sees the same named error whichever contract it called.
+interface IMembership {
+    enum Role {
+        None,
+        Operator,
+        CoreEnterprise,
+        Supplier,
+        Financier,
+        Auditor
+    }
+
+    /// @notice `account` was admitted with `role`; `kycHash` is the hash of its off-chain KYC file.
+    event MemberAdmitted(address indexed account, Role indexed role, bytes32 kycHash, address indexed operator);
+    /// @notice `account` can no longer send or receive value until reinstated.
+    event MemberSuspended(address indexed account, address indexed operator);
+    /// @notice `account` may send and receive value again.
+    event MemberReinstated(address indexed account, address indexed operator);
+
+    /// @notice `account` was never admitted.
+    error NotMember(address account);
+    /// @notice `account` is admitted but currently suspended.
+    error AccountSuspended(address account);
+    /// @notice `account` has `role` (and is active) but the operation needs `required`.
+    error WrongRole(address account, Role role, Role required);
+    /// @notice `account` is already a member with `role`; roles are not changed by re-admission.
+    error AlreadyMember(address account, Role role);
+    /// @notice Admission needs a real role; `Role.None` means "not a member".
+    error NoRoleGiven(address account);
+    /// @notice `suspend` of an account that is already suspended.
+    error AlreadySuspended(address account);
+    /// @notice `reinstate` of an account that is not suspended.
+    error NotSuspended(address account);
+
+    /// @notice Admits `account` with `role`. Operator only.
+    function admit(address account, Role role, bytes32 kycHash) external;
+
+    /// @notice Suspends `account`: it can neither send nor receive value. Operator only.
+    function suspend(address account) external;
+
+    /// @notice Lifts a suspension. Operator only.
+    function reinstate(address account) external;
+
+    /// @notice The role `account` was admitted with (`None` if never admitted), suspended or not.
+    function roleOf(address account) external view returns (Role);
+
+    /// @notice True when `account` is admitted and not suspended.
+    function isActive(address account) external view returns (bool);
+
+    /// @notice The KYC file hash `account` was admitted with.
+    function kycHashOf(address account) external view returns (bytes32);
+
+    /// @notice Reverts with `NotMember` or `AccountSuspended` unless `account` is active.
+    function requireActive(address account) external view;
+
+    /// @notice Reverts unless both `from` and `to` are active: the check before any value movement.
+    function requireActivePair(address from, address to) external view;
+
+    /// @notice Reverts unless `account` is active and has `role`.
+    function requireRole(address account, Role role) external view;
+
+    /// @notice Reverts unless `a` is active with `roleA` and `b` is active with `roleB` (one call, two checks).
+    function requireRoles(address a, Role roleA, address b, Role roleB) external view;
+}

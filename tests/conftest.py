@@ -1,0 +1,92 @@
+"""One embedded chain and one deployment per test session; every test runs on a snapshot that is reverted
+afterwards, so tests are isolated and cheap."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from chain_client import Role, ScfClient, accounts_of, connect, deploy_all, new_account
+from chain_client.chain import revert_to, snapshot
+from chain_client.devchain import now
+
+DAY = 24 * 3600
+
+
+@dataclass
+class Parties:
+    operator: LocalAccount
+    core: LocalAccount
+    core2: LocalAccount
+    s1: LocalAccount
+    s2: LocalAccount
+    s3: LocalAccount
+    s4: LocalAccount
+    financier: LocalAccount
+    auditor: LocalAccount
+    outsider: LocalAccount  # never admitted
+
+
+@pytest.fixture(scope="session")
+def w3() -> Web3:
+    return connect()
+
+
+@pytest.fixture(scope="session")
+def parties(w3: Web3) -> Parties:
+    genesis = accounts_of(w3)
+    return Parties(*genesis[:9], new_account(w3))
+
+
+@pytest.fixture(scope="session")
+def deployed(w3: Web3, parties: Parties) -> ScfClient:
+    scf = ScfClient(w3, deploy_all(w3, parties.operator))
+    p = parties
+    admit = scf.membership.admit
+    admit(p.operator, p.core.address, Role.CORE_ENTERPRISE)
+    admit(p.operator, p.core2.address, Role.CORE_ENTERPRISE)
+    for s in (p.s1, p.s2, p.s3, p.s4):
+        admit(p.operator, s.address, Role.SUPPLIER)
+    admit(p.operator, p.financier.address, Role.FINANCIER)
+    admit(p.operator, p.auditor.address, Role.AUDITOR)
+    return scf
+
+
+@pytest.fixture
+def scf(w3: Web3, deployed: ScfClient) -> Iterator[ScfClient]:
+    """The deployment, on a snapshot reverted after the test."""
+    snap = snapshot(w3)
+    try:
+        yield deployed
+    finally:
+        revert_to(w3, snap)
+        deployed.tx.nonces.forget()
+
+
+def doc_hash() -> bytes:
+    """A fresh document hash (what a trade's invoice, contract and delivery note hash to)."""
+    return os.urandom(32)
+
+
+@dataclass(frozen=True)
+class Issued:
+    slot: int
+    token_id: int
+    face_value: int
+    maturity: int
+
+
+def issue_active(
+    scf: ScfClient, p: Parties, face_value: int = 1_000_000_00, *, tenor: int = 90 * DAY, supplier: LocalAccount | None = None
+) -> Issued:
+    """Issue a receivable from `p.core` to `supplier` (default `p.s1`) and accept it."""
+    holder = supplier or p.s1
+    maturity = now(scf.w3) + tenor
+    r = scf.receivables.issue(p.core, holder.address, face_value, maturity, doc_hash())
+    scf.receivables.accept(holder, r.token_id)
+    return Issued(r.slot, r.token_id, face_value, maturity)
