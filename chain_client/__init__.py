@@ -1,9 +1,9 @@
 """Python client for the supply-chain-finance contracts.
 
-    w3 = connect()                       # the embedded chain; connect(url, keys) for a node
-    contracts = deploy_all(w3, operator) # {"Membership", "SettlementToken", "ReceivableToken"}
-    scf = ScfClient(w3, contracts)
-    scf.receivables.issue(core, supplier.address, 1_000_000_00, maturity, doc_hash)
+w3 = connect()                       # the embedded chain; connect(url, keys) for a node
+contracts = deploy_all(w3, operator) # {"Membership", "SettlementToken", "ReceivableToken"}
+scf = ScfClient(w3, contracts)
+scf.receivables.issue(core, supplier.address, 1_000_000_00, maturity, doc_hash)
 """
 
 from chain_client.chain import accounts_of, connect, new_account

@@ -33,9 +33,9 @@ def connect(url: str | None = None, keys: Iterable[str] = (), *, timeout: float 
     if url is None:
         from eth_tester import EthereumTester, PyEVMBackend
 
-        backend = PyEVMBackend(genesis_parameters=PyEVMBackend.generate_genesis_params(
-            overrides={"gas_limit": EMBEDDED_BLOCK_GAS_LIMIT}
-        ))
+        backend = PyEVMBackend(
+            genesis_parameters=PyEVMBackend.generate_genesis_params(overrides={"gas_limit": EMBEDDED_BLOCK_GAS_LIMIT})
+        )
         tester = EthereumTester(backend)
         w3 = Web3(EthereumTesterProvider(tester))
         setattr(w3, _TESTER_ATTR, tester)
@@ -57,7 +57,8 @@ def is_embedded(w3: Web3) -> bool:
     return hasattr(w3, _TESTER_ATTR)
 
 
-def _tester(w3: Web3) -> Any:
+def tester_of(w3: Web3) -> Any:
+    """The eth-tester behind an embedded Web3 (development helpers only)."""
     if not is_embedded(w3):
         raise NotADevelopmentChain("this helper works only on the embedded chain")
     return getattr(w3, _TESTER_ATTR)
@@ -65,11 +66,11 @@ def _tester(w3: Web3) -> Any:
 
 def snapshot(w3: Web3) -> int:
     """Take a snapshot of the embedded chain (tests revert to it)."""
-    return int(_tester(w3).take_snapshot())
+    return int(tester_of(w3).take_snapshot())
 
 
 def revert_to(w3: Web3, snapshot_id: int) -> None:
-    _tester(w3).revert_to_snapshot(snapshot_id)
+    tester_of(w3).revert_to_snapshot(snapshot_id)
 
 
 def new_account(w3: Web3, *, fund_wei: int = 10**20, funder: LocalAccount | None = None) -> LocalAccount:

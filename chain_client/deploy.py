@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -42,7 +42,7 @@ def deploy_contract(w3: Web3, sender: LocalAccount, name: str, *args: Any, gas: 
     artifact = load_artifact(name)
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
     receipt = Transactor.for_web3(w3).transact(sender, factory.constructor(*args), gas)
-    return w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
+    return cast(Contract, w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"]))
 
 
 def deploy_all(

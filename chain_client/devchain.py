@@ -6,7 +6,7 @@ from typing import Any
 
 from web3 import Web3
 
-from chain_client.chain import is_embedded
+from chain_client.chain import is_embedded, tester_of
 from chain_client.exceptions import NotADevelopmentChain
 
 HARDHAT_CHAIN_ID = 31337
@@ -22,7 +22,7 @@ def advance_time(w3: Web3, seconds: int) -> int:
     if seconds < 0:
         raise ValueError("time only moves forward")
     if is_embedded(w3):
-        tester: Any = getattr(w3, "_scf_tester")
+        tester: Any = tester_of(w3)
         target = now(w3) + seconds
         tester.time_travel(target)
         return target

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from eth_abi import decode
-from eth_utils import to_checksum_address
+from eth_abi.abi import decode
+from eth_utils.address import to_checksum_address
 
 
 class ChainError(Exception):
@@ -23,7 +23,7 @@ class ContractError(ChainError):
     fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *values: Any, tx_hash: str | None = None) -> None:
-        self.values = values
+        self.raw_values = values
         self.tx_hash = tx_hash
         for field, value in zip(self.fields, values, strict=True):
             setattr(self, field, value)
@@ -37,7 +37,7 @@ class ContractError(ChainError):
         return f"{type(self).__name__}({parts})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), self.values)
+        return (type(self), self.raw_values)
 
 
 class ContractPanic(ContractError):

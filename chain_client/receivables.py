@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3.types import TxReceipt
 
@@ -98,8 +98,9 @@ class ReceivableToken(ContractClient):
         fn = self.contract.functions.issue(supplier, face_value, maturity, document_hash)
         receipt = self._send(debtor, fn, GAS_ISSUE)
         (event,) = self._events(receipt, "ReceivableIssued")
-        return IssueResult(**vars(result(receipt)), slot=int(event["args"]["slot"]),
-                           token_id=int(event["args"]["tokenId"]))
+        return IssueResult(
+            **vars(result(receipt)), slot=int(event["args"]["slot"]), token_id=int(event["args"]["tokenId"])
+        )
 
     def accept(self, supplier: LocalAccount, token_id: int) -> TxResult:
         return result(self._send(supplier, self.contract.functions.accept(token_id), GAS_ACCEPT))
@@ -112,7 +113,9 @@ class ReceivableToken(ContractClient):
 
     # ------------------------------------------------------------------ moving value
 
-    def split(self, sender: LocalAccount, from_token_id: int, to: str, value: int, *, gas: int = GAS_SPLIT) -> SplitResult:
+    def split(
+        self, sender: LocalAccount, from_token_id: int, to: str, value: int, *, gas: int = GAS_SPLIT
+    ) -> SplitResult:
         """Move `value` out of `from_token_id` into a new fragment owned by `to` (ERC-3525 transferFrom)."""
         fn = self.contract.functions.transferFrom(from_token_id, to, value)
         receipt = self._send(sender, fn, gas)
@@ -139,8 +142,9 @@ class ReceivableToken(ContractClient):
         fn = self.contract.functions.transferFrom(from_token_id, to_token_id, value)
         return result(self._send(sender, fn, GAS_MERGE))
 
-    def transfer(self, sender: LocalAccount, to: str, token_id: int, *, from_: str | None = None,
-                 safe: bool = False) -> TxResult:
+    def transfer(
+        self, sender: LocalAccount, to: str, token_id: int, *, from_: str | None = None, safe: bool = False
+    ) -> TxResult:
         """Hand over a whole fragment (ERC-721 transferFrom, or safeTransferFrom when `safe`)."""
         owner = from_ or sender.address
         fns = self.contract.functions

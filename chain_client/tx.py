@@ -82,13 +82,10 @@ class Transactor:
     def transact(self, sender: LocalAccount, fn: ContractFunction | ContractConstructor, gas: int) -> TxReceipt:
         """Send `fn` from `sender` with gas limit `gas`; raise the contract's named error if it reverts."""
         gas = min(gas, self.block_gas_limit)
-        params: TxParams = {"from": sender.address, "gas": gas, "value": 0}
         if isinstance(fn, ContractConstructor):
-            data = fn.data_in_transaction
-            tx: dict[str, Any] = {"data": data}
+            tx: dict[str, Any] = {"data": fn.data_in_transaction}
         else:
             tx = {"to": fn.address, "data": fn._encode_transaction_data()}
-        del params
         return self._send(sender, tx, gas)
 
     def send_value(self, sender: LocalAccount, to: str, wei: int) -> TxReceipt:

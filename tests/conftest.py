@@ -39,8 +39,8 @@ def w3() -> Web3:
 
 @pytest.fixture(scope="session")
 def parties(w3: Web3) -> Parties:
-    genesis = accounts_of(w3)
-    return Parties(*genesis[:9], new_account(w3))
+    g = accounts_of(w3)
+    return Parties(g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], outsider=new_account(w3))
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +82,12 @@ class Issued:
 
 
 def issue_active(
-    scf: ScfClient, p: Parties, face_value: int = 1_000_000_00, *, tenor: int = 90 * DAY, supplier: LocalAccount | None = None
+    scf: ScfClient,
+    p: Parties,
+    face_value: int = 1_000_000_00,
+    *,
+    tenor: int = 90 * DAY,
+    supplier: LocalAccount | None = None,
 ) -> Issued:
     """Issue a receivable from `p.core` to `supplier` (default `p.s1`) and accept it."""
     holder = supplier or p.s1

@@ -1,5 +1,4 @@
 from chain_client import ReceivableState, ScfClient
-
 from tests.conftest import Parties, issue_active
 
 
