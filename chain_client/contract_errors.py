@@ -9,7 +9,7 @@ from chain_client.exceptions import ContractError
 
 
 class AccountSuspended(ContractError):
-    """`AccountSuspended(address)`, raised by Membership."""
+    """`AccountSuspended(address)`, raised by Membership, ReceivableToken."""
 
     selector = "0x89e8e0cb"
     signature = "AccountSuspended(address)"
@@ -27,6 +27,16 @@ class AlreadyMember(ContractError):
     fields = ("account", "role")
     account: str
     role: int
+
+
+class AlreadySubscribed(ContractError):
+    """`AlreadySubscribed(address)`, raised by Membership."""
+
+    selector = "0x73a41649"
+    signature = "AlreadySubscribed(address)"
+    abi_types = ("address",)
+    fields = ("subscriber",)
+    subscriber: str
 
 
 class AlreadySuspended(ContractError):
@@ -382,13 +392,23 @@ class NotDebtor(ContractError):
 
 
 class NotMember(ContractError):
-    """`NotMember(address)`, raised by Membership."""
+    """`NotMember(address)`, raised by Membership, ReceivableToken."""
 
     selector = "0x16d6142c"
     signature = "NotMember(address)"
     abi_types = ("address",)
     fields = ("account",)
     account: str
+
+
+class NotMembershipContract(ContractError):
+    """`NotMembershipContract(address)`, raised by ReceivableToken."""
+
+    selector = "0x5a0ba320"
+    signature = "NotMembershipContract(address)"
+    abi_types = ("address",)
+    fields = ("caller",)
+    caller: str
 
 
 class NotOwnerNorApproved(ContractError):
@@ -501,8 +521,18 @@ class TooManyFragments(ContractError):
     more: int
 
 
+class TooManySubscribers(ContractError):
+    """`TooManySubscribers(uint256)`, raised by Membership."""
+
+    selector = "0xee5c678b"
+    signature = "TooManySubscribers(uint256)"
+    abi_types = ("uint256",)
+    fields = ("max",)
+    max: int
+
+
 class WrongRole(ContractError):
-    """`WrongRole(address,uint8,uint8)`, raised by Membership."""
+    """`WrongRole(address,uint8,uint8)`, raised by Membership, ReceivableToken."""
 
     selector = "0xf36c21de"
     signature = "WrongRole(address,uint8,uint8)"
@@ -526,6 +556,7 @@ class ZeroValue(ContractError):
 ERRORS_BY_SELECTOR: dict[str, type[ContractError]] = {
     "0x89e8e0cb": AccountSuspended,
     "0xd9c5676f": AlreadyMember,
+    "0x73a41649": AlreadySubscribed,
     "0x1b46b254": AlreadySuspended,
     "0xf81b9305": CallerNotHolder,
     "0xba816305": DocumentAlreadyIssued,
@@ -560,6 +591,7 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractError]] = {
     "0x2f4163e7": NonexistentToken,
     "0x2ab8edc9": NotDebtor,
     "0x16d6142c": NotMember,
+    "0x5a0ba320": NotMembershipContract,
     "0x87b6386c": NotOwnerNorApproved,
     "0xac8c1e20": NotSuspended,
     "0x51ee7d1d": ReceivableMatured,
@@ -570,6 +602,7 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractError]] = {
     "0xb3fdfc4c": TenorCapOutOfRange,
     "0x29e4846a": TenorExceedsCap,
     "0x0a4de04f": TooManyFragments,
+    "0xee5c678b": TooManySubscribers,
     "0xf36c21de": WrongRole,
     "0x0bb9a894": ZeroValue,
 }

@@ -10,8 +10,10 @@ from chain_client._base import ZERO_HASH, ContractClient, result
 from chain_client.tx import TxResult
 
 # Gas limits sent with each write: measured use plus headroom (see scripts/gas_report.py).
-GAS_ADMIT = 120_000
-GAS_SUSPEND = 60_000
+# Admission and suspension also push the change to each subscribed token contract (about 30,000 each).
+GAS_ADMIT = 250_000
+GAS_SUSPEND = 150_000
+GAS_RESYNC_PER_ACCOUNT = 40_000
 
 
 class Role(IntEnum):
@@ -35,6 +37,19 @@ class Membership(ContractClient):
 
     def reinstate(self, operator: LocalAccount, account: str) -> TxResult:
         return result(self._send(operator, self.contract.functions.reinstate(account), GAS_SUSPEND))
+
+    def add_subscriber(self, operator: LocalAccount, subscriber: str, existing_members: list[str]) -> TxResult:
+        """Subscribe a token contract to membership changes, pushing the status of `existing_members`."""
+        fn = self.contract.functions.addSubscriber(subscriber, existing_members)
+        return result(self._send(operator, fn, 100_000 + GAS_RESYNC_PER_ACCOUNT * len(existing_members)))
+
+    def resync(self, operator: LocalAccount, subscriber: str, accounts: list[str]) -> TxResult:
+        """Push the current status of `accounts` to `subscriber` again."""
+        fn = self.contract.functions.resync(subscriber, accounts)
+        return result(self._send(operator, fn, 50_000 + GAS_RESYNC_PER_ACCOUNT * len(accounts)))
+
+    def subscribers(self) -> list[str]:
+        return [str(a) for a in self._call(self.contract.functions.subscribers())]
 
     def role_of(self, account: str) -> Role:
         return Role(self._call(self.contract.functions.roleOf(account)))

@@ -2,12 +2,18 @@
 pragma solidity 0.8.28;
 
 import {IMembership} from "./interfaces/IMembership.sol";
+import {IMembershipSubscriber} from "./interfaces/IMembershipSubscriber.sol";
 
 /// @title Membership
 /// @notice The consortium's permission list: operators admit, suspend and reinstate accounts.
 /// @dev One storage word per member holds everything a value movement checks (role and suspension),
 ///      so each check costs one cold SLOAD. The KYC hash lives apart because nothing hot reads it.
+///      Every change is also pushed to the subscribed token contracts, which keep a copy beside their own
+///      per-account data and so check both parties of a transfer without calling here.
 contract Membership is IMembership {
+    /// @notice The most subscribers allowed: each adds one call to every admission and suspension.
+    uint256 public constant MAX_SUBSCRIBERS = 8;
+
     struct Member {
         Role role;
         bool suspended;
@@ -16,6 +22,7 @@ contract Membership is IMembership {
 
     mapping(address account => Member) private _members;
     mapping(address account => bytes32) private _kycHashes;
+    IMembershipSubscriber[] private _subscribers;
 
     /// @param operator The first operator; it admits everybody else (including further operators).
     /// @param kycHash  The hash of the operator's own KYC file.
@@ -38,6 +45,7 @@ contract Membership is IMembership {
         if (m.role == Role.None) revert NotMember(account);
         if (m.suspended) revert AlreadySuspended(account);
         m.suspended = true;
+        _notify(account, m.role, true);
         emit MemberSuspended(account, msg.sender);
     }
 
@@ -48,7 +56,32 @@ contract Membership is IMembership {
         if (m.role == Role.None) revert NotMember(account);
         if (!m.suspended) revert NotSuspended(account);
         m.suspended = false;
+        _notify(account, m.role, false);
         emit MemberReinstated(account, msg.sender);
+    }
+
+    /// @inheritdoc IMembership
+    function addSubscriber(IMembershipSubscriber subscriber, address[] calldata existingMembers) external {
+        _requireRole(msg.sender, Role.Operator);
+        uint256 n = _subscribers.length;
+        if (n >= MAX_SUBSCRIBERS) revert TooManySubscribers(MAX_SUBSCRIBERS);
+        for (uint256 i; i < n; ++i) {
+            if (_subscribers[i] == subscriber) revert AlreadySubscribed(address(subscriber));
+        }
+        _subscribers.push(subscriber);
+        emit SubscriberAdded(address(subscriber), msg.sender);
+        _push(subscriber, existingMembers);
+    }
+
+    /// @inheritdoc IMembership
+    function resync(IMembershipSubscriber subscriber, address[] calldata accounts) external {
+        _requireRole(msg.sender, Role.Operator);
+        _push(subscriber, accounts);
+    }
+
+    /// @inheritdoc IMembership
+    function subscribers() external view returns (IMembershipSubscriber[] memory) {
+        return _subscribers;
     }
 
     // ---------------------------------------------------------------- views and checks
@@ -100,7 +133,22 @@ contract Membership is IMembership {
         m.role = role;
         m.admittedAt = uint40(block.timestamp);
         _kycHashes[account] = kycHash;
+        _notify(account, role, false);
         emit MemberAdmitted(account, role, kycHash, operator);
+    }
+
+    function _notify(address account, Role role, bool suspended) private {
+        uint256 n = _subscribers.length;
+        for (uint256 i; i < n; ++i) {
+            _subscribers[i].membershipChanged(account, role, suspended);
+        }
+    }
+
+    function _push(IMembershipSubscriber subscriber, address[] calldata accounts) private {
+        for (uint256 i; i < accounts.length; ++i) {
+            Member storage m = _members[accounts[i]];
+            subscriber.membershipChanged(accounts[i], m.role, m.suspended);
+        }
     }
 
     function _requireActive(address account) private view returns (Role role) {

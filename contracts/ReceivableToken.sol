@@ -8,18 +8,21 @@ import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Util
 import {IERC3525} from "./interfaces/IERC3525.sol";
 import {IERC3525Receiver} from "./interfaces/IERC3525Receiver.sol";
 import {IMembership} from "./interfaces/IMembership.sol";
+import {MembershipCache} from "./MembershipCache.sol";
 import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
 
 /// @title ReceivableToken
 /// @notice Confirmed payables as ERC-3525 tokens: issue, accept, split down the supply chain, merge, transfer.
 /// @dev Storage is laid out for gas (see README, "Storage layout"):
 ///      - a fragment is ONE word: owner, value, parent sequence and flags;
+///      - an account's fragment count shares its word with the membership status Membership pushes here
+///        (MembershipCache), so checking both parties costs no call and no extra read;
 ///      - a receivable is two words; the one every split touches holds the state, maturity and the sequence
 ///        counter for new token ids, so a split reads and writes exactly one receivable word;
 ///      - the slot is derived from the document hash, so "one trade, one receivable" needs no extra mapping;
 ///      - ERC-721 and value approvals are only looked at when the fragment's HAS_APPROVALS flag is set, and a
 ///        whole transfer voids all of them by bumping an epoch instead of deleting each one.
-contract ReceivableToken is IReceivableToken, IERC721Errors {
+contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
     // ------------------------------------------------------------------------------------------- storage
 
     struct Receivable {
@@ -52,12 +55,9 @@ contract ReceivableToken is IReceivableToken, IERC721Errors {
     /// @notice The longest tenor cap an operator can set: ten years.
     uint256 public constant MAX_TENOR_CAP = 3650 days;
 
-    IMembership public immutable membership;
-
     uint32 private _maxTenor;
     mapping(uint256 slot => Receivable) private _receivables;
     mapping(uint256 tokenId => Fragment) private _fragments;
-    mapping(address owner => uint256) private _fragmentCounts;
     mapping(address owner => mapping(address operator => bool)) private _operatorApprovals;
     mapping(uint256 tokenId => address) private _tokenApprovals;
     mapping(uint256 tokenId => uint256) private _approvalEpochs;
@@ -65,9 +65,8 @@ contract ReceivableToken is IReceivableToken, IERC721Errors {
 
     /// @param membership_ The consortium's permission list.
     /// @param maxTenor_   The longest time from issue to maturity, in seconds (365 days is usual).
-    constructor(IMembership membership_, uint32 maxTenor_) {
+    constructor(IMembership membership_, uint32 maxTenor_) MembershipCache(membership_) {
         if (maxTenor_ == 0 || maxTenor_ > MAX_TENOR_CAP) revert TenorCapOutOfRange(maxTenor_, MAX_TENOR_CAP);
-        membership = membership_;
         _maxTenor = maxTenor_;
     }
 
@@ -78,7 +77,11 @@ contract ReceivableToken is IReceivableToken, IERC721Errors {
         external
         returns (uint256 slot, uint256 tokenId)
     {
-        membership.requireRoles(msg.sender, IMembership.Role.CoreEnterprise, supplier, IMembership.Role.Supplier);
+        _requireRole(msg.sender, IMembership.Role.CoreEnterprise);
+        Account storage holder = _requireActive(supplier);
+        if (holder.role != IMembership.Role.Supplier) {
+            revert IMembership.WrongRole(supplier, holder.role, IMembership.Role.Supplier);
+        }
         if (faceValue == 0 || faceValue > MAX_VALUE) revert FaceValueOutOfRange(faceValue, MAX_VALUE);
         if (maturity <= block.timestamp) revert MaturityNotInFuture(maturity, block.timestamp);
         uint256 latest = block.timestamp + _maxTenor;
@@ -99,7 +102,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors {
         tokenId = (slot << 32) | 1;
         _fragments[tokenId] = Fragment({owner: supplier, value: uint48(faceValue), parentSequence: 0, flags: 0});
         unchecked {
-            ++_fragmentCounts[supplier]; // bounded by the number of fragments, far below 2^256
+            ++holder.fragments; // bounded by the number of fragments ever created, far below 2^64
         }
         emit Transfer(address(0), supplier, tokenId);
         emit SlotChanged(tokenId, 0, slot);
@@ -110,7 +113,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors {
     /// @inheritdoc IReceivableToken
     function accept(uint256 tokenId) external {
         (uint256 slot, Receivable storage r) = _requirePendingHolder(tokenId);
-        membership.requireActive(msg.sender);
+        _requireActive(msg.sender);
         r.state = ReceivableState.Active;
         emit ReceivableAccepted(slot, msg.sender);
     }
@@ -143,7 +146,8 @@ contract ReceivableToken is IReceivableToken, IERC721Errors {
         _checkValueMove(fromTokenId, owner, balance, f.flags, value);
         uint256 slot = fromTokenId >> 32;
         Receivable storage r = _requireMovable(slot);
-        membership.requireActivePair(owner, to);
+        _requireActive(owner);
+        Account storage recipient = _requireActive(to);
 
         uint256 sequence = uint256(r.lastSequence) + 1;
         if (sequence > type(uint32).max) revert TooManyFragments(slot, sequence - 1, 1);
@@ -151,7 +155,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors {
         newTokenId = (slot << 32) | sequence;
         unchecked {
             f.value = uint48(balance - value); // value <= balance was checked
-            ++_fragmentCounts[to];
+            ++recipient.fragments;
         }
         _fragments[newTokenId] = Fragment({owner: to, value: uint48(value), parentSequence: uint32(fromTokenId), flags: 0});
         emit Transfer(address(0), to, newTokenId);
@@ -180,10 +184,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors {
         _checkValueMove(fromTokenId, owner, balance, f.flags, total);
         uint256 slot = fromTokenId >> 32;
         Receivable storage r = _requireMovable(slot);
-        membership.requireActive(owner);
-        for (uint256 i; i < n; ++i) {
-            membership.requireActive(to[i]);
-        }
+        _requireActive(owner);
 
         uint256 last = r.lastSequence;
         if (last + n > type(uint32).max) revert TooManyFragments(slot, last, n);
@@ -198,8 +199,9 @@ contract ReceivableToken is IReceivableToken, IERC721Errors {
             newTokenIds[i] = id;
             address holder = to[i];
             _fragments[id] = Fragment({owner: holder, value: uint48(values[i]), parentSequence: uint32(fromTokenId), flags: 0});
+            Account storage recipient = _requireActive(holder);
             unchecked {
-                ++_fragmentCounts[holder];
+                ++recipient.fragments;
             }
             emit Transfer(address(0), holder, id);
             emit SlotChanged(id, 0, slot);
@@ -226,7 +228,8 @@ contract ReceivableToken is IReceivableToken, IERC721Errors {
         if (toTokenId >> 32 != slot) revert SlotMismatch(fromTokenId, toTokenId);
         if (t.flags & FROZEN != 0) revert FragmentFrozen(toTokenId);
         _requireMovable(slot);
-        membership.requireActivePair(owner, toOwner);
+        _requireActive(owner);
+        _requireActive(toOwner);
         unchecked {
             f.value = uint48(balance - value); // value <= balance was checked
             t.value += uint48(value); // both are parts of one face value <= MAX_VALUE
@@ -286,7 +289,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors {
 
     /// @inheritdoc IReceivableToken
     function freeze(uint256 tokenId, bytes32 reason) external {
-        membership.requireRole(msg.sender, IMembership.Role.Operator);
+        _requireRole(msg.sender, IMembership.Role.Operator);
         Fragment storage f = _requireFragment(tokenId);
         f.flags |= FROZEN;
         emit Frozen(tokenId, reason, msg.sender);
@@ -294,7 +297,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors {
 
     /// @inheritdoc IReceivableToken
     function unfreeze(uint256 tokenId) external {
-        membership.requireRole(msg.sender, IMembership.Role.Operator);
+        _requireRole(msg.sender, IMembership.Role.Operator);
         Fragment storage f = _requireFragment(tokenId);
         uint8 flags = f.flags;
         if (flags & FROZEN == 0) revert FragmentNotFrozen(tokenId);
@@ -304,7 +307,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors {
 
     /// @inheritdoc IReceivableToken
     function setMaxTenor(uint32 seconds_) external {
-        membership.requireRole(msg.sender, IMembership.Role.Operator);
+        _requireRole(msg.sender, IMembership.Role.Operator);
         if (seconds_ == 0 || seconds_ > MAX_TENOR_CAP) revert TenorCapOutOfRange(seconds_, MAX_TENOR_CAP);
         emit MaxTenorChanged(_maxTenor, seconds_, msg.sender);
         _maxTenor = seconds_;
@@ -354,7 +357,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors {
     /// @inheritdoc IERC721
     function balanceOf(address owner) external view returns (uint256) {
         if (owner == address(0)) revert ERC721InvalidOwner(owner);
-        return _fragmentCounts[owner];
+        return _accounts[owner].fragments;
     }
 
     /// @inheritdoc IERC721
@@ -499,7 +502,8 @@ contract ReceivableToken is IReceivableToken, IERC721Errors {
         if (!_isOwnerOrApproved(tokenId, owner, flags, msg.sender)) revert NotOwnerNorApproved(tokenId, msg.sender);
         if (flags & FROZEN != 0) revert FragmentFrozen(tokenId);
         _requireMovable(tokenId >> 32);
-        membership.requireActivePair(from, to);
+        Account storage sender = _requireActive(from);
+        Account storage recipient = _requireActive(to);
 
         f.owner = to;
         if (flags & HAS_APPROVALS != 0) {
@@ -511,8 +515,8 @@ contract ReceivableToken is IReceivableToken, IERC721Errors {
             }
         }
         unchecked {
-            --_fragmentCounts[from]; // from owned tokenId, so its count is at least 1
-            ++_fragmentCounts[to];
+            --sender.fragments; // from owned tokenId, so its count is at least 1
+            ++recipient.fragments;
         }
         emit Transfer(from, to, tokenId);
     }
@@ -523,7 +527,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors {
         f.owner = address(0);
         f.value = 0;
         unchecked {
-            --_fragmentCounts[owner];
+            --_accounts[owner].fragments; // owner held tokenId
         }
         emit Transfer(owner, address(0), tokenId);
         emit TransferValue(tokenId, 0, value);

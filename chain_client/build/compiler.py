@@ -28,9 +28,8 @@ SETTINGS: dict[str, Any] = {
     "remappings": ["@openzeppelin/=node_modules/@openzeppelin/", "@solvprotocol/=node_modules/@solvprotocol/"],
     "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
 }
-# Sources are compiled from contracts/; the reference implementations used only for gas comparison are
-# compiled from node_modules and written with the same artifact format.
-EXTRA_SOURCES = ["node_modules/@solvprotocol/erc-3525/ERC3525.sol"]
+# Reference implementations used only by the gas report are wrapped in contracts/bench/References.sol.
+EXTRA_SOURCES: list[str] = []
 
 
 def _dependency_versions() -> dict[str, str]:
@@ -92,7 +91,7 @@ def write_artifacts(output: dict[str, Any]) -> list[str]:
         old.unlink()
     written: list[str] = []
     for source, contracts in output["contracts"].items():
-        if source.startswith("node_modules/") and source not in EXTRA_SOURCES:
+        if source.startswith("node_modules/"):
             continue  # libraries are compiled into our contracts, not deployed alone
         for name, data in contracts.items():
             bytecode = data["evm"]["bytecode"]["object"]
@@ -107,7 +106,7 @@ def write_artifacts(output: dict[str, Any]) -> list[str]:
                 "compiler": {"version": SOLC_VERSION, "settings": SETTINGS},
                 "sourceHash": digest,
             }
-            target = "Solv" + name if source in EXTRA_SOURCES else name
+            target = name
             (ARTIFACTS / f"{target}.json").write_text(json.dumps(artifact, indent=1, sort_keys=True) + "\n")
             written.append(target)
     (ARTIFACTS / "_source_hash.txt").write_text(digest + "\n")

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {IMembershipSubscriber} from "./IMembershipSubscriber.sol";
+
 /// @title The consortium's permission list
 /// @notice Every account that may hold or move value is admitted here by an operator, with one role.
 ///         Other contracts ask this one before any value moves; the refusals below bubble up unchanged,
@@ -22,6 +24,9 @@ interface IMembership {
     /// @notice `account` may send and receive value again.
     event MemberReinstated(address indexed account, address indexed operator);
 
+    /// @notice `subscriber` will be told of every admission, suspension and reinstatement from now on.
+    event SubscriberAdded(address indexed subscriber, address indexed operator);
+
     /// @notice `account` was never admitted.
     error NotMember(address account);
     /// @notice `account` is admitted but currently suspended.
@@ -36,6 +41,10 @@ interface IMembership {
     error AlreadySuspended(address account);
     /// @notice `reinstate` of an account that is not suspended.
     error NotSuspended(address account);
+    /// @notice `subscriber` is already subscribed.
+    error AlreadySubscribed(address subscriber);
+    /// @notice At most `max` subscribers: each one adds a call to every admission and suspension.
+    error TooManySubscribers(uint256 max);
 
     /// @notice Admits `account` with `role`. Operator only.
     function admit(address account, Role role, bytes32 kycHash) external;
@@ -45,6 +54,17 @@ interface IMembership {
 
     /// @notice Lifts a suspension. Operator only.
     function reinstate(address account) external;
+
+    /// @notice Subscribes `subscriber` to membership changes and pushes the current status of
+    ///         `existingMembers` to it (the members admitted before it existed). Operator only.
+    function addSubscriber(IMembershipSubscriber subscriber, address[] calldata existingMembers) external;
+
+    /// @notice Pushes the current status of `accounts` to `subscriber` again (repairs a late subscription).
+    ///         Operator only.
+    function resync(IMembershipSubscriber subscriber, address[] calldata accounts) external;
+
+    /// @notice The subscribed contracts.
+    function subscribers() external view returns (IMembershipSubscriber[] memory);
 
     /// @notice The role `account` was admitted with (`None` if never admitted), suspended or not.
     function roleOf(address account) external view returns (Role);

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IMembership} from "./interfaces/IMembership.sol";
+import {IMembershipSubscriber} from "./interfaces/IMembershipSubscriber.sol";
+
+/// @title MembershipCache: where a token checks that both parties of a value movement are members
+/// @notice Membership pushes every admission, suspension and reinstatement here. The copy lives in the
+///         same storage word as the account's ERC-721 fragment count, which every transfer writes anyway, so
+///         the permission check costs no external call and no extra storage read; and a member's first
+///         fragment does not pay for a new storage word, because admission already wrote it.
+/// @dev Refusals use Membership's own errors, so a client sees the same `NotMember` from either contract.
+abstract contract MembershipCache is IMembershipSubscriber {
+    struct Account {
+        uint64 fragments; // live fragments held: ERC-721 balanceOf(address)
+        IMembership.Role role;
+        bool suspended;
+    }
+
+    /// @notice Only Membership may push changes; `caller` is not it.
+    error NotMembershipContract(address caller);
+
+    IMembership public immutable membership;
+    mapping(address account => Account) internal _accounts;
+
+    constructor(IMembership membership_) {
+        membership = membership_;
+    }
+
+    /// @inheritdoc IMembershipSubscriber
+    function membershipChanged(address account, IMembership.Role role, bool suspended) external {
+        if (msg.sender != address(membership)) revert NotMembershipContract(msg.sender);
+        Account storage a = _accounts[account];
+        a.role = role;
+        a.suspended = suspended;
+    }
+
+    /// @dev Reverts unless `account` is an admitted, unsuspended member; returns its record for updating.
+    function _requireActive(address account) internal view returns (Account storage a) {
+        a = _accounts[account];
+        if (a.role == IMembership.Role.None) revert IMembership.NotMember(account);
+        if (a.suspended) revert IMembership.AccountSuspended(account);
+    }
+
+    /// @dev Reverts unless `account` is active and has `required`.
+    function _requireRole(address account, IMembership.Role required) internal view {
+        IMembership.Role role = _requireActive(account).role;
+        if (role != required) revert IMembership.WrongRole(account, role, required);
+    }
+}

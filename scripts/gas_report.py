@@ -1,0 +1,153 @@
+"""Gas of every operation, measured on the embedded chain, next to the standard implementations.
+
+    python scripts/gas_report.py          # a table with targets and ratios
+    python scripts/gas_report.py --json   # one JSON object: operation -> gasUsed
+
+Every figure is the gasUsed of one real transaction (21,000 base cost included), the worst case unless the
+name says otherwise: recipients are new holders, so their storage words are written for the first time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+from rich.table import Table
+from web3 import Web3
+from web3.contract import Contract
+
+from chain_client import Role, ScfClient, accounts_of, connect, deploy_all, new_account
+from chain_client.deploy import deploy_contract
+from chain_client.devchain import now
+from chain_client.tx import Transactor
+
+DAY = 24 * 3600
+
+# Design targets from the foundation issue (gas, base cost included).
+TARGETS = {"split": 100_000, "transfer": 65_000, "issue": 160_000}
+# Which reference operation each of ours is compared with.
+COMPARED = {
+    "issue": "ref_solv_erc3525_mint",
+    "split": "ref_solv_erc3525_split",
+    "merge": "ref_solv_erc3525_value_transfer",
+    "transfer": "ref_oz_erc721_transfer",
+    "cash_transfer": "ref_oz_erc20_transfer",
+}
+
+
+def _fresh(w3: Web3, scf: ScfClient, operator: LocalAccount, role: Role = Role.SUPPLIER) -> LocalAccount:
+    account = new_account(w3, fund_wei=10**18)
+    scf.membership.admit(operator, account.address, role)
+    return account
+
+
+def measure_ours(w3: Web3) -> dict[str, int]:
+    operator, core = accounts_of(w3)[:2]
+    scf = ScfClient(w3, deploy_all(w3, operator))
+    scf.membership.admit(operator, core.address, Role.CORE_ENTERPRISE)
+    rt = scf.receivables
+    gas: dict[str, int] = {}
+    s1, s2, s3 = (_fresh(w3, scf, operator) for _ in range(3))
+    maturity = now(w3) + 90 * DAY
+
+    issued = rt.issue(core, s1.address, 1_000_000_00, maturity, os.urandom(32))
+    gas["issue"] = issued.gas_used
+    gas["accept"] = rt.accept(s1, issued.token_id).gas_used
+    gas["issue_existing_holder"] = rt.issue(core, s1.address, 5_00, maturity, os.urandom(32)).gas_used
+
+    split = rt.split(s1, issued.token_id, s2.address, 100_000_00)
+    gas["split"] = split.gas_used
+    gas["split_existing_holder"] = rt.split(s1, issued.token_id, s2.address, 100_000_00).gas_used
+    batch_to = [(_fresh(w3, scf, operator).address, 1_000_00) for _ in range(10)]
+    batch = rt.split_batch(s1, issued.token_id, batch_to, os.urandom(32))
+    gas["split_batch_10"] = batch.gas_used
+    gas["merge"] = rt.merge(s1, issued.token_id, split.new_token_ids[0], 1_00).gas_used
+    gas["transfer"] = rt.transfer(s2, s3.address, split.new_token_ids[0]).gas_used
+    gas["transfer_existing_holder"] = rt.transfer(s3, s1.address, split.new_token_ids[0]).gas_used
+    gas["freeze"] = rt.freeze(operator, issued.token_id, b"\1" * 32).gas_used
+    gas["approve_value"] = rt.approve_value(s1, split.new_token_ids[0], s3.address, 1).gas_used
+
+    scf.cash.mint(operator, s1.address, 1_000_000_00)
+    gas["cash_transfer"] = scf.cash.transfer(s1, s2.address, 1_00).gas_used
+    gas["admit"] = scf.membership.admit(operator, new_account(w3, fund_wei=0).address, Role.SUPPLIER).gas_used
+    return gas
+
+
+def _send(w3: Web3, sender: LocalAccount, contract: Contract, fn: str, *args: Any) -> int:
+    receipt = Transactor.for_web3(w3).transact(sender, getattr(contract.functions, fn)(*args), 1_000_000)
+    return int(receipt["gasUsed"])
+
+
+def measure_references(w3: Web3) -> dict[str, int]:
+    a, b = accounts_of(w3)[2:4]
+    gas: dict[str, int] = {}
+    fresh = lambda: new_account(w3, fund_wei=0).address  # noqa: E731 - a recipient that holds nothing yet
+
+    erc20 = deploy_contract(w3, a, "RefERC20")
+    _send(w3, a, erc20, "mint", a.address, 10**9)
+    gas["ref_oz_erc20_transfer"] = _send(w3, a, erc20, "transfer", fresh(), 100)
+
+    erc721 = deploy_contract(w3, a, "RefERC721")
+    _send(w3, a, erc721, "mint", a.address, 1)
+    _send(w3, a, erc721, "mint", a.address, 2)
+    gas["ref_oz_erc721_transfer"] = _send(w3, a, erc721, "transferFrom", a.address, fresh(), 1)
+
+    erc1155 = deploy_contract(w3, a, "RefERC1155")
+    _send(w3, a, erc1155, "mint", a.address, 1, 10**9)
+    gas["ref_oz_erc1155_transfer"] = _send(w3, a, erc1155, "safeTransferFrom", a.address, fresh(), 1, 100, b"")
+
+    solv = deploy_contract(w3, a, "RefSolvERC3525")
+    gas["ref_solv_erc3525_mint"] = _send(w3, a, solv, "mint", fresh(), 7, 10**9)
+    _send(w3, a, solv, "mint", a.address, 7, 10**9)  # token 2, held by a
+    split = solv.functions.transferFrom(2, fresh(), 100)
+    gas["ref_solv_erc3525_split"] = int(Transactor.for_web3(w3).transact(a, split, 1_000_000)["gasUsed"])
+    _send(w3, a, solv, "mint", b.address, 7, 10**9)  # token 4, held by b
+    gas["ref_solv_erc3525_value_transfer"] = _send(w3, a, solv, "transferFrom", 2, 4, 100)
+    gas["ref_solv_erc3525_transfer"] = _send(w3, a, solv, "transferFrom", a.address, fresh(), 2)
+    return gas
+
+
+def render(gas: dict[str, int]) -> Table:
+    table = Table(title="Gas per operation (embedded chain, one transaction each, base cost included)")
+    table.add_column("operation")
+    table.add_column("gasUsed", justify="right")
+    table.add_column("target", justify="right")
+    table.add_column("compared with")
+    table.add_column("ratio", justify="right")
+    for name, used in gas.items():
+        if name.startswith("ref_"):
+            continue
+        target = TARGETS.get(name)
+        target_text = "" if target is None else f"≤ {target:,} {'met' if used <= target else 'MISSED'}"
+        ref = COMPARED.get(name, "")
+        ratio = f"{used / gas[ref]:.2f}×" if ref in gas else ""
+        ref_text = f"{ref.removeprefix('ref_')} {gas[ref]:,}" if ref in gas else ""
+        table.add_row(name, f"{used:,}", target_text, ref_text, ratio)
+    table.add_section()
+    for name, used in gas.items():
+        if name.startswith("ref_"):
+            table.add_row(name, f"{used:,}", "", "", "")
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print one JSON object: operation -> gasUsed")
+    args = parser.parse_args(argv)
+    w3 = connect()
+    gas = measure_ours(w3)
+    gas.update(measure_references(w3))
+    if args.json:
+        print(json.dumps(gas, indent=1))
+    else:
+        Console().print(render(gas))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
