@@ -13,543 +13,493 @@ class AccountSuspended(ContractError):
 
     selector = "0x89e8e0cb"
     signature = "AccountSuspended(address)"
-    abi_types = ("address",)
-    fields = ("account",)
+    abi_types = ('address',)
+    fields = ('account',)
     account: str
-
 
 class AlreadyMember(ContractError):
     """`AlreadyMember(address,uint8)`, raised by Membership."""
 
     selector = "0xd9c5676f"
     signature = "AlreadyMember(address,uint8)"
-    abi_types = ("address", "uint8")
-    fields = ("account", "role")
+    abi_types = ('address', 'uint8')
+    fields = ('account', 'role')
     account: str
     role: int
-
 
 class AlreadySubscribed(ContractError):
     """`AlreadySubscribed(address)`, raised by Membership."""
 
     selector = "0x73a41649"
     signature = "AlreadySubscribed(address)"
-    abi_types = ("address",)
-    fields = ("subscriber",)
+    abi_types = ('address',)
+    fields = ('subscriber',)
     subscriber: str
-
 
 class AlreadySuspended(ContractError):
     """`AlreadySuspended(address)`, raised by Membership."""
 
     selector = "0x1b46b254"
     signature = "AlreadySuspended(address)"
-    abi_types = ("address",)
-    fields = ("account",)
+    abi_types = ('address',)
+    fields = ('account',)
     account: str
-
 
 class CallerNotHolder(ContractError):
     """`CallerNotHolder(uint256,address,address)`, raised by ReceivableToken."""
 
     selector = "0xf81b9305"
     signature = "CallerNotHolder(uint256,address,address)"
-    abi_types = ("uint256", "address", "address")
-    fields = ("token_id", "caller", "holder")
+    abi_types = ('uint256', 'address', 'address')
+    fields = ('token_id', 'caller', 'holder')
     token_id: int
     caller: str
     holder: str
-
 
 class DocumentAlreadyIssued(ContractError):
     """`DocumentAlreadyIssued(bytes32,uint256)`, raised by ReceivableToken."""
 
     selector = "0xba816305"
     signature = "DocumentAlreadyIssued(bytes32,uint256)"
-    abi_types = ("bytes32", "uint256")
-    fields = ("document_hash", "slot")
+    abi_types = ('bytes32', 'uint256')
+    fields = ('document_hash', 'slot')
     document_hash: bytes
     slot: int
-
 
 class ERC20InsufficientAllowance(ContractError):
     """`ERC20InsufficientAllowance(address,uint256,uint256)`, raised by SettlementToken."""
 
     selector = "0xfb8f41b2"
     signature = "ERC20InsufficientAllowance(address,uint256,uint256)"
-    abi_types = ("address", "uint256", "uint256")
-    fields = ("spender", "allowance", "needed")
+    abi_types = ('address', 'uint256', 'uint256')
+    fields = ('spender', 'allowance', 'needed')
     spender: str
     allowance: int
     needed: int
-
 
 class ERC20InsufficientBalance(ContractError):
     """`ERC20InsufficientBalance(address,uint256,uint256)`, raised by SettlementToken."""
 
     selector = "0xe450d38c"
     signature = "ERC20InsufficientBalance(address,uint256,uint256)"
-    abi_types = ("address", "uint256", "uint256")
-    fields = ("sender", "balance", "needed")
+    abi_types = ('address', 'uint256', 'uint256')
+    fields = ('sender', 'balance', 'needed')
     sender: str
     balance: int
     needed: int
-
 
 class ERC20InvalidApprover(ContractError):
     """`ERC20InvalidApprover(address)`, raised by SettlementToken."""
 
     selector = "0xe602df05"
     signature = "ERC20InvalidApprover(address)"
-    abi_types = ("address",)
-    fields = ("approver",)
+    abi_types = ('address',)
+    fields = ('approver',)
     approver: str
-
 
 class ERC20InvalidReceiver(ContractError):
     """`ERC20InvalidReceiver(address)`, raised by SettlementToken."""
 
     selector = "0xec442f05"
     signature = "ERC20InvalidReceiver(address)"
-    abi_types = ("address",)
-    fields = ("receiver",)
+    abi_types = ('address',)
+    fields = ('receiver',)
     receiver: str
-
 
 class ERC20InvalidSender(ContractError):
     """`ERC20InvalidSender(address)`, raised by SettlementToken."""
 
     selector = "0x96c6fd1e"
     signature = "ERC20InvalidSender(address)"
-    abi_types = ("address",)
-    fields = ("sender",)
+    abi_types = ('address',)
+    fields = ('sender',)
     sender: str
-
 
 class ERC20InvalidSpender(ContractError):
     """`ERC20InvalidSpender(address)`, raised by SettlementToken."""
 
     selector = "0x94280d62"
     signature = "ERC20InvalidSpender(address)"
-    abi_types = ("address",)
-    fields = ("spender",)
+    abi_types = ('address',)
+    fields = ('spender',)
     spender: str
-
 
 class ERC721IncorrectOwner(ContractError):
     """`ERC721IncorrectOwner(address,uint256,address)`, raised by ReceivableToken."""
 
     selector = "0x64283d7b"
     signature = "ERC721IncorrectOwner(address,uint256,address)"
-    abi_types = ("address", "uint256", "address")
-    fields = ("sender", "token_id", "owner")
+    abi_types = ('address', 'uint256', 'address')
+    fields = ('sender', 'token_id', 'owner')
     sender: str
     token_id: int
     owner: str
-
 
 class ERC721InsufficientApproval(ContractError):
     """`ERC721InsufficientApproval(address,uint256)`, raised by ReceivableToken."""
 
     selector = "0x177e802f"
     signature = "ERC721InsufficientApproval(address,uint256)"
-    abi_types = ("address", "uint256")
-    fields = ("operator", "token_id")
+    abi_types = ('address', 'uint256')
+    fields = ('operator', 'token_id')
     operator: str
     token_id: int
-
 
 class ERC721InvalidApprover(ContractError):
     """`ERC721InvalidApprover(address)`, raised by ReceivableToken."""
 
     selector = "0xa9fbf51f"
     signature = "ERC721InvalidApprover(address)"
-    abi_types = ("address",)
-    fields = ("approver",)
+    abi_types = ('address',)
+    fields = ('approver',)
     approver: str
-
 
 class ERC721InvalidOperator(ContractError):
     """`ERC721InvalidOperator(address)`, raised by ReceivableToken."""
 
     selector = "0x5b08ba18"
     signature = "ERC721InvalidOperator(address)"
-    abi_types = ("address",)
-    fields = ("operator",)
+    abi_types = ('address',)
+    fields = ('operator',)
     operator: str
-
 
 class ERC721InvalidOwner(ContractError):
     """`ERC721InvalidOwner(address)`, raised by ReceivableToken."""
 
     selector = "0x89c62b64"
     signature = "ERC721InvalidOwner(address)"
-    abi_types = ("address",)
-    fields = ("owner",)
+    abi_types = ('address',)
+    fields = ('owner',)
     owner: str
-
 
 class ERC721InvalidReceiver(ContractError):
     """`ERC721InvalidReceiver(address)`, raised by ReceivableToken."""
 
     selector = "0x64a0ae92"
     signature = "ERC721InvalidReceiver(address)"
-    abi_types = ("address",)
-    fields = ("receiver",)
+    abi_types = ('address',)
+    fields = ('receiver',)
     receiver: str
-
 
 class ERC721InvalidSender(ContractError):
     """`ERC721InvalidSender(address)`, raised by ReceivableToken."""
 
     selector = "0x73c6ac6e"
     signature = "ERC721InvalidSender(address)"
-    abi_types = ("address",)
-    fields = ("sender",)
+    abi_types = ('address',)
+    fields = ('sender',)
     sender: str
-
 
 class ERC721NonexistentToken(ContractError):
     """`ERC721NonexistentToken(uint256)`, raised by ReceivableToken."""
 
     selector = "0x7e273289"
     signature = "ERC721NonexistentToken(uint256)"
-    abi_types = ("uint256",)
-    fields = ("token_id",)
+    abi_types = ('uint256',)
+    fields = ('token_id',)
     token_id: int
-
 
 class EmptySplit(ContractError):
     """`EmptySplit(uint256)`, raised by ReceivableToken."""
 
     selector = "0xb39aa076"
     signature = "EmptySplit(uint256)"
-    abi_types = ("uint256",)
-    fields = ("token_id",)
+    abi_types = ('uint256',)
+    fields = ('token_id',)
     token_id: int
-
 
 class FaceValueOutOfRange(ContractError):
     """`FaceValueOutOfRange(uint256,uint256)`, raised by ReceivableToken."""
 
     selector = "0x3f98b434"
     signature = "FaceValueOutOfRange(uint256,uint256)"
-    abi_types = ("uint256", "uint256")
-    fields = ("face_value", "max")
+    abi_types = ('uint256', 'uint256')
+    fields = ('face_value', 'max')
     face_value: int
     max: int
-
 
 class FragmentFrozen(ContractError):
     """`FragmentFrozen(uint256)`, raised by ReceivableToken."""
 
     selector = "0x4008e93e"
     signature = "FragmentFrozen(uint256)"
-    abi_types = ("uint256",)
-    fields = ("token_id",)
+    abi_types = ('uint256',)
+    fields = ('token_id',)
     token_id: int
-
 
 class FragmentNotFrozen(ContractError):
     """`FragmentNotFrozen(uint256)`, raised by ReceivableToken."""
 
     selector = "0xc689d836"
     signature = "FragmentNotFrozen(uint256)"
-    abi_types = ("uint256",)
-    fields = ("token_id",)
+    abi_types = ('uint256',)
+    fields = ('token_id',)
     token_id: int
-
 
 class IncorrectOwner(ContractError):
     """`IncorrectOwner(uint256,address,address)`, raised by ReceivableToken."""
 
     selector = "0x9980fafc"
     signature = "IncorrectOwner(uint256,address,address)"
-    abi_types = ("uint256", "address", "address")
-    fields = ("token_id", "from_", "owner")
+    abi_types = ('uint256', 'address', 'address')
+    fields = ('token_id', 'from_', 'owner')
     token_id: int
     from_: str
     owner: str
-
 
 class InsufficientAllowance(ContractError):
     """`InsufficientAllowance(uint256,address,uint256,uint256)`, raised by ReceivableToken."""
 
     selector = "0x0de6846b"
     signature = "InsufficientAllowance(uint256,address,uint256,uint256)"
-    abi_types = ("uint256", "address", "uint256", "uint256")
-    fields = ("token_id", "operator", "allowance", "needed")
+    abi_types = ('uint256', 'address', 'uint256', 'uint256')
+    fields = ('token_id', 'operator', 'allowance', 'needed')
     token_id: int
     operator: str
     allowance: int
     needed: int
-
 
 class InsufficientValue(ContractError):
     """`InsufficientValue(uint256,uint256,uint256)`, raised by ReceivableToken."""
 
     selector = "0x5e7ad06b"
     signature = "InsufficientValue(uint256,uint256,uint256)"
-    abi_types = ("uint256", "uint256", "uint256")
-    fields = ("token_id", "balance", "needed")
+    abi_types = ('uint256', 'uint256', 'uint256')
+    fields = ('token_id', 'balance', 'needed')
     token_id: int
     balance: int
     needed: int
-
 
 class InvalidDocumentHash(ContractError):
     """`InvalidDocumentHash(bytes32)`, raised by ReceivableToken."""
 
     selector = "0x39a8bb7f"
     signature = "InvalidDocumentHash(bytes32)"
-    abi_types = ("bytes32",)
-    fields = ("document_hash",)
+    abi_types = ('bytes32',)
+    fields = ('document_hash',)
     document_hash: bytes
-
 
 class InvalidOperator(ContractError):
     """`InvalidOperator(address)`, raised by ReceivableToken."""
 
     selector = "0x3eaa03e3"
     signature = "InvalidOperator(address)"
-    abi_types = ("address",)
-    fields = ("operator",)
+    abi_types = ('address',)
+    fields = ('operator',)
     operator: str
-
 
 class InvalidReceiver(ContractError):
     """`InvalidReceiver(address)`, raised by ReceivableToken."""
 
     selector = "0x9cfea583"
     signature = "InvalidReceiver(address)"
-    abi_types = ("address",)
-    fields = ("receiver",)
+    abi_types = ('address',)
+    fields = ('receiver',)
     receiver: str
-
 
 class LengthMismatch(ContractError):
     """`LengthMismatch(uint256,uint256)`, raised by ReceivableToken."""
 
     selector = "0xab8b67c6"
     signature = "LengthMismatch(uint256,uint256)"
-    abi_types = ("uint256", "uint256")
-    fields = ("recipients", "values")
+    abi_types = ('uint256', 'uint256')
+    fields = ('recipients', 'values')
     recipients: int
     values: int
-
 
 class MaturityNotInFuture(ContractError):
     """`MaturityNotInFuture(uint256,uint256)`, raised by ReceivableToken."""
 
     selector = "0xd18a8486"
     signature = "MaturityNotInFuture(uint256,uint256)"
-    abi_types = ("uint256", "uint256")
-    fields = ("maturity", "now_time")
+    abi_types = ('uint256', 'uint256')
+    fields = ('maturity', 'now_time')
     maturity: int
     now_time: int
-
 
 class NoRoleGiven(ContractError):
     """`NoRoleGiven(address)`, raised by Membership."""
 
     selector = "0xaeaee5c2"
     signature = "NoRoleGiven(address)"
-    abi_types = ("address",)
-    fields = ("account",)
+    abi_types = ('address',)
+    fields = ('account',)
     account: str
-
 
 class NonexistentReceivable(ContractError):
     """`NonexistentReceivable(uint256)`, raised by ReceivableToken."""
 
     selector = "0x05759a17"
     signature = "NonexistentReceivable(uint256)"
-    abi_types = ("uint256",)
-    fields = ("slot",)
+    abi_types = ('uint256',)
+    fields = ('slot',)
     slot: int
-
 
 class NonexistentToken(ContractError):
     """`NonexistentToken(uint256)`, raised by ReceivableToken."""
 
     selector = "0x2f4163e7"
     signature = "NonexistentToken(uint256)"
-    abi_types = ("uint256",)
-    fields = ("token_id",)
+    abi_types = ('uint256',)
+    fields = ('token_id',)
     token_id: int
-
 
 class NotDebtor(ContractError):
     """`NotDebtor(uint256,address,address)`, raised by ReceivableToken."""
 
     selector = "0x2ab8edc9"
     signature = "NotDebtor(uint256,address,address)"
-    abi_types = ("uint256", "address", "address")
-    fields = ("slot", "caller", "debtor")
+    abi_types = ('uint256', 'address', 'address')
+    fields = ('slot', 'caller', 'debtor')
     slot: int
     caller: str
     debtor: str
-
 
 class NotMember(ContractError):
     """`NotMember(address)`, raised by Membership, ReceivableToken."""
 
     selector = "0x16d6142c"
     signature = "NotMember(address)"
-    abi_types = ("address",)
-    fields = ("account",)
+    abi_types = ('address',)
+    fields = ('account',)
     account: str
-
 
 class NotMembershipContract(ContractError):
     """`NotMembershipContract(address)`, raised by ReceivableToken."""
 
     selector = "0x5a0ba320"
     signature = "NotMembershipContract(address)"
-    abi_types = ("address",)
-    fields = ("caller",)
+    abi_types = ('address',)
+    fields = ('caller',)
     caller: str
-
 
 class NotOwnerNorApproved(ContractError):
     """`NotOwnerNorApproved(uint256,address)`, raised by ReceivableToken."""
 
     selector = "0x87b6386c"
     signature = "NotOwnerNorApproved(uint256,address)"
-    abi_types = ("uint256", "address")
-    fields = ("token_id", "caller")
+    abi_types = ('uint256', 'address')
+    fields = ('token_id', 'caller')
     token_id: int
     caller: str
-
 
 class NotSuspended(ContractError):
     """`NotSuspended(address)`, raised by Membership."""
 
     selector = "0xac8c1e20"
     signature = "NotSuspended(address)"
-    abi_types = ("address",)
-    fields = ("account",)
+    abi_types = ('address',)
+    fields = ('account',)
     account: str
-
 
 class ReceivableMatured(ContractError):
     """`ReceivableMatured(uint256,uint256,uint256)`, raised by ReceivableToken."""
 
     selector = "0x51ee7d1d"
     signature = "ReceivableMatured(uint256,uint256,uint256)"
-    abi_types = ("uint256", "uint256", "uint256")
-    fields = ("slot", "maturity", "now_time")
+    abi_types = ('uint256', 'uint256', 'uint256')
+    fields = ('slot', 'maturity', 'now_time')
     slot: int
     maturity: int
     now_time: int
-
 
 class ReceivableNotActive(ContractError):
     """`ReceivableNotActive(uint256,uint8)`, raised by ReceivableToken."""
 
     selector = "0xfe75083d"
     signature = "ReceivableNotActive(uint256,uint8)"
-    abi_types = ("uint256", "uint8")
-    fields = ("slot", "state")
+    abi_types = ('uint256', 'uint8')
+    fields = ('slot', 'state')
     slot: int
     state: int
-
 
 class ReceivableNotPending(ContractError):
     """`ReceivableNotPending(uint256,uint8)`, raised by ReceivableToken."""
 
     selector = "0x75ecb1b8"
     signature = "ReceivableNotPending(uint256,uint8)"
-    abi_types = ("uint256", "uint8")
-    fields = ("slot", "state")
+    abi_types = ('uint256', 'uint8')
+    fields = ('slot', 'state')
     slot: int
     state: int
-
 
 class SelfTransfer(ContractError):
     """`SelfTransfer(uint256)`, raised by ReceivableToken."""
 
     selector = "0x0cf7b06c"
     signature = "SelfTransfer(uint256)"
-    abi_types = ("uint256",)
-    fields = ("token_id",)
+    abi_types = ('uint256',)
+    fields = ('token_id',)
     token_id: int
-
 
 class SlotMismatch(ContractError):
     """`SlotMismatch(uint256,uint256)`, raised by ReceivableToken."""
 
     selector = "0xb75c9225"
     signature = "SlotMismatch(uint256,uint256)"
-    abi_types = ("uint256", "uint256")
-    fields = ("from_token_id", "to_token_id")
+    abi_types = ('uint256', 'uint256')
+    fields = ('from_token_id', 'to_token_id')
     from_token_id: int
     to_token_id: int
-
 
 class TenorCapOutOfRange(ContractError):
     """`TenorCapOutOfRange(uint256,uint256)`, raised by ReceivableToken."""
 
     selector = "0xb3fdfc4c"
     signature = "TenorCapOutOfRange(uint256,uint256)"
-    abi_types = ("uint256", "uint256")
-    fields = ("seconds", "max")
+    abi_types = ('uint256', 'uint256')
+    fields = ('seconds', 'max')
     seconds: int
     max: int
-
 
 class TenorExceedsCap(ContractError):
     """`TenorExceedsCap(uint256,uint256)`, raised by ReceivableToken."""
 
     selector = "0x29e4846a"
     signature = "TenorExceedsCap(uint256,uint256)"
-    abi_types = ("uint256", "uint256")
-    fields = ("maturity", "latest_allowed")
+    abi_types = ('uint256', 'uint256')
+    fields = ('maturity', 'latest_allowed')
     maturity: int
     latest_allowed: int
-
 
 class TooManyFragments(ContractError):
     """`TooManyFragments(uint256,uint256,uint256)`, raised by ReceivableToken."""
 
     selector = "0x0a4de04f"
     signature = "TooManyFragments(uint256,uint256,uint256)"
-    abi_types = ("uint256", "uint256", "uint256")
-    fields = ("slot", "created", "more")
+    abi_types = ('uint256', 'uint256', 'uint256')
+    fields = ('slot', 'created', 'more')
     slot: int
     created: int
     more: int
-
 
 class TooManySubscribers(ContractError):
     """`TooManySubscribers(uint256)`, raised by Membership."""
 
     selector = "0xee5c678b"
     signature = "TooManySubscribers(uint256)"
-    abi_types = ("uint256",)
-    fields = ("max",)
+    abi_types = ('uint256',)
+    fields = ('max',)
     max: int
-
 
 class WrongRole(ContractError):
     """`WrongRole(address,uint8,uint8)`, raised by Membership, ReceivableToken."""
 
     selector = "0xf36c21de"
     signature = "WrongRole(address,uint8,uint8)"
-    abi_types = ("address", "uint8", "uint8")
-    fields = ("account", "role", "required")
+    abi_types = ('address', 'uint8', 'uint8')
+    fields = ('account', 'role', 'required')
     account: str
     role: int
     required: int
-
 
 class ZeroValue(ContractError):
     """`ZeroValue(uint256)`, raised by ReceivableToken."""
 
     selector = "0x0bb9a894"
     signature = "ZeroValue(uint256)"
-    abi_types = ("uint256",)
-    fields = ("token_id",)
+    abi_types = ('uint256',)
+    fields = ('token_id',)
     token_id: int
 
 

@@ -24,8 +24,9 @@ def advance_time(w3: Web3, seconds: int) -> int:
     if is_embedded(w3):
         tester: Any = tester_of(w3)
         target = now(w3) + seconds
-        tester.time_travel(target)
-        return target
+        tester.time_travel(target)  # mines a block stamped just before `target`...
+        tester.mine_blocks(1)  # ...and the next one is stamped `target`
+        return now(w3)
     if w3.eth.chain_id == HARDHAT_CHAIN_ID:
         w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
         w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]

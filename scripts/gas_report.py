@@ -86,7 +86,10 @@ def _send(w3: Web3, sender: LocalAccount, contract: Contract, fn: str, *args: An
 def measure_references(w3: Web3) -> dict[str, int]:
     a, b = accounts_of(w3)[2:4]
     gas: dict[str, int] = {}
-    fresh = lambda: new_account(w3, fund_wei=0).address  # noqa: E731 - a recipient that holds nothing yet
+
+    def fresh() -> str:
+        """A recipient that holds nothing yet."""
+        return str(new_account(w3, fund_wei=0).address)
 
     erc20 = deploy_contract(w3, a, "RefERC20")
     _send(w3, a, erc20, "mint", a.address, 10**9)
@@ -125,7 +128,7 @@ def render(gas: dict[str, int]) -> Table:
         target = TARGETS.get(name)
         target_text = "" if target is None else f"≤ {target:,} {'met' if used <= target else 'MISSED'}"
         ref = COMPARED.get(name, "")
-        ratio = f"{used / gas[ref]:.2f}×" if ref in gas else ""
+        ratio = f"{used / gas[ref]:.2f}x" if ref in gas else ""
         ref_text = f"{ref.removeprefix('ref_')} {gas[ref]:,}" if ref in gas else ""
         table.add_row(name, f"{used:,}", target_text, ref_text, ratio)
     table.add_section()
