@@ -9,6 +9,7 @@ from eth_abi.abi import encode
 from web3 import Web3
 
 from chain_client import DeploymentRecord, ScfClient, load_contracts, record_of
+from chain_client.chain import snapshot
 from chain_client.contract_errors import InsufficientValue, NotMember
 from chain_client.devchain import advance_time, now
 from chain_client.exceptions import (
@@ -93,9 +94,7 @@ def test_time_moves_forward_on_the_embedded_chain(scf: ScfClient) -> None:
     assert now(scf.w3) >= before + 3600
 
 
-def test_time_travel_is_refused_on_a_real_network() -> None:
+def test_snapshots_are_refused_on_a_node_that_is_not_the_embedded_chain() -> None:
     w3 = Web3(Web3.HTTPProvider("http://127.0.0.1:9"))  # never contacted: refused before any request
     with pytest.raises(NotADevelopmentChain):
-        from chain_client.chain import snapshot
-
         snapshot(w3)
