@@ -9,7 +9,7 @@ from chain_client.exceptions import ContractError
 
 
 class AccountSuspended(ContractError):
-    """`AccountSuspended(address)`, raised by Membership, ReceivableToken."""
+    """`AccountSuspended(address)`, raised by Membership, ReceivableToken, SettlementToken."""
 
     selector = "0x89e8e0cb"
     signature = "AccountSuspended(address)"
@@ -356,7 +356,7 @@ class NotDebtor(ContractError):
     debtor: str
 
 class NotMember(ContractError):
-    """`NotMember(address)`, raised by Membership, ReceivableToken."""
+    """`NotMember(address)`, raised by Membership, ReceivableToken, SettlementToken."""
 
     selector = "0x16d6142c"
     signature = "NotMember(address)"
@@ -365,7 +365,7 @@ class NotMember(ContractError):
     account: str
 
 class NotMembershipContract(ContractError):
-    """`NotMembershipContract(address)`, raised by ReceivableToken."""
+    """`NotMembershipContract(address)`, raised by ReceivableToken, SettlementToken."""
 
     selector = "0x5a0ba320"
     signature = "NotMembershipContract(address)"
@@ -483,7 +483,7 @@ class TooManySubscribers(ContractError):
     max: int
 
 class WrongRole(ContractError):
-    """`WrongRole(address,uint8,uint8)`, raised by Membership, ReceivableToken."""
+    """`WrongRole(address,uint8,uint8)`, raised by Membership, ReceivableToken, SettlementToken."""
 
     selector = "0xf36c21de"
     signature = "WrongRole(address,uint8,uint8)"

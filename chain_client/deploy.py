@@ -58,9 +58,10 @@ def deploy_all(
     membership = deploy_contract(w3, operator, "Membership", operator.address, operator_kyc_hash)
     cash = deploy_contract(w3, operator, "SettlementToken", membership.address, cash_name, cash_symbol)
     receivables = deploy_contract(w3, operator, "ReceivableToken", membership.address, max_tenor)
-    # The token keeps a copy of members' status, pushed by Membership; the operator is the only member yet.
-    add = membership.functions.addSubscriber(receivables.address, [operator.address])
-    Transactor.for_web3(w3).transact(operator, add, 300_000)
+    # Both tokens keep a copy of members' status, pushed by Membership; the operator is the only member yet.
+    for token in (cash, receivables):
+        add = membership.functions.addSubscriber(token.address, [operator.address])
+        Transactor.for_web3(w3).transact(operator, add, 300_000)
     return {"Membership": membership, "SettlementToken": cash, "ReceivableToken": receivables}
 
 

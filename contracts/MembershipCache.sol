@@ -12,7 +12,7 @@ import {IMembershipSubscriber} from "./interfaces/IMembershipSubscriber.sol";
 /// @dev Refusals use Membership's own errors, so a client sees the same `NotMember` from either contract.
 abstract contract MembershipCache is IMembershipSubscriber {
     struct Account {
-        uint64 fragments; // live fragments held: ERC-721 balanceOf(address)
+        uint64 fragments; // ReceivableToken: live fragments held (ERC-721 balanceOf); unused by the cash token
         IMembership.Role role;
         bool suspended;
     }

@@ -3,22 +3,23 @@ pragma solidity 0.8.28;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IMembership} from "./interfaces/IMembership.sol";
+import {MembershipCache} from "./MembershipCache.sol";
 
 /// @title SettlementToken
 /// @notice The cash leg: an ERC-20 standing for a deposit token or digital CNY, counted in fen (2 decimals).
 ///         Only active members hold or move it. The operator mints when cash comes in and burns when it goes
 ///         out; burning someone else's balance needs their allowance, as a bank needs its client's order.
-contract SettlementToken is ERC20 {
-    IMembership public immutable membership;
-
+/// @dev Subscribed to Membership (MembershipCache): checking both parties reads this contract's own storage.
+contract SettlementToken is ERC20, MembershipCache {
     /// @notice `amount` fen was credited to `to` against cash received off chain.
     event CashIn(address indexed to, uint256 amount, address indexed operator);
     /// @notice `amount` fen was taken from `from` and paid out off chain.
     event CashOut(address indexed from, uint256 amount, address indexed operator);
 
-    constructor(IMembership membership_, string memory name_, string memory symbol_) ERC20(name_, symbol_) {
-        membership = membership_;
-    }
+    constructor(IMembership membership_, string memory name_, string memory symbol_)
+        ERC20(name_, symbol_)
+        MembershipCache(membership_)
+    {}
 
     /// @notice Fen: 1 token unit = 0.01 yuan.
     function decimals() public pure override returns (uint8) {
@@ -27,7 +28,7 @@ contract SettlementToken is ERC20 {
 
     /// @notice Credits `amount` fen to `to` (cash in). Operator only; `to` must be an active member.
     function mint(address to, uint256 amount) external {
-        membership.requireRole(msg.sender, IMembership.Role.Operator);
+        _requireRole(msg.sender, IMembership.Role.Operator);
         _mint(to, amount);
         emit CashIn(to, amount, msg.sender);
     }
@@ -35,7 +36,7 @@ contract SettlementToken is ERC20 {
     /// @notice Debits `amount` fen from `from` (cash out). Operator only; spends `from`'s allowance to the
     ///         operator unless the operator burns its own balance.
     function burn(address from, uint256 amount) external {
-        membership.requireRole(msg.sender, IMembership.Role.Operator);
+        _requireRole(msg.sender, IMembership.Role.Operator);
         if (from != msg.sender) _spendAllowance(from, msg.sender, amount);
         _burn(from, amount);
         emit CashOut(from, amount, msg.sender);
@@ -43,9 +44,8 @@ contract SettlementToken is ERC20 {
 
     /// @dev Every mint, burn and transfer passes here: both sides must be active members.
     function _update(address from, address to, uint256 value) internal override {
-        if (from == address(0)) membership.requireActive(to);
-        else if (to == address(0)) membership.requireActive(from);
-        else membership.requireActivePair(from, to);
+        if (from != address(0)) _requireActive(from);
+        if (to != address(0)) _requireActive(to);
         super._update(from, to, value);
     }
 }
