@@ -64,7 +64,7 @@ def main() -> int:
     t3a = Member("Qingshan Fasteners (tier 3)", keys[5])
     t3b = Member("Hongshan Paints (tier 3)", keys[6])
     t3c = Member("Jiangxia Packaging (tier 3)", keys[7])
-    names = {m.account.address: m.name for m in (operator, core, t1, t2a, t2b, t3a, t3b, t3c)}
+    names: dict[str, str] = {str(m.account.address): m.name for m in (operator, core, t1, t2a, t2b, t3a, t3b, t3c)}
 
     console.print("[bold]1.[/bold] Deploying Membership, SettlementToken and ReceivableToken on the embedded chain")
     scf = ScfClient(w3, deploy_all(w3, operator.account))

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from chain_client.build.compiler import ARTIFACTS, ERRORS_MODULE
 
