@@ -56,6 +56,28 @@ class CallerNotHolder(ContractError):
     caller: str
     holder: str
 
+class CreditLimitOutOfRange(ContractError):
+    """`CreditLimitOutOfRange(uint256,uint256)`, raised by ReceivableToken."""
+
+    selector = "0x5d723f2e"
+    signature = "CreditLimitOutOfRange(uint256,uint256)"
+    abi_types = ('uint256', 'uint256')
+    fields = ('limit', 'max')
+    limit: int
+    max: int
+
+class CreditLineExceeded(ContractError):
+    """`CreditLineExceeded(address,uint256,uint256,uint256)`, raised by ReceivableToken."""
+
+    selector = "0x423f41e5"
+    signature = "CreditLineExceeded(address,uint256,uint256,uint256)"
+    abi_types = ('address', 'uint256', 'uint256', 'uint256')
+    fields = ('debtor', 'limit', 'used', 'requested')
+    debtor: str
+    limit: int
+    used: int
+    requested: int
+
 class DocumentAlreadyIssued(ContractError):
     """`DocumentAlreadyIssued(bytes32,uint256)`, raised by ReceivableToken."""
 
@@ -236,6 +258,27 @@ class FragmentNotFrozen(ContractError):
     fields = ('token_id',)
     token_id: int
 
+class GracePeriodNotOver(ContractError):
+    """`GracePeriodNotOver(uint256,uint256,uint256)`, raised by ReceivableToken."""
+
+    selector = "0x4e1d8c64"
+    signature = "GracePeriodNotOver(uint256,uint256,uint256)"
+    abi_types = ('uint256', 'uint256', 'uint256')
+    fields = ('slot', 'overdue_from', 'now_time')
+    slot: int
+    overdue_from: int
+    now_time: int
+
+class GracePeriodOutOfRange(ContractError):
+    """`GracePeriodOutOfRange(uint256,uint256)`, raised by ReceivableToken."""
+
+    selector = "0x034a722d"
+    signature = "GracePeriodOutOfRange(uint256,uint256)"
+    abi_types = ('uint256', 'uint256')
+    fields = ('seconds', 'max')
+    seconds: int
+    max: int
+
 class IncorrectOwner(ContractError):
     """`IncorrectOwner(uint256,address,address)`, raised by ReceivableToken."""
 
@@ -392,6 +435,17 @@ class NotSuspended(ContractError):
     fields = ('account',)
     account: str
 
+class NothingToRedeem(ContractError):
+    """`NothingToRedeem(uint256,uint256,uint256)`, raised by ReceivableToken."""
+
+    selector = "0x80dbe93d"
+    signature = "NothingToRedeem(uint256,uint256,uint256)"
+    abi_types = ('uint256', 'uint256', 'uint256')
+    fields = ('token_id', 'entitled', 'paid')
+    token_id: int
+    entitled: int
+    paid: int
+
 class ReceivableMatured(ContractError):
     """`ReceivableMatured(uint256,uint256,uint256)`, raised by ReceivableToken."""
 
@@ -413,6 +467,17 @@ class ReceivableNotActive(ContractError):
     slot: int
     state: int
 
+class ReceivableNotMatured(ContractError):
+    """`ReceivableNotMatured(uint256,uint256,uint256)`, raised by ReceivableToken."""
+
+    selector = "0x9404d60b"
+    signature = "ReceivableNotMatured(uint256,uint256,uint256)"
+    abi_types = ('uint256', 'uint256', 'uint256')
+    fields = ('slot', 'maturity', 'now_time')
+    slot: int
+    maturity: int
+    now_time: int
+
 class ReceivableNotPending(ContractError):
     """`ReceivableNotPending(uint256,uint8)`, raised by ReceivableToken."""
 
@@ -422,6 +487,36 @@ class ReceivableNotPending(ContractError):
     fields = ('slot', 'state')
     slot: int
     state: int
+
+class ReceivableNotRepayable(ContractError):
+    """`ReceivableNotRepayable(uint256,uint8)`, raised by ReceivableToken."""
+
+    selector = "0x6e075919"
+    signature = "ReceivableNotRepayable(uint256,uint8)"
+    abi_types = ('uint256', 'uint8')
+    fields = ('slot', 'state')
+    slot: int
+    state: int
+
+class RepaymentExceedsOutstanding(ContractError):
+    """`RepaymentExceedsOutstanding(uint256,uint256,uint256)`, raised by ReceivableToken."""
+
+    selector = "0x6b469824"
+    signature = "RepaymentExceedsOutstanding(uint256,uint256,uint256)"
+    abi_types = ('uint256', 'uint256', 'uint256')
+    fields = ('slot', 'outstanding', 'amount')
+    slot: int
+    outstanding: int
+    amount: int
+
+class SafeERC20FailedOperation(ContractError):
+    """`SafeERC20FailedOperation(address)`, raised by ReceivableToken."""
+
+    selector = "0x5274afe7"
+    signature = "SafeERC20FailedOperation(address)"
+    abi_types = ('address',)
+    fields = ('token',)
+    token: str
 
 class SelfTransfer(ContractError):
     """`SelfTransfer(uint256)`, raised by ReceivableToken."""
@@ -462,6 +557,16 @@ class TenorExceedsCap(ContractError):
     maturity: int
     latest_allowed: int
 
+class TokenNotInSlot(ContractError):
+    """`TokenNotInSlot(uint256,uint256)`, raised by ReceivableToken."""
+
+    selector = "0x29c4cace"
+    signature = "TokenNotInSlot(uint256,uint256)"
+    abi_types = ('uint256', 'uint256')
+    fields = ('token_id', 'slot')
+    token_id: int
+    slot: int
+
 class TooManyFragments(ContractError):
     """`TooManyFragments(uint256,uint256,uint256)`, raised by ReceivableToken."""
 
@@ -493,6 +598,15 @@ class WrongRole(ContractError):
     role: int
     required: int
 
+class ZeroRepayment(ContractError):
+    """`ZeroRepayment(uint256)`, raised by ReceivableToken."""
+
+    selector = "0x6af359a3"
+    signature = "ZeroRepayment(uint256)"
+    abi_types = ('uint256',)
+    fields = ('slot',)
+    slot: int
+
 class ZeroValue(ContractError):
     """`ZeroValue(uint256)`, raised by ReceivableToken."""
 
@@ -509,6 +623,8 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractError]] = {
     "0x73a41649": AlreadySubscribed,
     "0x1b46b254": AlreadySuspended,
     "0xf81b9305": CallerNotHolder,
+    "0x5d723f2e": CreditLimitOutOfRange,
+    "0x423f41e5": CreditLineExceeded,
     "0xba816305": DocumentAlreadyIssued,
     "0xfb8f41b2": ERC20InsufficientAllowance,
     "0xe450d38c": ERC20InsufficientBalance,
@@ -528,6 +644,8 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractError]] = {
     "0x3f98b434": FaceValueOutOfRange,
     "0x4008e93e": FragmentFrozen,
     "0xc689d836": FragmentNotFrozen,
+    "0x4e1d8c64": GracePeriodNotOver,
+    "0x034a722d": GracePeriodOutOfRange,
     "0x9980fafc": IncorrectOwner,
     "0x0de6846b": InsufficientAllowance,
     "0x5e7ad06b": InsufficientValue,
@@ -544,15 +662,22 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractError]] = {
     "0x5a0ba320": NotMembershipContract,
     "0x87b6386c": NotOwnerNorApproved,
     "0xac8c1e20": NotSuspended,
+    "0x80dbe93d": NothingToRedeem,
     "0x51ee7d1d": ReceivableMatured,
     "0xfe75083d": ReceivableNotActive,
+    "0x9404d60b": ReceivableNotMatured,
     "0x75ecb1b8": ReceivableNotPending,
+    "0x6e075919": ReceivableNotRepayable,
+    "0x6b469824": RepaymentExceedsOutstanding,
+    "0x5274afe7": SafeERC20FailedOperation,
     "0x0cf7b06c": SelfTransfer,
     "0xb75c9225": SlotMismatch,
     "0xb3fdfc4c": TenorCapOutOfRange,
     "0x29e4846a": TenorExceedsCap,
+    "0x29c4cace": TokenNotInSlot,
     "0x0a4de04f": TooManyFragments,
     "0xee5c678b": TooManySubscribers,
     "0xf36c21de": WrongRole,
+    "0x6af359a3": ZeroRepayment,
     "0x0bb9a894": ZeroValue,
 }

@@ -57,11 +57,13 @@ def deploy_all(
     """Deploy Membership (with `operator` as first operator), SettlementToken and ReceivableToken."""
     membership = deploy_contract(w3, operator, "Membership", operator.address, operator_kyc_hash)
     cash = deploy_contract(w3, operator, "SettlementToken", membership.address, cash_name, cash_symbol)
-    receivables = deploy_contract(w3, operator, "ReceivableToken", membership.address, max_tenor)
+    receivables = deploy_contract(w3, operator, "ReceivableToken", membership.address, cash.address, max_tenor)
+    tx = Transactor.for_web3(w3)
     # Both tokens keep a copy of members' status, pushed by Membership; the operator is the only member yet.
     for token in (cash, receivables):
-        add = membership.functions.addSubscriber(token.address, [operator.address])
-        Transactor.for_web3(w3).transact(operator, add, 300_000)
+        tx.transact(operator, membership.functions.addSubscriber(token.address, [operator.address]), 300_000)
+    # The receivable token holds repayments in escrow until holders are paid.
+    tx.transact(operator, cash.functions.setEscrow(receivables.address, True), 100_000)
     return {"Membership": membership, "SettlementToken": cash, "ReceivableToken": receivables}
 
 

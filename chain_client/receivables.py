@@ -23,6 +23,11 @@ GAS_SPLIT_PER_RECIPIENT = 90_000
 GAS_MERGE = 150_000
 GAS_TRANSFER = 150_000
 GAS_SMALL = 80_000
+GAS_REPAY = 150_000
+GAS_REDEEM = 150_000
+GAS_SETTLE_BASE = 60_000
+# Worst case per fragment in `settle`: burn, events, and a cash transfer to a holder new to cash.
+GAS_SETTLE_PER_FRAGMENT = 60_000
 
 _TRANSFER_TOPIC = HexBytes(keccak(text="Transfer(address,address,uint256)"))
 _ZERO_TOPIC = HexBytes(b"\0" * 32)
@@ -51,6 +56,18 @@ class Receivable:
     document_hash: bytes
     state: ReceivableState
     fragments_created: int
+    repaid: int  # cash paid into escrow so far, fen
+    redeemed_value: int  # value of fragments paid in full and burned
+    paid_out: int  # cash paid from escrow to holders so far, fen
+
+    @property
+    def outstanding(self) -> int:
+        return self.face_value - self.repaid
+
+    @property
+    def escrow(self) -> int:
+        """Cash held for this receivable's holders and not yet paid out."""
+        return self.repaid - self.paid_out
 
 
 @dataclass(frozen=True)
@@ -72,6 +89,14 @@ class IssueResult(TxResult):
 @dataclass(frozen=True)
 class SplitResult(TxResult):
     new_token_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PaidResult(TxResult):
+    """A redemption or settlement: `paid` fen went out of escrow; `burned` fragments were paid in full."""
+
+    paid: int
+    burned: tuple[int, ...]
 
 
 def token_id_of(slot: int, sequence: int) -> int:
@@ -164,7 +189,53 @@ class ReceivableToken(ContractClient):
     def set_approval_for_all(self, owner: LocalAccount, operator: str, approved: bool) -> TxResult:
         return result(self._send(owner, self.contract.functions.setApprovalForAll(operator, approved), GAS_SMALL))
 
+    # ------------------------------------------------------------------ repayment
+
+    def repay(self, payer: LocalAccount, slot: int, amount: int) -> TxResult:
+        """Pay `amount` fen into escrow for `slot` (needs the payer's cash allowance to this contract)."""
+        return result(self._send(payer, self.contract.functions.repay(slot, amount), GAS_REPAY))
+
+    def redeem(self, holder: LocalAccount, token_id: int) -> PaidResult:
+        """Pull what `token_id` is owed now (holder or approved operator)."""
+        receipt = self._send(holder, self.contract.functions.redeem(token_id), GAS_REDEEM)
+        return self._paid_result(receipt)
+
+    def settle(
+        self, keeper: LocalAccount, slot: int, token_ids: Sequence[int], *, gas: int | None = None
+    ) -> PaidResult:
+        """Push what each listed fragment of `slot` is owed to its holder (anyone may call)."""
+        limit = gas or GAS_SETTLE_BASE + GAS_SETTLE_PER_FRAGMENT * max(len(token_ids), 1)
+        receipt = self._send(keeper, self.contract.functions.settle(slot, list(token_ids)), limit)
+        return self._paid_result(receipt)
+
+    def mark_overdue(self, caller: LocalAccount, slot: int) -> TxResult:
+        return result(self._send(caller, self.contract.functions.markOverdue(slot), GAS_SMALL))
+
+    def claimable(self, token_id: int) -> int:
+        return int(self._call(self.contract.functions.claimable(token_id)))
+
+    def _paid_result(self, receipt: TxReceipt) -> PaidResult:
+        events = self._events(receipt, "FragmentRedeemed")
+        paid = sum(int(e["args"]["amount"]) for e in events)
+        burned = tuple(int(e["args"]["tokenId"]) for e in events if e["args"]["burned"])
+        return PaidResult(**vars(result(receipt)), paid=paid, burned=burned)
+
     # ------------------------------------------------------------------ operator
+
+    def set_credit_line(self, operator: LocalAccount, debtor: str, limit: int) -> TxResult:
+        """Set a core enterprise's issuance limit (授信额度), in fen."""
+        return result(self._send(operator, self.contract.functions.setCreditLine(debtor, limit), GAS_SMALL))
+
+    def credit_line(self, debtor: str) -> tuple[int, int]:
+        """(limit, used) in fen."""
+        limit, used = self._call(self.contract.functions.creditLine(debtor))
+        return int(limit), int(used)
+
+    def set_grace_period(self, operator: LocalAccount, seconds: int) -> TxResult:
+        return result(self._send(operator, self.contract.functions.setGracePeriod(seconds), GAS_SMALL))
+
+    def grace_period(self) -> int:
+        return int(self._call(self.contract.functions.gracePeriod()))
 
     def freeze(self, operator: LocalAccount, token_id: int, reason: bytes = ZERO_HASH) -> TxResult:
         return result(self._send(operator, self.contract.functions.freeze(token_id, reason), GAS_SMALL))
@@ -179,7 +250,19 @@ class ReceivableToken(ContractClient):
 
     def receivable(self, slot: int) -> Receivable:
         r = self._call(self.contract.functions.receivable(slot))
-        return Receivable(slot, r[0], int(r[1]), int(r[2]), int(r[3]), bytes(r[4]), ReceivableState(r[5]), int(r[6]))
+        return Receivable(
+            slot,
+            r[0],
+            int(r[1]),
+            int(r[2]),
+            int(r[3]),
+            bytes(r[4]),
+            ReceivableState(r[5]),
+            int(r[6]),
+            int(r[7]),
+            int(r[8]),
+            int(r[9]),
+        )
 
     def fragment(self, token_id: int) -> Fragment:
         f = self._call(self.contract.functions.fragment(token_id))

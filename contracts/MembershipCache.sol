@@ -11,10 +11,14 @@ import {IMembershipSubscriber} from "./interfaces/IMembershipSubscriber.sol";
 ///         fragment does not pay for a new storage word, because admission already wrote it.
 /// @dev Refusals use Membership's own errors, so a client sees the same `NotMember` from either contract.
 abstract contract MembershipCache is IMembershipSubscriber {
+    /// @dev One word per account, holding everything a transfer touches for it.
     struct Account {
         uint64 fragments; // ReceivableToken: live fragments held (ERC-721 balanceOf); unused by the cash token
         IMembership.Role role;
         bool suspended;
+        bool escrow; // a system contract that holds value for members (no role of its own)
+        uint48 creditLimit; // ReceivableToken: a core enterprise's issuance limit (授信额度), fen
+        uint48 creditUsed; // ReceivableToken: face value of its receivables not yet repaid
     }
 
     /// @notice Only Membership may push changes; `caller` is not it.
@@ -38,7 +42,10 @@ abstract contract MembershipCache is IMembershipSubscriber {
     /// @dev Reverts unless `account` is an admitted, unsuspended member; returns its record for updating.
     function _requireActive(address account) internal view returns (Account storage a) {
         a = _accounts[account];
-        if (a.role == IMembership.Role.None) revert IMembership.NotMember(account);
+        if (a.role == IMembership.Role.None) {
+            if (a.escrow) return a;
+            revert IMembership.NotMember(account);
+        }
         if (a.suspended) revert IMembership.AccountSuspended(account);
     }
 

@@ -4,6 +4,8 @@ pragma solidity 0.8.28;
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Utils.sol";
 import {IERC3525} from "./interfaces/IERC3525.sol";
 import {IERC3525Receiver} from "./interfaces/IERC3525Receiver.sol";
@@ -20,9 +22,14 @@ import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
 ///      - a receivable is two words; the one every split touches holds the state, maturity and the sequence
 ///        counter for new token ids, so a split reads and writes exactly one receivable word;
 ///      - the slot is derived from the document hash, so "one trade, one receivable" needs no extra mapping;
+///      - repayment is pro rata by arithmetic, not by iteration: a fragment of value v is owed
+///        floor(v * repaid / face) in total, so `repay` touches two words whatever the number of fragments,
+///        and each fragment records what it was paid only if it is paid in part (flag HAS_PAID);
 ///      - ERC-721 and value approvals are only looked at when the fragment's HAS_APPROVALS flag is set, and a
 ///        whole transfer voids all of them by bumping an epoch instead of deleting each one.
 contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
+    using SafeERC20 for IERC20;
+
     // ------------------------------------------------------------------------------------------- storage
 
     struct Receivable {
@@ -31,11 +38,12 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         uint40 maturity;
         ReceivableState state; // never Matured: that is derived from the clock
         uint32 lastSequence; // sequences 1..lastSequence have been used
-        // word 1: amounts and bookkeeping
+        // word 1: amounts, written by repayment and redemption
         uint48 faceValue;
-        uint48 repaid;
-        uint48 redeemed;
-        uint40 issuedAt;
+        uint48 repaid; // cash paid into escrow so far
+        uint48 redeemed; // value of fragments paid in full and burned
+        uint48 paidOut; // cash paid out of escrow to holders so far
+        uint32 issuedAt; // unix seconds, good until 2106
         uint32 documentHashLow; // the low 32 bits of the document hash; the slot holds the rest
     }
 
@@ -48,25 +56,34 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
 
     uint8 private constant FROZEN = 1;
     uint8 private constant HAS_APPROVALS = 2;
+    uint8 private constant HAS_PAID = 4; // paid in part: what it got is in _paid
 
     /// @notice The largest value one receivable (and so one fragment) can have: 2^48 - 1 fen, about
     ///         2.8 trillion yuan. Bounded so that a value fits in the packed fragment word.
     uint256 public constant MAX_VALUE = type(uint48).max;
     /// @notice The longest tenor cap an operator can set: ten years.
     uint256 public constant MAX_TENOR_CAP = 3650 days;
+    /// @notice The longest grace period an operator can set.
+    uint256 public constant MAX_GRACE_PERIOD = 365 days;
+
+    IERC20 private immutable _cash;
 
     uint32 private _maxTenor;
+    uint32 private _gracePeriod = 3 days;
     mapping(uint256 slot => Receivable) private _receivables;
     mapping(uint256 tokenId => Fragment) private _fragments;
     mapping(address owner => mapping(address operator => bool)) private _operatorApprovals;
     mapping(uint256 tokenId => address) private _tokenApprovals;
     mapping(uint256 tokenId => uint256) private _approvalEpochs;
     mapping(uint256 tokenId => mapping(uint256 epoch => mapping(address operator => uint256))) private _allowances;
+    mapping(uint256 tokenId => uint256) private _paid;
 
     /// @param membership_ The consortium's permission list.
+    /// @param cash_       The settlement token repayments are made in (this contract must be its escrow).
     /// @param maxTenor_   The longest time from issue to maturity, in seconds (365 days is usual).
-    constructor(IMembership membership_, uint32 maxTenor_) MembershipCache(membership_) {
+    constructor(IMembership membership_, IERC20 cash_, uint32 maxTenor_) MembershipCache(membership_) {
         if (maxTenor_ == 0 || maxTenor_ > MAX_TENOR_CAP) revert TenorCapOutOfRange(maxTenor_, MAX_TENOR_CAP);
+        _cash = cash_;
         _maxTenor = maxTenor_;
     }
 
@@ -77,7 +94,10 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         external
         returns (uint256 slot, uint256 tokenId)
     {
-        _requireRole(msg.sender, IMembership.Role.CoreEnterprise);
+        Account storage debtor = _requireActive(msg.sender);
+        if (debtor.role != IMembership.Role.CoreEnterprise) {
+            revert IMembership.WrongRole(msg.sender, debtor.role, IMembership.Role.CoreEnterprise);
+        }
         Account storage holder = _requireActive(supplier);
         if (holder.role != IMembership.Role.Supplier) {
             revert IMembership.WrongRole(supplier, holder.role, IMembership.Role.Supplier);
@@ -90,13 +110,18 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         if (slot == 0) revert InvalidDocumentHash(documentHash);
         Receivable storage r = _receivables[slot];
         if (r.debtor != address(0)) revert DocumentAlreadyIssued(documentHash, slot);
+        uint256 used = uint256(debtor.creditUsed) + faceValue;
+        if (used > debtor.creditLimit) {
+            revert CreditLineExceeded(msg.sender, debtor.creditLimit, debtor.creditUsed, faceValue);
+        }
+        debtor.creditUsed = uint48(used); // used <= creditLimit < 2^48
 
         r.debtor = msg.sender;
         r.maturity = uint40(maturity);
         r.state = ReceivableState.Pending;
         r.lastSequence = 1;
         r.faceValue = uint48(faceValue);
-        r.issuedAt = uint40(block.timestamp);
+        r.issuedAt = uint32(block.timestamp);
         r.documentHashLow = uint32(uint256(documentHash));
 
         tokenId = (slot << 32) | 1;
@@ -122,6 +147,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
     function reject(uint256 tokenId) external {
         (uint256 slot, Receivable storage r) = _requirePendingHolder(tokenId);
         r.state = ReceivableState.Rejected;
+        _releaseCredit(r);
         _burn(tokenId);
         emit ReceivableRejected(slot, msg.sender);
     }
@@ -132,6 +158,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         if (r.debtor != msg.sender) revert NotDebtor(slot, msg.sender, r.debtor);
         if (r.state != ReceivableState.Pending) revert ReceivableNotPending(slot, _stateOf(r));
         r.state = ReceivableState.Cancelled;
+        _releaseCredit(r);
         _burn((slot << 32) | 1);
         emit ReceivableCancelled(slot, msg.sender);
     }
@@ -174,13 +201,14 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         if (n == 0) revert EmptySplit(fromTokenId);
         Fragment storage f = _fragments[fromTokenId];
         (address owner, uint256 balance) = (f.owner, f.value);
+        if (owner == address(0)) revert NonexistentToken(fromTokenId);
         uint256 total;
         for (uint256 i; i < n; ++i) {
             uint256 v = values[i];
-            if (v == 0) revert ZeroValue(fromTokenId);
-            if (v > balance) revert InsufficientValue(fromTokenId, balance, v);
+            if (v > MAX_VALUE) revert InsufficientValue(fromTokenId, balance, v);
             total += v; // at most n * 2^48: cannot overflow
         }
+        // Same checks, in the same order, as a single split: who may move it, how much is there, frozen.
         _checkValueMove(fromTokenId, owner, balance, f.flags, total);
         uint256 slot = fromTokenId >> 32;
         Receivable storage r = _requireMovable(slot);
@@ -196,6 +224,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         uint256 base = slot << 32;
         for (uint256 i; i < n; ++i) {
             uint256 id = base | (last + 1 + i);
+            if (values[i] == 0) revert ZeroValue(fromTokenId);
             newTokenIds[i] = id;
             address holder = to[i];
             _fragments[id] = Fragment({owner: holder, value: uint48(values[i]), parentSequence: uint32(fromTokenId), flags: 0});
@@ -246,6 +275,123 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         f.flags |= HAS_APPROVALS;
         _allowances[tokenId][_approvalEpochs[tokenId]][operator] = value;
         emit ApprovalValue(tokenId, operator, value);
+    }
+
+    // ------------------------------------------------------------------------------------------- repayment
+
+    /// @inheritdoc IReceivableToken
+    function repay(uint256 slot, uint256 amount) external {
+        Receivable storage r = _requireReceivable(slot);
+        ReceivableState state = r.state;
+        if (state != ReceivableState.Active && state != ReceivableState.Matured && state != ReceivableState.Overdue) {
+            revert ReceivableNotRepayable(slot, _stateOf(r));
+        }
+        if (amount == 0) revert ZeroRepayment(slot);
+        uint256 face = r.faceValue;
+        uint256 repaid = r.repaid;
+        uint256 outstanding = face - repaid;
+        if (amount > outstanding) revert RepaymentExceedsOutstanding(slot, outstanding, amount);
+        _recordMaturity(r, slot, state);
+        unchecked {
+            repaid += amount; // <= face < 2^48
+        }
+        r.repaid = uint48(repaid);
+        emit RepaymentReceived(slot, msg.sender, amount, repaid);
+        if (repaid == face) {
+            r.state = ReceivableState.Repaid;
+            _releaseCredit(r);
+            emit ReceivableRepaid(slot, face);
+        }
+        _cash.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function redeem(uint256 tokenId) external returns (uint256 paid) {
+        Fragment storage f = _requireFragment(tokenId);
+        address owner = f.owner;
+        uint8 flags = f.flags;
+        if (!_isOwnerOrApproved(tokenId, owner, flags, msg.sender)) revert NotOwnerNorApproved(tokenId, msg.sender);
+        if (flags & FROZEN != 0) revert FragmentFrozen(tokenId);
+        uint256 slot = tokenId >> 32;
+        Receivable storage r = _requireRedeemable(slot);
+        uint256 value = f.value;
+        bool burned;
+        (paid, burned) = _payFragment(tokenId, f, owner, value, flags, r.faceValue, r.repaid);
+        if (paid == 0 && !burned) {
+            uint256 got = flags & HAS_PAID != 0 ? _paid[tokenId] : 0;
+            revert NothingToRedeem(tokenId, got, got);
+        }
+        unchecked {
+            // both are sums of parts of one face value < 2^48
+            r.paidOut += uint48(paid);
+            if (burned) r.redeemed += uint48(value);
+        }
+        if (paid != 0) _cash.safeTransfer(owner, paid);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function settle(uint256 slot, uint256[] calldata tokenIds) external returns (uint256 paid) {
+        Receivable storage r = _requireRedeemable(slot);
+        (uint256 face, uint256 repaid, uint256 lastSequence) = (r.faceValue, r.repaid, r.lastSequence);
+        uint256 n = tokenIds.length;
+        address[] memory payees = new address[](n);
+        uint256[] memory amounts = new uint256[](n);
+        uint256 redeemedValue;
+        for (uint256 i; i < n; ++i) {
+            uint256 tokenId = tokenIds[i];
+            if (tokenId >> 32 != slot) revert TokenNotInSlot(tokenId, slot);
+            Fragment storage f = _fragments[tokenId];
+            address owner = f.owner;
+            if (owner == address(0)) {
+                uint256 sequence = uint32(tokenId);
+                if (sequence == 0 || sequence > lastSequence) revert NonexistentToken(tokenId);
+                continue; // burned: it was paid in full already
+            }
+            uint8 flags = f.flags;
+            if (flags & FROZEN != 0) revert FragmentFrozen(tokenId);
+            uint256 value = f.value;
+            (uint256 amount, bool burned) = _payFragment(tokenId, f, owner, value, flags, face, repaid);
+            payees[i] = owner;
+            amounts[i] = amount;
+            paid += amount;
+            if (burned) redeemedValue += value;
+        }
+        unchecked {
+            // both are sums of parts of one face value < 2^48
+            r.paidOut += uint48(paid);
+            r.redeemed += uint48(redeemedValue);
+        }
+        // Cash moves only after every write above.
+        for (uint256 i; i < n; ++i) {
+            if (amounts[i] != 0) _cash.safeTransfer(payees[i], amounts[i]);
+        }
+    }
+
+    /// @inheritdoc IReceivableToken
+    function markOverdue(uint256 slot) external {
+        Receivable storage r = _requireReceivable(slot);
+        ReceivableState state = r.state;
+        if (state != ReceivableState.Active && state != ReceivableState.Matured) {
+            revert ReceivableNotActive(slot, _stateOf(r));
+        }
+        uint256 overdueFrom = uint256(r.maturity) + _gracePeriod;
+        if (block.timestamp < overdueFrom) revert GracePeriodNotOver(slot, overdueFrom, block.timestamp);
+        _recordMaturity(r, slot, state);
+        r.state = ReceivableState.Overdue;
+        emit ReceivableOverdue(slot, r.repaid, r.faceValue);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function claimable(uint256 tokenId) external view returns (uint256) {
+        Fragment storage f = _requireFragment(tokenId);
+        Receivable storage r = _receivables[tokenId >> 32];
+        ReceivableState state = r.state;
+        bool paying = state == ReceivableState.Active || state == ReceivableState.Matured
+            || state == ReceivableState.Overdue || state == ReceivableState.Repaid;
+        if (!paying || block.timestamp < r.maturity) return 0;
+        uint256 entitled = uint256(f.value) * r.repaid / r.faceValue;
+        uint256 got = f.flags & HAS_PAID != 0 ? _paid[tokenId] : 0;
+        return entitled - got;
     }
 
     // ------------------------------------------------------------------------------------------- ERC-721 moves
@@ -303,6 +449,26 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         if (flags & FROZEN == 0) revert FragmentNotFrozen(tokenId);
         f.flags = flags & ~FROZEN;
         emit Unfrozen(tokenId, msg.sender);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function setCreditLine(address debtor, uint256 limit) external {
+        _requireRole(msg.sender, IMembership.Role.Operator);
+        Account storage a = _accounts[debtor];
+        if (a.role != IMembership.Role.CoreEnterprise) {
+            revert IMembership.WrongRole(debtor, a.role, IMembership.Role.CoreEnterprise);
+        }
+        if (limit > MAX_VALUE) revert CreditLimitOutOfRange(limit, MAX_VALUE);
+        emit CreditLineChanged(debtor, a.creditLimit, limit, msg.sender);
+        a.creditLimit = uint48(limit);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function setGracePeriod(uint32 seconds_) external {
+        _requireRole(msg.sender, IMembership.Role.Operator);
+        if (seconds_ > MAX_GRACE_PERIOD) revert GracePeriodOutOfRange(seconds_, MAX_GRACE_PERIOD);
+        emit GracePeriodChanged(_gracePeriod, seconds_, msg.sender);
+        _gracePeriod = seconds_;
     }
 
     /// @inheritdoc IReceivableToken
@@ -386,7 +552,10 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
             maturity: r.maturity,
             documentHash: bytes32((slot << 32) | r.documentHashLow),
             state: _stateOf(r),
-            fragmentsCreated: r.lastSequence
+            fragmentsCreated: r.lastSequence,
+            repaid: r.repaid,
+            redeemedValue: r.redeemed,
+            paidOut: r.paidOut
         });
     }
 
@@ -421,7 +590,84 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         return _maxTenor;
     }
 
+    /// @inheritdoc IReceivableToken
+    function gracePeriod() external view returns (uint256) {
+        return _gracePeriod;
+    }
+
+    /// @inheritdoc IReceivableToken
+    function creditLine(address debtor) external view returns (uint256 limit, uint256 used) {
+        Account storage a = _accounts[debtor];
+        return (a.creditLimit, a.creditUsed);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function cash() external view returns (address) {
+        return address(_cash);
+    }
+
     // ------------------------------------------------------------------------------------------- internals
+
+    /// @dev Holders are paid from maturity on, once the receivable was accepted and while it has not been
+    ///      rejected or cancelled. The first call after maturity records it.
+    function _requireRedeemable(uint256 slot) private returns (Receivable storage r) {
+        r = _receivables[slot];
+        ReceivableState state = r.state;
+        if (
+            state != ReceivableState.Active && state != ReceivableState.Matured && state != ReceivableState.Overdue
+                && state != ReceivableState.Repaid
+        ) revert ReceivableNotActive(slot, state);
+        uint256 maturity = r.maturity;
+        if (block.timestamp < maturity) revert ReceivableNotMatured(slot, maturity, block.timestamp);
+        _recordMaturity(r, slot, state);
+    }
+
+    function _recordMaturity(Receivable storage r, uint256 slot, ReceivableState state) private {
+        if (state == ReceivableState.Active && block.timestamp >= r.maturity) {
+            r.state = ReceivableState.Matured;
+            emit MaturityReached(slot, r.maturity);
+        }
+    }
+
+    function _releaseCredit(Receivable storage r) private {
+        unchecked {
+            _accounts[r.debtor].creditUsed -= r.faceValue; // this face value was added when it was issued
+        }
+    }
+
+    /// @dev Pays fragment `tokenId` up to floor(value * repaid / face). Writes only its own storage: the
+    ///      caller adds the totals to the receivable and moves the cash after every write.
+    function _payFragment(
+        uint256 tokenId,
+        Fragment storage f,
+        address owner,
+        uint256 value,
+        uint8 flags,
+        uint256 face,
+        uint256 repaid
+    ) private returns (uint256 amount, bool burned) {
+        uint256 entitled = value * repaid / face; // value, repaid < 2^48: no overflow
+        uint256 got = flags & HAS_PAID != 0 ? _paid[tokenId] : 0;
+        amount = entitled - got; // repaid never decreases, so entitled >= got
+        if (entitled == value) {
+            // Paid in full: burn, keeping the parent link for tracing.
+            burned = true;
+            f.owner = address(0);
+            f.value = 0;
+            f.flags = 0;
+            if (got != 0) delete _paid[tokenId];
+            unchecked {
+                --_accounts[owner].fragments; // owner held tokenId
+            }
+            emit Transfer(owner, address(0), tokenId);
+            emit TransferValue(tokenId, 0, value);
+            emit SlotChanged(tokenId, tokenId >> 32, 0);
+        } else if (amount != 0) {
+            _paid[tokenId] = entitled;
+            if (got == 0) f.flags = flags | HAS_PAID;
+        }
+        if (amount != 0 || burned) emit FragmentRedeemed(tokenId, owner, amount, burned);
+    }
 
     function _requireFragment(uint256 tokenId) private view returns (Fragment storage f) {
         f = _fragments[tokenId];
@@ -436,6 +682,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
     function _stateOf(Receivable storage r) private view returns (ReceivableState state) {
         state = r.state;
         if (state == ReceivableState.Active && block.timestamp >= r.maturity) state = ReceivableState.Matured;
+        // (stored Matured is recorded by the first repayment operation after maturity)
     }
 
     function _parentId(uint256 tokenId, uint32 parentSequence) private pure returns (uint256) {
@@ -455,7 +702,10 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
     ///      (spending a value allowance if that is what permits it), the value is there, it is not frozen.
     function _checkValueMove(uint256 tokenId, address owner, uint256 balance, uint8 flags, uint256 value) private {
         if (owner == address(0)) revert NonexistentToken(tokenId);
-        if (msg.sender != owner && !_operatorApprovals[owner][msg.sender]) _spendAllowance(tokenId, flags, value);
+        if (msg.sender != owner) {
+            _requireActive(msg.sender); // an operator acting for the owner must be a member too (or escrow)
+            if (!_operatorApprovals[owner][msg.sender]) _spendAllowance(tokenId, flags, value);
+        }
         if (value == 0) revert ZeroValue(tokenId);
         if (value > balance) revert InsufficientValue(tokenId, balance, value);
         if (flags & FROZEN != 0) revert FragmentFrozen(tokenId);
@@ -500,6 +750,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         uint8 flags = f.flags;
         if (owner != from) revert IncorrectOwner(tokenId, from, owner);
         if (!_isOwnerOrApproved(tokenId, owner, flags, msg.sender)) revert NotOwnerNorApproved(tokenId, msg.sender);
+        if (msg.sender != owner) _requireActive(msg.sender); // an operator must be a member too (or escrow)
         if (flags & FROZEN != 0) revert FragmentFrozen(tokenId);
         _requireMovable(tokenId >> 32);
         Account storage sender = _requireActive(from);

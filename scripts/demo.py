@@ -71,7 +71,8 @@ def main() -> int:
     scf.membership.admit(operator.account, core.account.address, Role.CORE_ENTERPRISE)
     for m in (t1, t2a, t2b, t3a, t3b, t3c):
         scf.membership.admit(operator.account, m.account.address, Role.SUPPLIER)
-    console.print("   admitted 1 core enterprise and 6 suppliers")
+    scf.receivables.set_credit_line(operator.account, core.account.address, 50_000_000_00)
+    console.print("   admitted 1 core enterprise (credit line ¥50,000,000.00) and 6 suppliers")
 
     rt = scf.receivables
     invoice = keccak(text="Invoice HZ-2026-0815 / contract HZ-C-7781 / delivery note 55120")

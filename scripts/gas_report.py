@@ -51,6 +51,7 @@ def measure_ours(w3: Web3) -> dict[str, int]:
     scf = ScfClient(w3, deploy_all(w3, operator))
     scf.membership.admit(operator, core.address, Role.CORE_ENTERPRISE)
     rt = scf.receivables
+    rt.set_credit_line(operator, core.address, 10**13)
     gas: dict[str, int] = {}
     s1, s2, s3 = (_fresh(w3, scf, operator) for _ in range(3))
     maturity = now(w3) + 90 * DAY

@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     for h in holders:
         scf.membership.admit(operator, h, Role.SUPPLIER)
     rt = scf.receivables
+    rt.set_credit_line(operator, core.address, 10**14)
     issued = rt.issue(core, s1.address, 10**12, now(w3) + 90 * 86400, os.urandom(32))
     rt.accept(s1, issued.token_id)
 

@@ -16,6 +16,9 @@ from chain_client.chain import revert_to, snapshot
 from chain_client.devchain import now
 
 DAY = 24 * 3600
+# Each core enterprise's credit line in the shared deployment: large enough that only tests about credit
+# lines ever reach it.
+CREDIT_LINE = 2**48 - 1
 
 
 @dataclass
@@ -54,6 +57,8 @@ def deployed(w3: Web3, parties: Parties) -> ScfClient:
         admit(p.operator, s.address, Role.SUPPLIER)
     admit(p.operator, p.financier.address, Role.FINANCIER)
     admit(p.operator, p.auditor.address, Role.AUDITOR)
+    for core in (p.core, p.core2):
+        scf.receivables.set_credit_line(p.operator, core.address, CREDIT_LINE)
     return scf
 
 

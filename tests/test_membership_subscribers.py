@@ -49,12 +49,15 @@ def test_a_subscriber_cannot_be_added_twice_or_by_a_non_operator(scf: ScfClient,
 
 
 def test_a_late_subscriber_learns_existing_members_from_the_push_and_resync(scf: ScfClient, parties: Parties) -> None:
-    late = deploy_contract(scf.w3, parties.operator, "ReceivableToken", scf.membership.address, 365 * 24 * 3600)
+    late = deploy_contract(
+        scf.w3, parties.operator, "ReceivableToken", scf.membership.address, scf.cash.address, 365 * 24 * 3600
+    )
     scf.membership.add_subscriber(parties.operator, late.address, [parties.operator.address])
     freeze = late.functions.freeze(token_id_of(slot_of_document(b"\1" * 32), 1), b"\0" * 32)
     with pytest.raises(NotMember):  # the core enterprise was not pushed yet
         scf.tx.transact(parties.core, late.functions.issue(parties.s1.address, 1, 2**40, b"\1" * 32), 300_000)
     scf.membership.resync(parties.operator, late.address, [parties.core.address, parties.s1.address])
+    scf.tx.transact(parties.operator, late.functions.setCreditLine(parties.core.address, 100), 100_000)
     maturity = now(scf.w3) + 86_400
     scf.tx.transact(parties.core, late.functions.issue(parties.s1.address, 1, maturity, b"\1" * 32), 300_000)
     assert late.functions.balanceOf(parties.s1.address).call() == 1

@@ -32,6 +32,9 @@ interface IReceivableToken is IERC3525 {
         bytes32 documentHash;
         ReceivableState state;
         uint32 fragmentsCreated;
+        uint256 repaid; // cash paid in by the debtor (or anyone) so far, fen
+        uint256 redeemedValue; // value of fragments fully paid out and burned
+        uint256 paidOut; // cash paid out of escrow to holders so far, fen
     }
 
     /// @notice Everything about one fragment, as `fragment(tokenId)` returns it.
@@ -70,6 +73,21 @@ interface IReceivableToken is IERC3525 {
     event Unfrozen(uint256 indexed tokenId, address indexed operator);
     /// @notice The longest allowed time from issue to maturity changed.
     event MaxTenorChanged(uint256 oldSeconds, uint256 newSeconds, address indexed operator);
+    /// @notice `payer` paid `amount` fen into escrow for the receivable; `totalRepaid` have been paid so far.
+    event RepaymentReceived(uint256 indexed slot, address indexed payer, uint256 amount, uint256 totalRepaid);
+    /// @notice The receivable reached its maturity date (recorded by the first repayment operation after it).
+    event MaturityReached(uint256 indexed slot, uint256 maturity);
+    /// @notice The face value has been paid in full; the debtor's credit line is restored.
+    event ReceivableRepaid(uint256 indexed slot, uint256 faceValue);
+    /// @notice Maturity plus the grace period passed with only `repaid` of `faceValue` paid.
+    event ReceivableOverdue(uint256 indexed slot, uint256 repaid, uint256 faceValue);
+    /// @notice `holder` received `amount` fen for fragment `tokenId`; `burned` when the fragment is now fully
+    ///         paid (its value then counts as redeemed).
+    event FragmentRedeemed(uint256 indexed tokenId, address indexed holder, uint256 amount, bool burned);
+    /// @notice The operator set `debtor`'s issuance limit (授信额度) from `oldLimit` to `newLimit` fen.
+    event CreditLineChanged(address indexed debtor, uint256 oldLimit, uint256 newLimit, address indexed operator);
+    /// @notice The time after maturity before a receivable can be marked overdue changed.
+    event GracePeriodChanged(uint256 oldSeconds, uint256 newSeconds, address indexed operator);
 
     // ------------------------------------------------------------------------------------------- errors
 
@@ -127,6 +145,26 @@ interface IReceivableToken is IERC3525 {
     error InvalidReceiver(address receiver);
     /// @notice `setApprovalForAll` to the zero address.
     error InvalidOperator(address operator);
+    /// @notice Paying `amount` would exceed what is still owed, `outstanding`.
+    error RepaymentExceedsOutstanding(uint256 slot, uint256 outstanding, uint256 amount);
+    /// @notice A repayment of zero.
+    error ZeroRepayment(uint256 slot);
+    /// @notice Repayment needs an accepted receivable that is not yet repaid; it is in `state`.
+    error ReceivableNotRepayable(uint256 slot, ReceivableState state);
+    /// @notice Holders are paid from maturity on; `slot` matures at `maturity` (now is `nowTime`).
+    error ReceivableNotMatured(uint256 slot, uint256 maturity, uint256 nowTime);
+    /// @notice Nothing more is owed to `tokenId` now: it is entitled to `entitled` so far and got `paid`.
+    error NothingToRedeem(uint256 tokenId, uint256 entitled, uint256 paid);
+    /// @notice `settle` for `slot` was given `tokenId`, which belongs to another receivable.
+    error TokenNotInSlot(uint256 tokenId, uint256 slot);
+    /// @notice A receivable can be marked overdue from `overdueFrom` (maturity plus grace); now is `nowTime`.
+    error GracePeriodNotOver(uint256 slot, uint256 overdueFrom, uint256 nowTime);
+    /// @notice Issuing `requested` would take `debtor` past its credit line: `used` of `limit` is in use.
+    error CreditLineExceeded(address debtor, uint256 limit, uint256 used, uint256 requested);
+    /// @notice A credit line must be at most `max` fen.
+    error CreditLimitOutOfRange(uint256 limit, uint256 max);
+    /// @notice The grace period must be at most `max` seconds.
+    error GracePeriodOutOfRange(uint256 seconds_, uint256 max);
 
     // ------------------------------------------------------------------------------------------- life cycle
 
@@ -157,7 +195,37 @@ interface IReceivableToken is IERC3525 {
         external
         returns (uint256[] memory newTokenIds);
 
+    // ------------------------------------------------------------------------------------------- repayment
+
+    /// @notice Pays `amount` fen of SettlementToken (via allowance) into escrow for receivable `slot`, at any
+    ///         time, in one or several payments; never more than is outstanding. Cost does not depend on the
+    ///         number of fragments. Anyone may pay; normally the debtor does.
+    function repay(uint256 slot, uint256 amount) external;
+
+    /// @notice What fragment `tokenId` can be paid now: floor(value × repaid / face) minus what it got.
+    function claimable(uint256 tokenId) external view returns (uint256);
+
+    /// @notice The holder (or an approved operator) pulls what `tokenId` is owed now, from maturity on. A
+    ///         fully paid fragment is burned and its value counted as redeemed.
+    /// @return paid Fen paid to the holder.
+    function redeem(uint256 tokenId) external returns (uint256 paid);
+
+    /// @notice Anyone (a keeper) pushes what each listed fragment of `slot` is owed to its holder. Fragments
+    ///         already burned are skipped (they were paid in full); a token of another slot is refused.
+    /// @return paid Fen paid in total.
+    function settle(uint256 slot, uint256[] calldata tokenIds) external returns (uint256 paid);
+
+    /// @notice Anyone may mark a receivable overdue once maturity plus the grace period has passed unpaid.
+    function markOverdue(uint256 slot) external;
+
     // ------------------------------------------------------------------------------------------- operator
+
+    /// @notice Sets `debtor`'s issuance limit (授信额度), in fen. Issuing uses it; full repayment, rejection
+    ///         and cancellation restore it. A core enterprise without a credit line cannot issue. Operator only.
+    function setCreditLine(address debtor, uint256 limit) external;
+
+    /// @notice Sets the time after maturity before a receivable can be marked overdue. Operator only.
+    function setGracePeriod(uint32 seconds_) external;
 
     /// @notice Freezes `tokenId` (judicial or dispute freeze): it cannot move or be split. Operator only.
     function freeze(uint256 tokenId, bytes32 reason) external;
@@ -184,4 +252,13 @@ interface IReceivableToken is IERC3525 {
 
     /// @notice The longest allowed time from issue to maturity, in seconds.
     function maxTenor() external view returns (uint256);
+
+    /// @notice The grace period after maturity, in seconds.
+    function gracePeriod() external view returns (uint256);
+
+    /// @notice `debtor`'s credit line: the limit and how much of it outstanding receivables use.
+    function creditLine(address debtor) external view returns (uint256 limit, uint256 used);
+
+    /// @notice The settlement token repayments are made in.
+    function cash() external view returns (address);
 }
