@@ -537,6 +537,17 @@ class SlotMismatch(ContractError):
     from_token_id: int
     to_token_id: int
 
+class SupplyCapExceeded(ContractError):
+    """`SupplyCapExceeded(uint256,uint256,uint256)`, raised by SettlementToken."""
+
+    selector = "0x36a62f1f"
+    signature = "SupplyCapExceeded(uint256,uint256,uint256)"
+    abi_types = ('uint256', 'uint256', 'uint256')
+    fields = ('supply', 'amount', 'cap')
+    supply: int
+    amount: int
+    cap: int
+
 class TenorCapOutOfRange(ContractError):
     """`TenorCapOutOfRange(uint256,uint256)`, raised by ReceivableToken."""
 
@@ -672,6 +683,7 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractError]] = {
     "0x5274afe7": SafeERC20FailedOperation,
     "0x0cf7b06c": SelfTransfer,
     "0xb75c9225": SlotMismatch,
+    "0x36a62f1f": SupplyCapExceeded,
     "0xb3fdfc4c": TenorCapOutOfRange,
     "0x29e4846a": TenorExceedsCap,
     "0x29c4cace": TokenNotInSlot,

@@ -19,6 +19,7 @@ abstract contract MembershipCache is IMembershipSubscriber {
         bool escrow; // a system contract that holds value for members (no role of its own)
         uint48 creditLimit; // ReceivableToken: a core enterprise's issuance limit (授信额度), fen
         uint48 creditUsed; // ReceivableToken: face value of its receivables not yet repaid
+        uint72 cash; // SettlementToken: the ERC-20 balance, fen (up to 4.7e21)
     }
 
     /// @notice Only Membership may push changes; `caller` is not it.

@@ -660,8 +660,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
                 --_accounts[owner].fragments; // owner held tokenId
             }
             emit Transfer(owner, address(0), tokenId);
-            emit TransferValue(tokenId, 0, value);
-            emit SlotChanged(tokenId, tokenId >> 32, 0);
+            emit TransferValue(tokenId, 0, value); // ERC-3525 asks SlotChanged only when a slot is set or changed
         } else if (amount != 0) {
             _paid[tokenId] = entitled;
             if (got == 0) f.flags = flags | HAS_PAID;
@@ -781,8 +780,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
             --_accounts[owner].fragments; // owner held tokenId
         }
         emit Transfer(owner, address(0), tokenId);
-        emit TransferValue(tokenId, 0, value);
-        emit SlotChanged(tokenId, tokenId >> 32, 0);
+        emit TransferValue(tokenId, 0, value); // ERC-3525 asks SlotChanged only when a slot is set or changed
     }
 
     /// @dev Per ERC-3525: a receiving contract that declares IERC3525Receiver must accept the value.

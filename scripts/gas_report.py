@@ -23,13 +23,21 @@ from web3.contract import Contract
 
 from chain_client import Role, ScfClient, accounts_of, connect, deploy_all, new_account
 from chain_client.deploy import deploy_contract
-from chain_client.devchain import now
+from chain_client.devchain import advance_time, now
 from chain_client.tx import Transactor
 
 DAY = 24 * 3600
 
 # Design targets from the foundation issue (gas, base cost included).
-TARGETS = {"split": 100_000, "transfer": 65_000, "issue": 160_000}
+TARGETS = {
+    "split": 100_000,
+    "transfer": 65_000,
+    "issue": 160_000,
+    "repay": 80_000,
+    "repay_500_fragments": 80_000,
+    "redeem": 60_000,
+    "settle_per_fragment": 35_000,
+}
 # Which reference operation each of ours is compared with.
 COMPARED = {
     "issue": "ref_solv_erc3525_mint",
@@ -75,7 +83,48 @@ def measure_ours(w3: Web3) -> dict[str, int]:
 
     scf.cash.mint(operator, s1.address, 1_000_000_00)
     gas["cash_transfer"] = scf.cash.transfer(s1, s2.address, 1_00).gas_used
+    gas.update(measure_repayment(w3, scf, operator, core))
     gas["admit"] = scf.membership.admit(operator, new_account(w3, fund_wei=0).address, Role.SUPPLIER).gas_used
+    return gas
+
+
+def measure_repayment(w3: Web3, scf: ScfClient, operator: LocalAccount, core: LocalAccount) -> dict[str, int]:
+    """repay at 1 and at 500 fragments, redeem, and settle amortized over a page of 100 fragments."""
+    rt = scf.receivables
+    gas: dict[str, int] = {}
+    scf.cash.mint(operator, core.address, 10**12)
+    scf.cash.approve(core, rt.address, 10**12)
+    holder = _fresh(w3, scf, operator)
+    others = [_fresh(w3, scf, operator).address for _ in range(100)]
+    scf.cash.mint(operator, holder.address, 1)  # holders usually hold some cash already
+
+    def receivable(fragments: int) -> tuple[int, list[int]]:
+        issued = rt.issue(core, holder.address, 10_000_000_00, now(w3) + 30 * DAY, os.urandom(32))
+        rt.accept(holder, issued.token_id)
+        ids = [issued.token_id]
+        for start in range(0, fragments - 1, 50):
+            batch = [(others[(start + i) % len(others)], 1_00) for i in range(min(50, fragments - 1 - start))]
+            ids += rt.split_batch(holder, issued.token_id, batch).new_token_ids
+        return issued.slot, ids
+
+    slot_1, ids_1 = receivable(1)
+    slot_500, ids_500 = receivable(500)
+    slot_100, ids_100 = receivable(101)
+    for o in others:  # like `holder`, the settled holders already hold some cash
+        scf.cash.mint(operator, o, 1)
+    advance_time(w3, 31 * DAY)
+    gas["repay_first_payment"] = rt.repay(core, slot_1, 1_00).gas_used  # records maturity too
+    gas["repay"] = rt.repay(core, slot_1, 1_00).gas_used
+    gas["repay_500_fragments"] = rt.repay(core, slot_500, 1_00).gas_used
+    rt.repay(core, slot_500, 1_00)  # warm, like slot_1
+    gas["repay_500_fragments"] = rt.repay(core, slot_500, 1_00).gas_used
+    outstanding = rt.receivable(slot_1).outstanding
+    gas["repay_final"] = rt.repay(core, slot_1, outstanding).gas_used  # restores the credit line
+    gas["redeem"] = rt.redeem(holder, ids_1[0]).gas_used
+    rt.repay(core, slot_100, rt.receivable(slot_100).outstanding)
+    settled = rt.settle(operator, slot_100, ids_100[1:101], gas=8_000_000)
+    gas["settle_100"] = settled.gas_used
+    gas["settle_per_fragment"] = settled.gas_used // 100
     return gas
 
 
