@@ -1,7 +1,7 @@
 """Repayment at maturity, end to end: pay what is outstanding, then push every holder's share in pages.
 
 `repay_and_settle` is resumable: it reads what is still owed from the chain each time, and the contract pays
-each fragment at most floor(value × repaid / face) in total, so running it again after a crash pays nobody
+each fragment at most floor(value * repaid / face) in total, so running it again after a crash pays nobody
 twice and finishes the rest.
 """
 

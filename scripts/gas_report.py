@@ -108,7 +108,7 @@ def measure_repayment(w3: Web3, scf: ScfClient, operator: LocalAccount, core: Lo
         return issued.slot, ids
 
     slot_1, ids_1 = receivable(1)
-    slot_500, ids_500 = receivable(500)
+    slot_500, _ = receivable(500)
     slot_100, ids_100 = receivable(101)
     for o in others:  # like `holder`, the settled holders already hold some cash
         scf.cash.mint(operator, o, 1)
