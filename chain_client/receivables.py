@@ -81,6 +81,13 @@ class Fragment:
 
 
 @dataclass(frozen=True)
+class FragmentStatus:
+    fragment: Fragment
+    claimable: int  # fen it can be paid now
+    holder_active: bool  # its holder is an active member (cash can be paid to it)
+
+
+@dataclass(frozen=True)
 class IssueResult(TxResult):
     slot: int
     token_id: int
@@ -297,19 +304,25 @@ class ReceivableToken(ContractClient):
     def max_tenor(self) -> int:
         return int(self._call(self.contract.functions.maxTenor()))
 
+    def fragment_statuses(self, slot: int, *, page: int = 500) -> list[FragmentStatus]:
+        """Every live fragment of a receivable with what it can claim now, read in pages of `page`."""
+        out: list[FragmentStatus] = []
+        start = 1
+        while True:
+            infos, claimables, active = self._call(self.contract.functions.fragmentsOf(slot, start, page))
+            for offset, (f, claim, holder_active) in enumerate(zip(infos, claimables, active, strict=True)):
+                if int(f[0], 16) == 0:
+                    continue  # burned
+                token_id = token_id_of(slot, start + offset)
+                fragment = Fragment(token_id, f[0], int(f[1]), int(f[2]), int(f[3]), bool(f[4]))
+                out.append(FragmentStatus(fragment, int(claim), bool(holder_active)))
+            if len(infos) < page:
+                return out
+            start += page
+
     def fragments_of(self, slot: int) -> list[Fragment]:
-        """Every live fragment of a receivable, by walking its sequences (an index answers this faster)."""
-        created = self.receivable(slot).fragments_created
-        out = []
-        for sequence in range(1, created + 1):
-            token_id = token_id_of(slot, sequence)
-            f = self.contract.functions.fragment(token_id)
-            try:
-                raw = f.call()
-            except Exception:
-                continue  # burned
-            out.append(Fragment(token_id, raw[0], int(raw[1]), int(raw[2]), int(raw[3]), bool(raw[4])))
-        return out
+        """Every live fragment of a receivable, in sequence order (an index answers this faster)."""
+        return [s.fragment for s in self.fragment_statuses(slot)]
 
 
 def _minted_ids(receipt: TxReceipt, address: str) -> list[int]:

@@ -32,19 +32,16 @@ def unpaid_fragments(scf: ScfClient, slot: int) -> tuple[list[Fragment], list[tu
     """Fragments of `slot` owed something now, and those owed something that a settle would refuse."""
     payable: list[Fragment] = []
     skipped: list[tuple[int, str]] = []
-    active: dict[str, bool] = {}
-    for f in scf.receivables.fragments_of(slot):
-        if scf.receivables.claimable(f.token_id) == 0 and f.value != 0:
-            continue
+    for status in scf.receivables.fragment_statuses(slot):
+        f = status.fragment
+        if status.claimable == 0 and f.value != 0:
+            continue  # nothing owed now (an empty fragment is settled to burn it)
         if f.frozen:
             skipped.append((f.token_id, "frozen"))
-            continue
-        if f.owner not in active:
-            active[f.owner] = scf.membership.is_active(f.owner)
-        if not active[f.owner]:
+        elif not status.holder_active:
             skipped.append((f.token_id, "holder suspended"))
-            continue
-        payable.append(f)
+        else:
+            payable.append(f)
     return payable, skipped
 
 

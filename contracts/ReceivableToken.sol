@@ -383,15 +383,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
 
     /// @inheritdoc IReceivableToken
     function claimable(uint256 tokenId) external view returns (uint256) {
-        Fragment storage f = _requireFragment(tokenId);
-        Receivable storage r = _receivables[tokenId >> 32];
-        ReceivableState state = r.state;
-        bool paying = state == ReceivableState.Active || state == ReceivableState.Matured
-            || state == ReceivableState.Overdue || state == ReceivableState.Repaid;
-        if (!paying || block.timestamp < r.maturity) return 0;
-        uint256 entitled = uint256(f.value) * r.repaid / r.faceValue;
-        uint256 got = f.flags & HAS_PAID != 0 ? _paid[tokenId] : 0;
-        return entitled - got;
+        return _claimable(tokenId, _requireFragment(tokenId), _receivables[tokenId >> 32]);
     }
 
     // ------------------------------------------------------------------------------------------- ERC-721 moves
@@ -572,6 +564,38 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
     }
 
     /// @inheritdoc IReceivableToken
+    function fragmentsOf(uint256 slot, uint256 fromSequence, uint256 count)
+        external
+        view
+        returns (FragmentInfo[] memory infos, uint256[] memory claimables, bool[] memory holdersActive)
+    {
+        Receivable storage r = _requireReceivable(slot);
+        uint256 last = r.lastSequence;
+        if (fromSequence == 0) fromSequence = 1;
+        uint256 n = fromSequence > last ? 0 : last - fromSequence + 1;
+        if (count < n) n = count;
+        infos = new FragmentInfo[](n);
+        claimables = new uint256[](n);
+        holdersActive = new bool[](n);
+        for (uint256 i; i < n; ++i) {
+            uint256 tokenId = (slot << 32) | (fromSequence + i);
+            Fragment storage f = _fragments[tokenId];
+            infos[i] = FragmentInfo({
+                owner: f.owner,
+                value: f.value,
+                slot: slot,
+                parentId: _parentId(tokenId, f.parentSequence),
+                frozen: f.flags & FROZEN != 0
+            });
+            if (f.owner != address(0)) {
+                claimables[i] = _claimable(tokenId, f, r);
+                Account storage a = _accounts[f.owner];
+                holdersActive[i] = a.role != IMembership.Role.None && !a.suspended;
+            }
+        }
+    }
+
+    /// @inheritdoc IReceivableToken
     /// @dev Answers for burned fragments too, so a split tree can be walked back after redemption.
     function parentOf(uint256 tokenId) external view returns (uint256) {
         uint256 slot = tokenId >> 32;
@@ -666,6 +690,16 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
             if (got == 0) f.flags = flags | HAS_PAID;
         }
         if (amount != 0 || burned) emit FragmentRedeemed(tokenId, owner, amount, burned);
+    }
+
+    function _claimable(uint256 tokenId, Fragment storage f, Receivable storage r) private view returns (uint256) {
+        ReceivableState state = r.state;
+        bool paying = state == ReceivableState.Active || state == ReceivableState.Matured
+            || state == ReceivableState.Overdue || state == ReceivableState.Repaid;
+        if (!paying || block.timestamp < r.maturity) return 0;
+        uint256 entitled = uint256(f.value) * r.repaid / r.faceValue;
+        uint256 got = f.flags & HAS_PAID != 0 ? _paid[tokenId] : 0;
+        return entitled - got;
     }
 
     function _requireFragment(uint256 tokenId) private view returns (Fragment storage f) {

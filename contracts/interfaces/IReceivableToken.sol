@@ -244,6 +244,14 @@ interface IReceivableToken is IERC3525 {
     /// @notice The fragment `tokenId`.
     function fragment(uint256 tokenId) external view returns (FragmentInfo memory);
 
+    /// @notice A page of receivable `slot`'s fragments, sequences `fromSequence` to `fromSequence + count - 1`
+    ///         (clipped to those created): each one's state (owner zero when burned), what it can claim now,
+    ///         and whether its holder is an active member. For keepers and explorers without an index.
+    function fragmentsOf(uint256 slot, uint256 fromSequence, uint256 count)
+        external
+        view
+        returns (FragmentInfo[] memory infos, uint256[] memory claimables, bool[] memory holdersActive);
+
     /// @notice The fragment `tokenId` was split from; 0 for the fragment issued to the supplier.
     function parentOf(uint256 tokenId) external view returns (uint256);
 
