@@ -74,8 +74,8 @@ def test_a_thousand_fragments_across_four_tiers_are_settled_exactly_under_the_ga
         ids = rt.split_batch(holder, token, [(a.address, 3_000_00 + i) for a in payees]).new_token_ids
         t3_ids += list(zip(payees, ids, strict=True))
     for j, (holder, token) in enumerate(t3_ids):
-        payees = [tier4[(j * 9 + k) % 300].address for k in range(9)]
-        rt.split_batch(holder, token, [(a, 123_45 + j + k) for k, a in enumerate(payees)])
+        leaves = [str(tier4[(j * 9 + k) % 300].address) for k in range(9)]
+        rt.split_batch(holder, token, [(a, 123_45 + j + k) for k, a in enumerate(leaves)])
     fragments = rt.fragments_of(r.slot)
     assert len(fragments) == 1 + 10 + 100 + 900
     assert sum(f.value for f in fragments) == FACE
