@@ -5,6 +5,7 @@ from __future__ import annotations
 from web3 import Web3
 from web3.contract import Contract
 
+from chain_client.financing import FinancingDesk
 from chain_client.membership import Membership
 from chain_client.receivables import ReceivableToken
 from chain_client.settlement import SettlementToken
@@ -12,7 +13,7 @@ from chain_client.tx import Transactor
 
 
 class ScfClient:
-    """`membership`, `cash` and `receivables`, sharing one transaction sender (and its nonce cache)."""
+    """`membership`, `cash`, `receivables` and `financing`, sharing one transaction sender (and its nonces)."""
 
     def __init__(self, w3: Web3, contracts: dict[str, Contract]) -> None:
         self.w3 = w3
@@ -21,3 +22,4 @@ class ScfClient:
         self.membership = Membership(contracts["Membership"], self.tx)
         self.cash = SettlementToken(contracts["SettlementToken"], self.tx)
         self.receivables = ReceivableToken(contracts["ReceivableToken"], self.tx)
+        self.financing = FinancingDesk(contracts["FinancingDesk"], self.tx)

@@ -9,7 +9,7 @@ from chain_client.exceptions import ContractError
 
 
 class AccountSuspended(ContractError):
-    """`AccountSuspended(address)`, raised by Membership, ReceivableToken, SettlementToken."""
+    """`AccountSuspended(address)`, raised by FinancingDesk, Membership, ReceivableToken, SettlementToken."""
 
     selector = "0x89e8e0cb"
     signature = "AccountSuspended(address)"
@@ -230,6 +230,28 @@ class EmptySplit(ContractError):
     fields = ('token_id',)
     token_id: int
 
+class ExposureLimitExceeded(ContractError):
+    """`ExposureLimitExceeded(address,address,uint256,uint256,uint256)`, raised by FinancingDesk."""
+
+    selector = "0xb0527e40"
+    signature = "ExposureLimitExceeded(address,address,uint256,uint256,uint256)"
+    abi_types = ('address', 'address', 'uint256', 'uint256', 'uint256')
+    fields = ('financier', 'debtor', 'limit', 'used', 'value')
+    financier: str
+    debtor: str
+    limit: int
+    used: int
+    value: int
+
+class ExposureStillOutstanding(ContractError):
+    """`ExposureStillOutstanding(uint256)`, raised by FinancingDesk."""
+
+    selector = "0xa0caa822"
+    signature = "ExposureStillOutstanding(uint256)"
+    abi_types = ('uint256',)
+    fields = ('financed_token_id',)
+    financed_token_id: int
+
 class FaceValueOutOfRange(ContractError):
     """`FaceValueOutOfRange(uint256,uint256)`, raised by ReceivableToken."""
 
@@ -322,6 +344,17 @@ class InvalidDocumentHash(ContractError):
     fields = ('document_hash',)
     document_hash: bytes
 
+class InvalidFinancingValue(ContractError):
+    """`InvalidFinancingValue(uint256,uint256,uint256)`, raised by FinancingDesk."""
+
+    selector = "0x1495b137"
+    signature = "InvalidFinancingValue(uint256,uint256,uint256)"
+    abi_types = ('uint256', 'uint256', 'uint256')
+    fields = ('token_id', 'value', 'balance')
+    token_id: int
+    value: int
+    balance: int
+
 class InvalidOperator(ContractError):
     """`InvalidOperator(address)`, raised by ReceivableToken."""
 
@@ -331,6 +364,16 @@ class InvalidOperator(ContractError):
     fields = ('operator',)
     operator: str
 
+class InvalidPrice(ContractError):
+    """`InvalidPrice(uint256,uint256)`, raised by FinancingDesk."""
+
+    selector = "0xaf608abb"
+    signature = "InvalidPrice(uint256,uint256)"
+    abi_types = ('uint256', 'uint256')
+    fields = ('price', 'value')
+    price: int
+    value: int
+
 class InvalidReceiver(ContractError):
     """`InvalidReceiver(address)`, raised by ReceivableToken."""
 
@@ -339,6 +382,22 @@ class InvalidReceiver(ContractError):
     abi_types = ('address',)
     fields = ('receiver',)
     receiver: str
+
+class InvalidShortString(ContractError):
+    """`InvalidShortString()`, raised by FinancingDesk."""
+
+    selector = "0xb3512b0c"
+    signature = "InvalidShortString()"
+    abi_types = ()
+    fields = ()
+
+class InvalidSignature(ContractError):
+    """`InvalidSignature()`, raised by FinancingDesk."""
+
+    selector = "0x8baa579f"
+    signature = "InvalidSignature()"
+    abi_types = ()
+    fields = ()
 
 class LengthMismatch(ContractError):
     """`LengthMismatch(uint256,uint256)`, raised by ReceivableToken."""
@@ -360,6 +419,15 @@ class MaturityNotInFuture(ContractError):
     maturity: int
     now_time: int
 
+class NoRecourse(ContractError):
+    """`NoRecourse(uint256)`, raised by FinancingDesk."""
+
+    selector = "0xca2c6623"
+    signature = "NoRecourse(uint256)"
+    abi_types = ('uint256',)
+    fields = ('financed_token_id',)
+    financed_token_id: int
+
 class NoRoleGiven(ContractError):
     """`NoRoleGiven(address)`, raised by Membership."""
 
@@ -368,6 +436,16 @@ class NoRoleGiven(ContractError):
     abi_types = ('address',)
     fields = ('account',)
     account: str
+
+class NonceAlreadyUsed(ContractError):
+    """`NonceAlreadyUsed(address,uint256)`, raised by FinancingDesk."""
+
+    selector = "0xe90aded4"
+    signature = "NonceAlreadyUsed(address,uint256)"
+    abi_types = ('address', 'uint256')
+    fields = ('signer', 'nonce')
+    signer: str
+    nonce: int
 
 class NonexistentReceivable(ContractError):
     """`NonexistentReceivable(uint256)`, raised by ReceivableToken."""
@@ -387,6 +465,16 @@ class NonexistentToken(ContractError):
     fields = ('token_id',)
     token_id: int
 
+class NotAuthorized(ContractError):
+    """`NotAuthorized(address,address)`, raised by FinancingDesk."""
+
+    selector = "0xc55ddc97"
+    signature = "NotAuthorized(address,address)"
+    abi_types = ('address', 'address')
+    fields = ('caller', 'expected')
+    caller: str
+    expected: str
+
 class NotDebtor(ContractError):
     """`NotDebtor(uint256,address,address)`, raised by ReceivableToken."""
 
@@ -399,7 +487,7 @@ class NotDebtor(ContractError):
     debtor: str
 
 class NotMember(ContractError):
-    """`NotMember(address)`, raised by Membership, ReceivableToken, SettlementToken."""
+    """`NotMember(address)`, raised by FinancingDesk, Membership, ReceivableToken, SettlementToken."""
 
     selector = "0x16d6142c"
     signature = "NotMember(address)"
@@ -408,7 +496,7 @@ class NotMember(ContractError):
     account: str
 
 class NotMembershipContract(ContractError):
-    """`NotMembershipContract(address)`, raised by ReceivableToken, SettlementToken."""
+    """`NotMembershipContract(address)`, raised by FinancingDesk, ReceivableToken, SettlementToken."""
 
     selector = "0x5a0ba320"
     signature = "NotMembershipContract(address)"
@@ -478,6 +566,16 @@ class ReceivableNotMatured(ContractError):
     maturity: int
     now_time: int
 
+class ReceivableNotOverdue(ContractError):
+    """`ReceivableNotOverdue(uint256,uint8)`, raised by FinancingDesk."""
+
+    selector = "0x01b224e4"
+    signature = "ReceivableNotOverdue(uint256,uint8)"
+    abi_types = ('uint256', 'uint8')
+    fields = ('slot', 'state')
+    slot: int
+    state: int
+
 class ReceivableNotPending(ContractError):
     """`ReceivableNotPending(uint256,uint8)`, raised by ReceivableToken."""
 
@@ -498,6 +596,15 @@ class ReceivableNotRepayable(ContractError):
     slot: int
     state: int
 
+class RecourseUnavailable(ContractError):
+    """`RecourseUnavailable(uint256)`, raised by FinancingDesk."""
+
+    selector = "0x6ca9c64b"
+    signature = "RecourseUnavailable(uint256)"
+    abi_types = ('uint256',)
+    fields = ('financed_token_id',)
+    financed_token_id: int
+
 class RepaymentExceedsOutstanding(ContractError):
     """`RepaymentExceedsOutstanding(uint256,uint256,uint256)`, raised by ReceivableToken."""
 
@@ -509,8 +616,28 @@ class RepaymentExceedsOutstanding(ContractError):
     outstanding: int
     amount: int
 
+class RequestExpired(ContractError):
+    """`RequestExpired(uint256,uint256)`, raised by FinancingDesk."""
+
+    selector = "0x6bdd2436"
+    signature = "RequestExpired(uint256,uint256)"
+    abi_types = ('uint256', 'uint256')
+    fields = ('deadline', 'now_time')
+    deadline: int
+    now_time: int
+
+class RequestForAnotherFinancier(ContractError):
+    """`RequestForAnotherFinancier(address,address)`, raised by FinancingDesk."""
+
+    selector = "0xf3fe2a9d"
+    signature = "RequestForAnotherFinancier(address,address)"
+    abi_types = ('address', 'address')
+    fields = ('financier', 'caller')
+    financier: str
+    caller: str
+
 class SafeERC20FailedOperation(ContractError):
-    """`SafeERC20FailedOperation(address)`, raised by ReceivableToken."""
+    """`SafeERC20FailedOperation(address)`, raised by FinancingDesk, ReceivableToken."""
 
     selector = "0x5274afe7"
     signature = "SafeERC20FailedOperation(address)"
@@ -527,6 +654,17 @@ class SelfTransfer(ContractError):
     fields = ('token_id',)
     token_id: int
 
+class SignerNotHolder(ContractError):
+    """`SignerNotHolder(uint256,address,address)`, raised by FinancingDesk."""
+
+    selector = "0xa77fdd02"
+    signature = "SignerNotHolder(uint256,address,address)"
+    abi_types = ('uint256', 'address', 'address')
+    fields = ('token_id', 'signer', 'holder')
+    token_id: int
+    signer: str
+    holder: str
+
 class SlotMismatch(ContractError):
     """`SlotMismatch(uint256,uint256)`, raised by ReceivableToken."""
 
@@ -536,6 +674,15 @@ class SlotMismatch(ContractError):
     fields = ('from_token_id', 'to_token_id')
     from_token_id: int
     to_token_id: int
+
+class StringTooLong(ContractError):
+    """`StringTooLong(string)`, raised by FinancingDesk."""
+
+    selector = "0x305a27a9"
+    signature = "StringTooLong(string)"
+    abi_types = ('string',)
+    fields = ('str',)
+    str: str
 
 class SupplyCapExceeded(ContractError):
     """`SupplyCapExceeded(uint256,uint256,uint256)`, raised by SettlementToken."""
@@ -598,8 +745,17 @@ class TooManySubscribers(ContractError):
     fields = ('max',)
     max: int
 
+class UnknownFinancing(ContractError):
+    """`UnknownFinancing(uint256)`, raised by FinancingDesk."""
+
+    selector = "0x88d4e039"
+    signature = "UnknownFinancing(uint256)"
+    abi_types = ('uint256',)
+    fields = ('financed_token_id',)
+    financed_token_id: int
+
 class WrongRole(ContractError):
-    """`WrongRole(address,uint8,uint8)`, raised by Membership, ReceivableToken, SettlementToken."""
+    """`WrongRole(address,uint8,uint8)`, raised by FinancingDesk, Membership, ReceivableToken, SettlementToken."""
 
     selector = "0xf36c21de"
     signature = "WrongRole(address,uint8,uint8)"
@@ -652,6 +808,8 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractError]] = {
     "0x73c6ac6e": ERC721InvalidSender,
     "0x7e273289": ERC721NonexistentToken,
     "0xb39aa076": EmptySplit,
+    "0xb0527e40": ExposureLimitExceeded,
+    "0xa0caa822": ExposureStillOutstanding,
     "0x3f98b434": FaceValueOutOfRange,
     "0x4008e93e": FragmentFrozen,
     "0xc689d836": FragmentNotFrozen,
@@ -661,13 +819,20 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractError]] = {
     "0x0de6846b": InsufficientAllowance,
     "0x5e7ad06b": InsufficientValue,
     "0x39a8bb7f": InvalidDocumentHash,
+    "0x1495b137": InvalidFinancingValue,
     "0x3eaa03e3": InvalidOperator,
+    "0xaf608abb": InvalidPrice,
     "0x9cfea583": InvalidReceiver,
+    "0xb3512b0c": InvalidShortString,
+    "0x8baa579f": InvalidSignature,
     "0xab8b67c6": LengthMismatch,
     "0xd18a8486": MaturityNotInFuture,
+    "0xca2c6623": NoRecourse,
     "0xaeaee5c2": NoRoleGiven,
+    "0xe90aded4": NonceAlreadyUsed,
     "0x05759a17": NonexistentReceivable,
     "0x2f4163e7": NonexistentToken,
+    "0xc55ddc97": NotAuthorized,
     "0x2ab8edc9": NotDebtor,
     "0x16d6142c": NotMember,
     "0x5a0ba320": NotMembershipContract,
@@ -677,18 +842,25 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractError]] = {
     "0x51ee7d1d": ReceivableMatured,
     "0xfe75083d": ReceivableNotActive,
     "0x9404d60b": ReceivableNotMatured,
+    "0x01b224e4": ReceivableNotOverdue,
     "0x75ecb1b8": ReceivableNotPending,
     "0x6e075919": ReceivableNotRepayable,
+    "0x6ca9c64b": RecourseUnavailable,
     "0x6b469824": RepaymentExceedsOutstanding,
+    "0x6bdd2436": RequestExpired,
+    "0xf3fe2a9d": RequestForAnotherFinancier,
     "0x5274afe7": SafeERC20FailedOperation,
     "0x0cf7b06c": SelfTransfer,
+    "0xa77fdd02": SignerNotHolder,
     "0xb75c9225": SlotMismatch,
+    "0x305a27a9": StringTooLong,
     "0x36a62f1f": SupplyCapExceeded,
     "0xb3fdfc4c": TenorCapOutOfRange,
     "0x29e4846a": TenorExceedsCap,
     "0x29c4cace": TokenNotInSlot,
     "0x0a4de04f": TooManyFragments,
     "0xee5c678b": TooManySubscribers,
+    "0x88d4e039": UnknownFinancing,
     "0xf36c21de": WrongRole,
     "0x6af359a3": ZeroRepayment,
     "0x0bb9a894": ZeroValue,

@@ -16,7 +16,7 @@ from chain_client.tx import Transactor
 
 DEFAULT_MAX_TENOR = 365 * 24 * 3600
 GAS_DEPLOY = 6_000_000
-CONTRACT_NAMES = ("Membership", "SettlementToken", "ReceivableToken")
+CONTRACT_NAMES = ("Membership", "SettlementToken", "ReceivableToken", "FinancingDesk")
 
 
 @dataclass(frozen=True)
@@ -54,17 +54,24 @@ def deploy_all(
     cash_name: str = "Settlement CNY",
     cash_symbol: str = "sCNY",
 ) -> dict[str, Contract]:
-    """Deploy Membership (with `operator` as first operator), SettlementToken and ReceivableToken."""
+    """Deploy Membership (with `operator` as first operator), SettlementToken, ReceivableToken and
+    FinancingDesk, and wire them together (subscriptions, escrow accounts)."""
     membership = deploy_contract(w3, operator, "Membership", operator.address, operator_kyc_hash)
     cash = deploy_contract(w3, operator, "SettlementToken", membership.address, cash_name, cash_symbol)
     receivables = deploy_contract(w3, operator, "ReceivableToken", membership.address, cash.address, max_tenor)
+    desk = deploy_contract(w3, operator, "FinancingDesk", membership.address, receivables.address, cash.address)
     tx = Transactor.for_web3(w3)
-    # Both tokens keep a copy of members' status, pushed by Membership; the operator is the only member yet.
-    for token in (cash, receivables):
-        tx.transact(operator, membership.functions.addSubscriber(token.address, [operator.address]), 300_000)
-    # The receivable token holds repayments in escrow until holders are paid.
+    # Every value-moving contract keeps a copy of members' status, pushed by Membership; the operator is the
+    # only member yet.
+    for subscriber in (cash, receivables, desk):
+        add = membership.functions.addSubscriber(subscriber.address, [operator.address])
+        tx.transact(operator, add, 300_000)
+    # System accounts: the receivable token holds repayments in escrow; the desk moves cash and value for
+    # the parties of a financing.
     tx.transact(operator, cash.functions.setEscrow(receivables.address, True), 100_000)
-    return {"Membership": membership, "SettlementToken": cash, "ReceivableToken": receivables}
+    tx.transact(operator, cash.functions.setEscrow(desk.address, True), 100_000)
+    tx.transact(operator, receivables.functions.setEscrow(desk.address, True), 100_000)
+    return {"Membership": membership, "SettlementToken": cash, "ReceivableToken": receivables, "FinancingDesk": desk}
 
 
 def record_of(w3: Web3, contracts: dict[str, Contract], operator: str) -> DeploymentRecord:

@@ -25,6 +25,10 @@ abstract contract MembershipCache is IMembershipSubscriber {
     /// @notice Only Membership may push changes; `caller` is not it.
     error NotMembershipContract(address caller);
 
+    /// @notice `account`, a system contract (the repayment escrow, the financing desk), may now hold or move
+    ///         value on members' behalf without a role of its own; or no longer may.
+    event EscrowChanged(address indexed account, bool isEscrow, address indexed operator);
+
     IMembership public immutable membership;
     mapping(address account => Account) internal _accounts;
 
@@ -38,6 +42,19 @@ abstract contract MembershipCache is IMembershipSubscriber {
         Account storage a = _accounts[account];
         a.role = role;
         a.suspended = suspended;
+    }
+
+    /// @notice Lets a system contract hold or move value for members (its counterparties are still checked).
+    ///         Operator only.
+    function setEscrow(address account, bool isEscrow_) external {
+        _requireRole(msg.sender, IMembership.Role.Operator);
+        _accounts[account].escrow = isEscrow_;
+        emit EscrowChanged(account, isEscrow_, msg.sender);
+    }
+
+    /// @notice True when `account` is an escrow (system) contract here.
+    function isEscrow(address account) external view returns (bool) {
+        return _accounts[account].escrow;
     }
 
     /// @dev Reverts unless `account` is an admitted, unsuspended member; returns its record for updating.

@@ -26,9 +26,6 @@ contract SettlementToken is ERC20, MembershipCache {
     event CashIn(address indexed to, uint256 amount, address indexed operator);
     /// @notice `amount` fen was taken from `from` and paid out off chain.
     event CashOut(address indexed from, uint256 amount, address indexed operator);
-    /// @notice `account` (a system contract, e.g. the receivable token's repayment escrow) may now hold cash
-    ///         without being a member, or no longer may.
-    event EscrowChanged(address indexed account, bool isEscrow, address indexed operator);
 
     constructor(IMembership membership_, string memory name_, string memory symbol_)
         ERC20(name_, symbol_)
@@ -54,19 +51,6 @@ contract SettlementToken is ERC20, MembershipCache {
         if (from != msg.sender) _spendAllowance(from, msg.sender, amount);
         _burn(from, amount);
         emit CashOut(from, amount, msg.sender);
-    }
-
-    /// @notice Lets a system contract hold cash on members' behalf (the counterparty is still checked).
-    ///         Operator only.
-    function setEscrow(address account, bool isEscrow_) external {
-        _requireRole(msg.sender, IMembership.Role.Operator);
-        _accounts[account].escrow = isEscrow_;
-        emit EscrowChanged(account, isEscrow_, msg.sender);
-    }
-
-    /// @notice True when `account` is an escrow contract.
-    function isEscrow(address account) external view returns (bool) {
-        return _accounts[account].escrow;
     }
 
     /// @dev A spender moving someone's cash must itself be an active member (or escrow).

@@ -24,6 +24,7 @@ from web3.contract import Contract
 from chain_client import Role, ScfClient, accounts_of, connect, deploy_all, new_account
 from chain_client.deploy import deploy_contract
 from chain_client.devchain import advance_time, now
+from chain_client.financing import FinancingRequest
 from chain_client.tx import Transactor
 
 DAY = 24 * 3600
@@ -37,6 +38,7 @@ TARGETS = {
     "repay_500_fragments": 80_000,
     "redeem": 60_000,
     "settle_per_fragment": 35_000,
+    "finance": 170_000,
 }
 # Which reference operation each of ours is compared with.
 COMPARED = {
@@ -45,6 +47,7 @@ COMPARED = {
     "merge": "ref_solv_erc3525_value_transfer",
     "transfer": "ref_oz_erc721_transfer",
     "cash_transfer": "ref_oz_erc20_transfer",
+    "finance": "ref_solv_erc3525_split",
 }
 
 
@@ -83,8 +86,29 @@ def measure_ours(w3: Web3) -> dict[str, int]:
 
     scf.cash.mint(operator, s1.address, 1_000_000_00)
     gas["cash_transfer"] = scf.cash.transfer(s1, s2.address, 1_00).gas_used
+    gas.update(measure_financing(w3, scf, operator, core))
     gas.update(measure_repayment(w3, scf, operator, core))
     gas["admit"] = scf.membership.admit(operator, new_account(w3, fund_wei=0).address, Role.SUPPLIER).gas_used
+    return gas
+
+
+def measure_financing(w3: Web3, scf: ScfClient, operator: LocalAccount, core: LocalAccount) -> dict[str, int]:
+    """finance: a split to the financier plus the cash leg, with and without recourse."""
+    rt, desk = scf.receivables, scf.financing
+    holder = _fresh(w3, scf, operator)
+    bank = _fresh(w3, scf, operator, Role.FINANCIER)
+    issued = rt.issue(core, holder.address, 1_000_000_00, now(w3) + 90 * DAY, os.urandom(32))
+    rt.accept(holder, issued.token_id)
+    rt.set_approval_for_all(holder, desk.address, True)
+    scf.cash.mint(operator, bank.address, 10**11)
+    scf.cash.approve(bank, desk.address, 10**11)
+    desk.set_exposure_limit(bank, core.address, 10**11)
+    gas: dict[str, int] = {}
+    for nonce, (name, recourse) in enumerate(
+        [("finance_first_request", False), ("finance", False), ("finance_with_recourse", True)]
+    ):
+        request = FinancingRequest(issued.token_id, 10_000_00, 9_900_00, bank.address, recourse, nonce, now(w3) + DAY)
+        gas[name] = desk.finance(bank, request, desk.sign(holder, request)).gas_used
     return gas
 
 

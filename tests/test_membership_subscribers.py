@@ -19,7 +19,7 @@ from tests.conftest import Parties, issue_active
 
 
 def test_the_receivable_token_is_subscribed_at_deployment(scf: ScfClient) -> None:
-    assert scf.membership.subscribers() == [scf.cash.address, scf.receivables.address]
+    assert scf.membership.subscribers() == [scf.cash.address, scf.receivables.address, scf.financing.address]
 
 
 def test_suspension_and_reinstatement_reach_the_token(scf: ScfClient, parties: Parties) -> None:
