@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from enum import Enum
+from enum import StrEnum
 
 SECONDS_PER_DAY = 86_400
 
 
-class DayCount(str, Enum):
+class DayCount(StrEnum):
     ACT_360 = "ACT/360"
     ACT_365 = "ACT/365"
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from chain_client import ReceivableState, ScfClient
+from chain_client import ReceivableState, Role, ScfClient
 from chain_client.contract_errors import (
     AccountSuspended,
     ExposureLimitExceeded,
@@ -117,7 +117,7 @@ def test_a_signer_who_no_longer_holds_the_fragment_is_refused(scf: ScfClient, pa
 
 
 def test_a_request_for_another_financier_is_refused(scf: ScfClient, parties: Parties, ready: Issued) -> None:
-    scf.membership.admit(parties.operator, parties.outsider.address, 4)
+    scf.membership.admit(parties.operator, parties.outsider.address, Role.FINANCIER)
     req = request(scf, ready, financier=parties.outsider.address)
     with pytest.raises(RequestForAnotherFinancier) as err:
         scf.financing.finance(parties.financier, req, scf.financing.sign(parties.s1, req))

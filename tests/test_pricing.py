@@ -32,7 +32,8 @@ def test_rounding_direction_is_stated_and_applied() -> None:
 def test_price_plus_discount_is_the_value(value: int, rate: Decimal, n: int) -> None:
     q = quote(value, rate, n)
     assert q.price + q.discount == value
-    assert isinstance(q.price, int) and isinstance(q.discount, int)
+    assert isinstance(q.price, int)
+    assert isinstance(q.discount, int)
 
 
 @given(values, rates, days)
