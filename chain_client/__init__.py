@@ -4,20 +4,25 @@ w3 = connect()                       # the embedded chain; connect(url, keys) fo
 contracts = deploy_all(w3, operator) # {"Membership", "SettlementToken", "ReceivableToken"}
 scf = ScfClient(w3, contracts)
 scf.receivables.issue(core, supplier.address, 1_000_000_00, maturity, doc_hash)
+index = EventIndex("scf-index.sqlite"); Indexer(index, w3, contracts).sync(); index.tree(slot)
 """
 
 from chain_client.chain import accounts_of, connect, new_account
 from chain_client.client import ScfClient
 from chain_client.deploy import DeploymentRecord, deploy_all, load_contracts, record_of
 from chain_client.exceptions import ChainError, ContractError, TransactionFailed
+from chain_client.indexer import EventIndex, Indexer, reconcile
 from chain_client.membership import Role
 from chain_client.receivables import ReceivableState
-from chain_client.tx import TxResult
+from chain_client.tx import ReceiptTimeout, TxResult
 
 __all__ = [
     "ChainError",
     "ContractError",
     "DeploymentRecord",
+    "EventIndex",
+    "Indexer",
+    "ReceiptTimeout",
     "ReceivableState",
     "Role",
     "ScfClient",
@@ -28,5 +33,6 @@ __all__ = [
     "deploy_all",
     "load_contracts",
     "new_account",
+    "reconcile",
     "record_of",
 ]
