@@ -13,7 +13,7 @@ NPM_STAMP := node_modules/.installed
 .PHONY: demo test lint contracts gas clean
 
 demo: contracts
-	$(BIN)/python scripts/demo.py
+	$(BIN)/scf demo
 
 test: contracts lint
 	$(BIN)/pytest
