@@ -605,7 +605,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", default=":memory:", help="write the index to this new file (default: in memory)")
     p.add_argument("--out", help="also write the deployment file (useful with --rpc)")
     p.set_defaults(run=cmd_demo)
+    # Tools with parsers of their own: `scf NAME ...` hands the rest of the line to them (see `main`).
+    for name, text in _DELEGATED_HELP.items():
+        sub.add_parser(name, help=text, add_help=False)
     return parser
+
+
+_DELEGATED_HELP = {"serve": "run the lender HTTP API (see `scf serve --help`)"}
+
+
+def _delegate(name: str, argv: list[str]) -> int:
+    """Run a tool that has its own parser; imported here so `scf tree` does not load the web stack."""
+    if name == "serve":
+        from api.serve import main as serve_main
+
+        return serve_main(argv)
+    raise AssertionError(name)
 
 
 def _non_negative(text: str) -> int:
@@ -631,8 +646,11 @@ def _one_line(exc: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    line = list(sys.argv[1:] if argv is None else argv)
+    if line and line[0] in _DELEGATED_HELP:
+        return _delegate(line[0], line[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(line)
     if args.command is None:
         parser.print_help()
         return 2

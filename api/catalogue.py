@@ -1,0 +1,75 @@
+"""What lenders browse, answered from the event index: receivables (filtered, paged), a receivable's split
+tree, and one fragment with its path back to the confirmation and the documents behind it."""
+
+from __future__ import annotations
+
+from api.context import ApiContext, IndexView
+from api.errors import ApiProblem
+from api.schemas import (
+    FragmentNodePublic,
+    FragmentPublic,
+    ReceivableFilters,
+    ReceivablePublic,
+    ReceivablesPublic,
+    ReceivableTreePublic,
+)
+from chain_client.contract_errors import NonexistentReceivable, NonexistentToken
+from chain_client.indexer import FragmentInfo, ReceivableRow
+
+
+def receivables(context: ApiContext, filters: ReceivableFilters) -> ReceivablesPublic:
+    with context.read() as view:
+        debtor = None
+        if filters.debtor is not None:
+            try:
+                debtor = view.index.account_of(filters.debtor)  # an address, or a label the index knows
+            except ValueError as exc:
+                raise ApiProblem(422, "ValidationError", {"query.debtor": str(exc)}) from None
+        rows = view.index.receivables(
+            debtor=debtor,
+            state=None if filters.state is None else filters.state.on_chain(),
+            matures_from=filters.matures_from,
+            matures_to=filters.matures_to,
+            min_value=filters.min_value,
+            at=view.now,
+        )
+    page = rows[filters.skip : filters.skip + filters.limit]
+    return ReceivablesPublic(data=[ReceivablePublic.of(r) for r in page], count=len(rows))
+
+
+def tree(context: ApiContext, slot: int) -> ReceivableTreePublic:
+    with context.read() as view:
+        found = view.index.tree(slot, at=view.now)
+    if found is None:
+        raise NonexistentReceivable(slot)
+    return ReceivableTreePublic(
+        receivable=ReceivablePublic.of(found.receivable),
+        fragments=[FragmentNodePublic.of(slot, f) for f in found.fragments],
+    )
+
+
+def claimable(fragment: FragmentInfo, receivable: ReceivableRow) -> int:
+    """What the holder can redeem now: floor(value × repaid / face) less what it was paid (the contract's
+    rule), computed from the index instead of a call per fragment."""
+    if fragment.burned:
+        return 0
+    return max(fragment.value * receivable.repaid // receivable.face_value - fragment.paid, 0)
+
+
+def fragment(context: ApiContext, token_id: int) -> FragmentPublic:
+    with context.read() as view:
+        info, receivable = _any_fragment(view, token_id)
+        path = view.index.path_to_root(token_id)
+    return FragmentPublic.of(info, receivable, path, claimable(info, receivable))
+
+
+def _any_fragment(view: IndexView, token_id: int) -> tuple[FragmentInfo, ReceivableRow]:
+    """A fragment the index knows, burned ones included (they stay traceable)."""
+    try:
+        info = view.index.fragment(token_id)
+    except ValueError:  # the slot part of the id is out of range: no such token
+        info = None
+    receivable = None if info is None else view.index.receivable(info.slot, at=view.now)
+    if info is None or receivable is None:
+        raise NonexistentToken(token_id)
+    return info, receivable

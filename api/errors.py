@@ -1,0 +1,107 @@
+"""Every refusal becomes one JSON shape, `{"error": name, "fields": {...}}`, in this one place, so routes stay
+thin and raise domain exceptions: the client's contract errors (named like the Solidity custom errors),
+`ApiProblem` for what the API itself refuses, and request validation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from chain_client.exceptions import ChainError, ContractError, NotADevelopmentChain, TransactionFailed
+
+log = logging.getLogger("api")
+
+# Contract errors that mean "no such id": the caller named something that does not exist.
+NOT_FOUND = frozenset({"NonexistentToken", "NonexistentReceivable", "ERC721NonexistentToken", "UnknownFinancing"})
+
+
+class ApiProblem(Exception):
+    """A refusal by the API itself (auth, roles, idempotency, request state), with an HTTP status."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        fields: Mapping[str, Any] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.status = status
+        self.error = error
+        self.fields = dict(fields or {})
+        self.headers = dict(headers or {})
+        super().__init__(f"{status} {error} {self.fields}")
+
+
+def problem(error: str, fields: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": error, "fields": dict(fields or {})}
+
+
+def status_of(exc: ContractError) -> int:
+    """404 for an unknown id, 409 for everything else a contract refuses: the request was well formed but
+    the state of the chain does not allow it."""
+    return 404 if type(exc).__name__ in NOT_FOUND else 409
+
+
+def as_response(exc: ContractError | ApiProblem) -> tuple[int, dict[str, Any]]:
+    """(status, body) of a refusal: what the handlers send, and what an idempotency key stores."""
+    if isinstance(exc, ContractError):
+        return status_of(exc), problem(type(exc).__name__, exc.as_dict())
+    return exc.status, problem(exc.error, exc.fields)
+
+
+def _refusal(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ContractError | ApiProblem)
+    status, body = as_response(exc)
+    headers = exc.headers if isinstance(exc, ApiProblem) else None
+    return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    fields: dict[str, str] = {}
+    for err in exc.errors():
+        where = ".".join(str(part) for part in err.get("loc", ())) or "request"
+        fields[where] = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    return JSONResponse(problem("ValidationError", fields), status_code=422)
+
+
+def _http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    names = {404: "NotFound", 405: "MethodNotAllowed"}
+    body = problem(names.get(exc.status_code, "HTTPError"), {"detail": exc.detail})
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+def _not_development(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(problem("NotADevelopmentChain", {"detail": str(exc)}), status_code=403)
+
+
+def _chain_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    # Not the caller's fault and not a refusal: the node could not be reached or did not mine in time.
+    log.warning("chain unavailable: %s", exc)
+    fields: dict[str, Any] = {"detail": str(exc)}
+    tx_hash = getattr(exc, "tx_hash", None)
+    if tx_hash:
+        fields["tx_hash"] = tx_hash
+    return JSONResponse(problem("ChainUnavailable", fields), status_code=502)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    # Starlette picks the handler of the nearest class in the exception's MRO, so one handler covers every
+    # generated contract error class.
+    app.add_exception_handler(ContractError, _refusal)
+    app.add_exception_handler(ApiProblem, _refusal)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(NotADevelopmentChain, _not_development)
+    app.add_exception_handler(TransactionFailed, _chain_unavailable)
+    app.add_exception_handler(ChainError, _chain_unavailable)
+    # A node that cannot be reached surfaces from web3 as the transport's error (requests' are OSErrors).
+    app.add_exception_handler(OSError, _chain_unavailable)

@@ -1,0 +1,32 @@
+"""The app factory: `create_app(context)` mounts the routers and the error handlers around one context."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.context import ApiContext
+from api.errors import install_error_handlers
+from api.funding import recover
+from api.routes import ROUTERS
+
+DESCRIPTION = """
+What a lender's system calls on the supply-chain-finance chain: browse receivables and their split trees,
+trace a fragment to its confirmation, quote a discount, fund a holder's signed financing request
+(idempotently: send an `Idempotency-Key`), watch the portfolio and redeem at maturity.
+
+Authenticate with `Authorization: Bearer <api key>`. Amounts are yuan as decimal strings (`"50000.00"`),
+ids are integers, times are unix seconds. Every refusal is `{"error": name, "fields": {...}}`, named like the
+contract's custom error where the chain refused: 401 no or unknown key, 403 wrong role, 404 unknown id,
+409 state conflict, 422 invalid request.
+"""
+
+
+def create_app(context: ApiContext) -> FastAPI:
+    app = FastAPI(title="SCF lender API", version="1", description=DESCRIPTION)
+    app.state.context = context
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    # A previous process may have died between claiming a request and recording its funding.
+    recover(context)
+    return app

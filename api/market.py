@@ -1,0 +1,191 @@
+"""The open market of signed financing requests: submission (checked off chain before it is stored), the
+listing with each request's implied rate, and keeping stored statuses in step with the chain."""
+
+from __future__ import annotations
+
+from api.context import ApiContext, IndexView, Member
+from api.desk_events import cancelled_nonces, financed_requests
+from api.errors import ApiProblem
+from api.schemas import FinancingRequestCreate, FinancingRequestPublic, FundingPublic
+from api.signatures import BadSignature, request_hash, signer_of
+from api.store import DuplicateRequest, Status, StoredRequest
+from chain_client.contract_errors import (
+    FragmentFrozen,
+    InvalidFinancingValue,
+    NonceAlreadyUsed,
+    NonexistentToken,
+    ReceivableMatured,
+    ReceivableNotActive,
+    RequestExpired,
+    SignerNotHolder,
+)
+from chain_client.financing import ZERO_ADDRESS, FinancingRequest
+from chain_client.indexer import FragmentInfo, ReceivableRow
+from chain_client.membership import Role
+from chain_client.pricing import days_between, implied_rate
+from chain_client.receivables import ReceivableState
+
+# Members who see the whole market; others (suppliers) see only their own requests.
+SEES_ALL = (Role.FINANCIER, Role.OPERATOR, Role.AUDITOR)
+
+
+def live_fragment(view: IndexView, token_id: int) -> tuple[FragmentInfo, ReceivableRow]:
+    """The live fragment `token_id` and its receivable, from the index; NonexistentToken (404) otherwise."""
+    try:
+        fragment = view.index.fragment(token_id)
+    except ValueError:  # not a token id at all (its slot part is out of range)
+        fragment = None
+    receivable = None if fragment is None else view.index.receivable(fragment.slot, at=view.now)
+    if fragment is None or fragment.burned or receivable is None:
+        raise NonexistentToken(token_id)
+    return fragment, receivable
+
+
+def require_financeable(fragment: FragmentInfo, receivable: ReceivableRow, now: int) -> None:
+    """What the desk would refuse about the fragment itself, refused before anyone pays gas."""
+    if receivable.state is ReceivableState.MATURED or (
+        receivable.state is ReceivableState.ACTIVE and now >= receivable.maturity
+    ):
+        raise ReceivableMatured(receivable.slot, receivable.maturity, now)
+    if receivable.state is not ReceivableState.ACTIVE:
+        raise ReceivableNotActive(receivable.slot, int(receivable.state))
+    if fragment.frozen:
+        raise FragmentFrozen(fragment.token_id)
+
+
+def submit(context: ApiContext, member: Member, body: FinancingRequestCreate) -> FinancingRequestPublic:
+    request = FinancingRequest(
+        token_id=body.token_id,
+        value=body.value,
+        price=body.price,
+        financier=body.financier or ZERO_ADDRESS,
+        recourse=body.recourse,
+        nonce=body.nonce,
+        deadline=body.deadline,
+    )
+    desk = context.scf.financing
+    try:
+        signer = signer_of(desk, request, body.signature)
+    except BadSignature as exc:
+        raise ApiProblem(422, "InvalidSignature", {"signature": str(exc)}) from None
+    if signer != member.address:
+        # Either the fields differ from what was signed, or the caller submits someone else's request.
+        raise ApiProblem(403, "SignerNotCaller", {"signer": signer, "caller": member.address})
+    with context.read() as view:
+        fragment, receivable = live_fragment(view, request.token_id)
+        require_financeable(fragment, receivable, view.now)
+        if fragment.owner != signer:
+            raise SignerNotHolder(request.token_id, signer, fragment.owner)
+        if request.value > fragment.value:
+            raise InvalidFinancingValue(request.token_id, request.value, fragment.value)
+        if request.deadline <= view.now:
+            raise RequestExpired(request.deadline, view.now)
+        now = view.now
+    if desk.nonce_used(signer, request.nonce):
+        raise NonceAlreadyUsed(signer, request.nonce)
+    digest = request_hash(desk, request)
+    try:
+        stored = context.store.add(digest, request, signer, body.signature, created_at=now)
+    except DuplicateRequest as dup:
+        raise ApiProblem(409, "DuplicateRequest", {"id": dup.existing_id, "request_hash": digest}) from None
+    with context.read() as view:
+        return present(context, view, stored)
+
+
+# How old an unsettled funding claim must be before it is taken for the leftover of a dead process: longer
+# than a transaction can take (the client waits 120 s for a receipt). Younger ones may still be in flight.
+STALE_AFTER = 300.0
+
+
+def refresh(context: ApiContext, view: IndexView, *, stale_after: float = STALE_AFTER) -> None:
+    """Move requests that the chain has overtaken: open ones funded outside the API, cancelled by their
+    signer on the desk, or past their deadline; and claims left unsettled by a process that died (funded if
+    their `Financed` event is in the index, else open again: the nonce stops a second execution)."""
+    store = context.store
+    rows = store.with_status(Status.OPEN)
+    stale = store.stale_claims(stale_after)
+    if not rows and not stale:
+        return
+    funded = financed_requests(view.index, [r.request_hash for r in rows + stale])
+    for claimed in stale:
+        event = funded.get(claimed.request_hash)
+        if event is not None:
+            store.record_funding(claimed.id, event.funding())
+        elif store.move(claimed.id, Status.OPEN, only_from=(Status.FUNDING,)):
+            rows.append(claimed)
+    cancelled = cancelled_nonces(view.index, sorted({r.holder for r in rows}))
+    for r in rows:
+        event = funded.get(r.request_hash)
+        if event is not None:
+            store.record_funding(r.id, event.funding())
+        elif (r.holder, r.request.nonce) in cancelled:
+            store.move(r.id, Status.CANCELLED, only_from=(Status.OPEN,))
+        elif r.request.deadline < view.now:  # the desk refuses when now > deadline
+            store.move(r.id, Status.EXPIRED, only_from=(Status.OPEN,))
+
+
+def visible_to(member: Member, stored: StoredRequest) -> bool:
+    return member.role in SEES_ALL or stored.holder == member.address
+
+
+def listing(
+    context: ApiContext, member: Member, status: Status | None, skip: int, limit: int
+) -> tuple[list[FinancingRequestPublic], int]:
+    holder = None if member.role in SEES_ALL else member.address
+    with context.read() as view:
+        refresh(context, view)
+        rows, count = context.store.page(status=status, holder=holder, offset=skip, limit=limit)
+        return [present(context, view, r) for r in rows], count
+
+
+def one(context: ApiContext, member: Member, request_id: int) -> FinancingRequestPublic:
+    with context.read() as view:
+        refresh(context, view)
+        stored = context.store.get(request_id)
+        if stored is None or not visible_to(member, stored):
+            raise unknown_request(request_id)
+        return present(context, view, stored)
+
+
+def unknown_request(request_id: int) -> ApiProblem:
+    return ApiProblem(404, "UnknownFinancingRequest", {"id": request_id})
+
+
+def present(context: ApiContext, view: IndexView, stored: StoredRequest) -> FinancingRequestPublic:
+    r = stored.request
+    receivable = view.index.receivable(r.token_id >> 32, at=view.now)
+    maturity = None if receivable is None else receivable.maturity
+    days = 0 if maturity is None else days_between(view.now, maturity)
+    rate = implied_rate(r.value, r.price, days, context.day_count) if days > 0 else None
+    f = stored.funding
+    return FinancingRequestPublic(
+        id=stored.id,
+        request_hash=stored.request_hash,
+        status=stored.status.value,
+        token_id=r.token_id,
+        slot=r.token_id >> 32,
+        holder=stored.holder,
+        debtor=None if receivable is None else receivable.debtor,
+        maturity=maturity,
+        value=r.value,
+        price=r.price,
+        discount=r.value - r.price,
+        financier=stored.financier,
+        recourse=r.recourse,
+        nonce=r.nonce,
+        deadline=r.deadline,
+        signature="0x" + stored.signature.hex(),
+        days=days,
+        implied_rate=rate,
+        day_count=context.day_count,
+        created_at=stored.created_at,
+        funding=None
+        if f is None
+        else FundingPublic(
+            financier=f.financier,
+            financed_token_id=f.financed_token_id,
+            tx_hash=f.tx_hash,
+            block_number=f.block_number,
+            funded_at=f.funded_at,
+        ),
+    )

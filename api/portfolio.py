@@ -1,0 +1,82 @@
+"""A lender's book: what it financed (from the desk's `Financed` events in the index, whether funded through
+this API or not), what each position is worth and has paid, and redemption at maturity."""
+
+from __future__ import annotations
+
+from api.catalogue import claimable as claimable_now
+from api.context import ApiContext, IndexView, Member
+from api.desk_events import Financed, financed_by
+from api.schemas import PortfolioPublic, PortfolioTotals, PositionPublic, RedeemPublic, State
+from chain_client.pricing import DayCount, annualised_yield, days_between
+from chain_client.receivables import ReceivableState
+
+# Yields are quoted ACT/365, the usual basis for comparing returns (the discount itself is ACT/360).
+YIELD_BASIS = DayCount.ACT_365
+
+
+def position(view: IndexView, member: Member, e: Financed) -> PositionPublic:
+    fragment = view.index.fragment(e.financed_token_id)
+    receivable = view.index.receivable(e.financed_token_id >> 32, at=view.now)
+    assert fragment is not None, "a Financed event names an indexed fragment"
+    assert receivable is not None
+    days = max(days_between(e.block_time, receivable.maturity), 1)
+    paid = fragment.paid
+    claimable = claimable_now(fragment, receivable)
+    settled = fragment.burned or (receivable.state is ReceivableState.REPAID and claimable == 0)
+    return PositionPublic(
+        financed_token_id=e.financed_token_id,
+        request_hash=e.request_hash,
+        slot=receivable.slot,
+        debtor=receivable.debtor,
+        seller=e.seller,
+        recourse=e.recourse,
+        state=State.of(receivable.state),
+        held=fragment.owner == member.address and not fragment.burned,
+        funded_at=e.block_time,
+        maturity=receivable.maturity,
+        days=days,
+        cost=e.price,
+        face_value=e.value,
+        expected_payoff=e.value,
+        repaid=paid,
+        claimable=claimable,
+        expected_yield=annualised_yield(e.price, e.value, days, YIELD_BASIS),
+        realised_yield=annualised_yield(e.price, paid, days, YIELD_BASIS) if settled else None,
+    )
+
+
+def portfolio(context: ApiContext, member: Member) -> PortfolioPublic:
+    with context.read() as view:
+        positions = [position(view, member, e) for e in financed_by(view.index, member.address)]
+    settled = [p for p in positions if p.realised_yield is not None]
+    totals = PortfolioTotals(
+        cost=sum(p.cost for p in positions),
+        face_value=sum(p.face_value for p in positions),
+        repaid=sum(p.repaid for p in positions),
+        profit=sum(p.repaid - p.cost for p in settled),
+    )
+    return PortfolioPublic(financier=member.address, data=positions, count=len(positions), totals=totals)
+
+
+def redeem(context: ApiContext, member: Member, token_id: int) -> RedeemPublic:
+    """Pull what `token_id` is owed now; once it is paid in full (and burned), release the lender's exposure
+    so its limit for the debtor is free again (the desk does not do that by itself)."""
+    signer = member.signer()
+    scf = context.scf
+    done = scf.receivables.redeem(signer, token_id)
+    burned = token_id in done.burned
+    released = False
+    if burned:
+        record = scf.financing.financing(token_id)
+        if record.financier == member.address and not record.released:
+            scf.financing.release_exposure(signer, [token_id])
+            released = True
+    return RedeemPublic(
+        token_id=token_id,
+        paid=done.paid,
+        burned=burned,
+        exposure_released=released,
+        tx_hash=done.tx_hash,
+        block_number=done.block_number,
+        gas_used=done.gas_used,
+    )

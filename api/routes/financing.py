@@ -1,0 +1,67 @@
+"""The financing-request market: submit a signed request, browse, and fund one (idempotently)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Header, Path, Query, Response
+from fastapi.responses import JSONResponse
+
+from api import market
+from api.deps import ContextDep, CurrentMember, Holder, Lender
+from api.funding import fund
+from api.routes.problems import AUTH, CONFLICT, NOT_FOUND
+from api.schemas import FinancingRequestCreate, FinancingRequestPublic, FinancingRequestsPublic, FundCreate
+from api.store import Status
+
+router = APIRouter(prefix="/financing-requests", tags=["financing"], responses=AUTH)
+
+RequestId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+@router.post("", status_code=201, responses={**NOT_FOUND, **CONFLICT})
+def submit_request(
+    context: ContextDep, member: Holder, body: FinancingRequestCreate, response: Response
+) -> FinancingRequestPublic:
+    """A holder submits the EIP-712 request it signed. The signature is recovered against the desk's domain
+    and must be the caller's and the fragment's holder's; the fragment must be financeable now."""
+    created = market.submit(context, member, body)
+    response.headers["Location"] = f"/financing-requests/{created.id}"
+    return created
+
+
+@router.get("")
+def list_requests(
+    context: ContextDep,
+    member: CurrentMember,
+    status: Status | None = None,
+    skip: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> FinancingRequestsPublic:
+    """Requests (oldest first) with each one's implied annual rate. Suppliers see only their own."""
+    data, count = market.listing(context, member, status, skip, limit)
+    return FinancingRequestsPublic(data=data, count=count)
+
+
+@router.get("/{request_id}", responses=NOT_FOUND)
+def read_request(context: ContextDep, member: CurrentMember, request_id: RequestId) -> FinancingRequestPublic:
+    return market.one(context, member, request_id)
+
+
+@router.post("/{request_id}/fund", response_model=FinancingRequestPublic, responses={**NOT_FOUND, **CONFLICT})
+def fund_request(
+    context: ContextDep,
+    member: Lender,
+    request_id: RequestId,
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[!-~]+$")],
+    body: Annotated[FundCreate | None, Body()] = None,
+) -> Response:
+    """Fund the request: cash from the caller to the holder and the value to the caller, in one transaction
+    signed with the caller's configured key (its desk allowance is topped up to the price if short).
+
+    `Idempotency-Key` is required. The same key with the same body returns the first call's response and
+    sends nothing (`Idempotent-Replayed: true`); with another body it is refused (409). Of concurrent calls
+    for one request exactly one funds it; the others get 409 `RequestNotOpen`."""
+    stored, replayed = fund(context, member, request_id, idempotency_key, body or FundCreate())
+    headers = {"Idempotent-Replayed": "true" if replayed else "false"}
+    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)

@@ -1,0 +1,31 @@
+"""GET /fragments/{token_id} with its path to the root and documents; POST /fragments/{token_id}/redeem."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from api import catalogue, portfolio
+from api.deps import ContextDep, CurrentMember, Holder
+from api.fields import MAX_UINT256
+from api.routes.problems import AUTH, CONFLICT, NOT_FOUND
+from api.schemas import FragmentPublic, RedeemPublic
+
+router = APIRouter(prefix="/fragments", tags=["fragments"], responses={**AUTH, **NOT_FOUND})
+
+TokenIdPath = Annotated[int, Path(ge=1, le=MAX_UINT256)]
+
+
+@router.get("/{token_id}")
+def read_fragment(context: ContextDep, _: CurrentMember, token_id: TokenIdPath) -> FragmentPublic:
+    """A fragment (burned ones too: they stay traceable), its hops back to the confirmed receivable, and the
+    hashes of the documents behind each hop."""
+    return catalogue.fragment(context, token_id)
+
+
+@router.post("/{token_id}/redeem", responses=CONFLICT)
+def redeem_fragment(context: ContextDep, member: Holder, token_id: TokenIdPath) -> RedeemPublic:
+    """Pull what the fragment is owed now (signed with the caller's configured key). Paid in full, it is
+    burned, and a lender's exposure for it is released."""
+    return portfolio.redeem(context, member, token_id)

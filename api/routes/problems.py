@@ -1,0 +1,28 @@
+"""The error responses routes declare, so /docs shows the `{"error", "fields"}` body for each status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class ProblemPublic(BaseModel):
+    error: str
+    fields: dict[str, Any]
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"model": ProblemPublic, "description": description}
+
+
+AUTH: dict[int | str, dict[str, Any]] = {
+    401: _problem("missing or unknown API key"),
+    403: _problem("the key's role may not do this"),
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: _problem("no such id (NonexistentToken, NonexistentReceivable, UnknownFinancingRequest)"),
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: _problem("the chain's or the request's state does not allow it (named contract error)"),
+}

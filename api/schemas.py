@@ -1,0 +1,405 @@
+"""Request and response shapes: `XCreate` comes in, `XPublic` goes out, `XsPublic` is a page `{data, count}`.
+
+Amounts are yuan decimal strings (`api.fields`), ids are integers, times are unix seconds (with an ISO date
+beside a maturity, for people reading the JSON)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api.fields import Address, PositiveYuanIn, Rate, RateOut, Signature, Slot, TokenId, Uint256, Yuan, YuanIn
+from chain_client.indexer import FragmentInfo, FragmentNode, Hop, ReceivableRow
+from chain_client.pricing import DayCount
+from chain_client.receivables import ReceivableState
+
+TEN_YEARS = 10 * 366 * 86_400
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+
+
+class State(StrEnum):
+    """A receivable's state as the API names it (matured is derived from the chain's clock)."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    MATURED = "matured"
+    REPAID = "repaid"
+    OVERDUE = "overdue"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+    @classmethod
+    def of(cls, state: ReceivableState) -> State:
+        return cls(state.name.lower())
+
+    def on_chain(self) -> ReceivableState:
+        return ReceivableState[self.name]
+
+
+def iso_date(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).date().isoformat()
+
+
+# ---------------------------------------------------------------------------------------------- health, me
+
+
+class HealthPublic(BaseModel):
+    status: str
+    chain_id: int
+    block: int
+    chain_time: int
+    index_block: int | None
+    development: bool
+    contracts: dict[str, str]
+
+
+class MemberPublic(BaseModel):
+    name: str
+    role: str
+    address: str
+    can_sign: bool
+    cash: Yuan
+
+
+# ---------------------------------------------------------------------------------------------- receivables
+
+
+class ReceivablePublic(BaseModel):
+    slot: int
+    debtor: str
+    supplier: str
+    face_value: Yuan
+    maturity: int
+    maturity_date: str
+    document_hash: str
+    state: State
+    issued_at: int
+    live_fragments: int
+    live_value: Yuan
+    repaid: Yuan
+    redeemed_value: Yuan
+    paid_out: Yuan
+
+    @classmethod
+    def of(cls, r: ReceivableRow) -> Self:
+        return cls(
+            slot=r.slot,
+            debtor=r.debtor,
+            supplier=r.supplier,
+            face_value=r.face_value,
+            maturity=r.maturity,
+            maturity_date=iso_date(r.maturity),
+            document_hash=r.document_hash,
+            state=State.of(r.state),
+            issued_at=r.issued_at,
+            live_fragments=r.live_fragments,
+            live_value=r.live_value,
+            repaid=r.repaid,
+            redeemed_value=r.redeemed_value,
+            paid_out=r.paid_out,
+        )
+
+
+class ReceivablesPublic(BaseModel):
+    data: list[ReceivablePublic]
+    count: int
+
+
+class ReceivableFilters(_In):
+    debtor: str | None = Field(None, description="the debtor's address, or its label in the index")
+    state: State | None = None
+    matures_from: int | None = Field(None, ge=0, description="unix seconds, inclusive")
+    matures_to: int | None = Field(None, ge=0, description="unix seconds, inclusive")
+    min_value: YuanIn | None = Field(None, description="least face value, yuan")
+    skip: int = Field(0, ge=0)
+    limit: int = Field(100, ge=1, le=500)
+
+
+class FragmentNodePublic(BaseModel):
+    token_id: int
+    sequence: int
+    parent_id: int  # 0 for the fragment issued to the supplier
+    owner: str
+    value: Yuan
+    tier: int
+    frozen: bool
+    financed: bool
+    burned: bool
+
+    @classmethod
+    def of(cls, slot: int, f: FragmentNode) -> Self:
+        parent = slot << 32 | f.parent_sequence if f.parent_sequence else 0
+        return cls(
+            token_id=f.token_id,
+            sequence=f.sequence,
+            parent_id=parent,
+            owner=f.owner,
+            value=f.value,
+            tier=f.tier,
+            frozen=f.frozen,
+            financed=f.financed,
+            burned=f.burned,
+        )
+
+
+class ReceivableTreePublic(BaseModel):
+    """A receivable and every fragment it ever had, in creation order; `parent_id` links them into the tree
+    (a flat list: a deep supply chain never becomes deeply nested JSON)."""
+
+    receivable: ReceivablePublic
+    fragments: list[FragmentNodePublic]
+
+
+# ---------------------------------------------------------------------------------------------- fragments
+
+
+class HopPublic(BaseModel):
+    token_id: int
+    holder: str
+    tier: int
+    value: Yuan
+    created_value: Yuan
+    from_holder: str
+    memo: str | None
+    block_number: int
+    block_time: int
+    tx_hash: str
+    burned: bool
+
+    @classmethod
+    def of(cls, h: Hop) -> Self:
+        return cls(
+            token_id=h.token_id,
+            holder=h.holder,
+            tier=h.tier,
+            value=h.value,
+            created_value=h.created_value,
+            from_holder=h.from_holder,
+            memo=h.memo,
+            block_number=h.block_number,
+            block_time=h.block_time,
+            tx_hash=h.tx_hash,
+            burned=h.burned,
+        )
+
+
+class DocumentPublic(BaseModel):
+    """A hash of trade documents behind the fragment: the receivable's (invoice, contract, delivery note) or
+    a payment's memo (the purchase order a split paid)."""
+
+    kind: str  # "receivable" or "payment"
+    token_id: int
+    hash: str
+
+
+class FragmentPublic(BaseModel):
+    token_id: int
+    slot: int
+    sequence: int
+    parent_id: int
+    owner: str
+    value: Yuan
+    tier: int
+    frozen: bool
+    financed: bool
+    burned: bool
+    created_value: Yuan
+    created_from: str
+    paid: Yuan
+    claimable: Yuan
+    receivable: ReceivablePublic
+    path: list[HopPublic]  # this fragment first, back to the one issued to the supplier
+    documents: list[DocumentPublic]
+
+    @classmethod
+    def of(cls, f: FragmentInfo, r: ReceivableRow, path: list[Hop], claimable: int) -> Self:
+        # The last hop is the fragment issued to the supplier: its memo is the receivable's document hash.
+        documents = [
+            DocumentPublic(kind="receivable" if i == 0 else "payment", token_id=hop.token_id, hash=hop.memo)
+            for i, hop in enumerate(reversed(path))
+            if hop.memo
+        ]
+        return cls(
+            token_id=f.token_id,
+            slot=f.slot,
+            sequence=f.sequence,
+            parent_id=f.parent_id,
+            owner=f.owner,
+            value=f.value,
+            tier=f.tier,
+            frozen=f.frozen,
+            financed=f.financed,
+            burned=f.burned,
+            created_value=f.created_value,
+            created_from=f.created_from,
+            paid=f.paid,
+            claimable=claimable,
+            receivable=ReceivablePublic.of(r),
+            path=[HopPublic.of(h) for h in path],
+            documents=documents,
+        )
+
+
+class RedeemPublic(BaseModel):
+    token_id: int
+    paid: Yuan
+    burned: bool
+    exposure_released: bool
+    tx_hash: str
+    block_number: int
+    gas_used: int
+
+
+# ---------------------------------------------------------------------------------------------- quotes
+
+
+class QuoteCreate(_In):
+    token_id: TokenId
+    value: PositiveYuanIn
+    annual_rate: Rate
+    day_count: DayCount = DayCount.ACT_360
+
+
+class QuotePublic(BaseModel):
+    token_id: int
+    value: Yuan
+    price: Yuan
+    discount: Yuan
+    days: int
+    day_count: DayCount
+    annual_rate: RateOut
+    maturity: int
+
+
+# ---------------------------------------------------------------------------------------------- financing
+
+
+class FinancingRequestCreate(_In):
+    """The holder's signed EIP-712 `FinancingRequest`, as it signed it (amounts in yuan here, fen signed)."""
+
+    token_id: TokenId
+    value: PositiveYuanIn
+    price: PositiveYuanIn
+    financier: Address | None = Field(None, description="the only financier that may fund it; null: any")
+    recourse: bool = False
+    nonce: Uint256
+    deadline: Uint256 = Field(description="unix seconds")
+    signature: Signature
+
+    @model_validator(mode="after")
+    def _price_within_value(self) -> Self:
+        if self.price > self.value:
+            raise ValueError("price cannot be more than the value sold")
+        return self
+
+
+class FundingPublic(BaseModel):
+    financier: str
+    financed_token_id: int
+    tx_hash: str
+    block_number: int
+    funded_at: int
+
+
+class FinancingRequestPublic(BaseModel):
+    id: int
+    request_hash: str
+    status: str
+    token_id: int
+    slot: int
+    holder: str
+    debtor: str | None
+    maturity: int | None
+    value: Yuan
+    price: Yuan
+    discount: Yuan
+    financier: str | None
+    recourse: bool
+    nonce: int
+    deadline: int
+    signature: str
+    days: int = Field(description="whole days from now to the receivable's maturity")
+    implied_rate: RateOut | None = Field(description="the annual discount rate the price implies")
+    day_count: DayCount
+    created_at: int
+    funding: FundingPublic | None
+
+
+class FinancingRequestsPublic(BaseModel):
+    data: list[FinancingRequestPublic]
+    count: int
+
+
+class FundCreate(_In):
+    """Optional: the price the lender means to pay; the funding is refused if the request says otherwise."""
+
+    price: PositiveYuanIn | None = None
+
+
+# ---------------------------------------------------------------------------------------------- portfolio
+
+
+class PositionPublic(BaseModel):
+    financed_token_id: int
+    request_hash: str
+    slot: int
+    debtor: str
+    seller: str
+    recourse: bool
+    state: State
+    held: bool  # the lender still holds it (false once sold on or redeemed in full)
+    funded_at: int
+    maturity: int
+    days: int  # from funding to maturity
+    cost: Yuan
+    face_value: Yuan
+    expected_payoff: Yuan
+    repaid: Yuan  # cash paid out to this fragment's holder so far
+    claimable: Yuan  # repaid into escrow for it and not yet redeemed
+    expected_yield: RateOut  # held to maturity and repaid in full, ACT/365
+    realised_yield: RateOut | None  # on what was actually paid out, once the receivable is settled
+
+
+class PortfolioTotals(BaseModel):
+    cost: Yuan
+    face_value: Yuan
+    repaid: Yuan
+    profit: Yuan  # repaid - cost of the positions repaid in full
+
+
+class PortfolioPublic(BaseModel):
+    financier: str
+    data: list[PositionPublic]
+    count: int
+    totals: PortfolioTotals
+
+
+# ---------------------------------------------------------------------------------------------- development
+
+
+class AdvanceTimeCreate(_In):
+    seconds: int = Field(ge=1, le=TEN_YEARS)
+
+
+class ChainTimePublic(BaseModel):
+    chain_time: int
+    block: int
+
+
+class RepayCreate(_In):
+    amount: PositiveYuanIn | None = Field(None, description="default: everything outstanding")
+
+
+class RepaymentPublic(BaseModel):
+    slot: Slot
+    paid: Yuan
+    repaid: Yuan
+    outstanding: Yuan
+    state: State
+    tx_hash: str

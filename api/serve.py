@@ -1,0 +1,141 @@
+"""`python -m api`: run the lender API.
+
+    python -m api                          # embedded chain, seeded with a demo supply chain; prints API keys
+    python -m api --keys-out keys.json     # ... and writes them (with the demo's signing keys) to a file
+    python -m api --rpc URL --deployment deployment.json --keys-file keys.json   # a real node
+
+The embedded chain lives inside this process, so this process is its only door: everything else (the
+lender demo, curl) talks to it over HTTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from api.context import ApiContext, Members
+from api.main import create_app
+from api.seed import DemoChain, seed_demo, submit_requests
+from api.settings import ENV_DEPLOYMENT, ENV_INDEX, ENV_KEYS_FILE, ENV_RPC, ENV_STORE, Settings, write_members
+from api.store import RequestStore
+from chain_client.chain import accounts_of, connect
+from chain_client.client import ScfClient
+from chain_client.deploy import DeploymentRecord, deploy_all, load_contracts
+from chain_client.exceptions import ChainError
+from chain_client.indexer import EventIndex
+from chain_client.pricing import DayCount
+
+DEFAULT_STORE = "scf-api.sqlite"
+
+
+class UsageError(Exception):
+    """A bad argument or configuration: one line on stderr, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m api", description="Serve the SCF lender API (OpenAPI at /docs).")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    env = os.environ.get
+    p.add_argument("--rpc", metavar="URL", default=env(ENV_RPC), help=f"a JSON-RPC node (env {ENV_RPC})")
+    p.add_argument("--deployment", metavar="FILE", help=f"deployment record, with --rpc (env {ENV_DEPLOYMENT})")
+    p.add_argument("--keys-file", metavar="FILE", help=f"API keys and accounts, with --rpc (env {ENV_KEYS_FILE})")
+    p.add_argument("--keys-out", metavar="FILE", help="embedded chain: write the generated keys file here")
+    p.add_argument(
+        "--store",
+        metavar="FILE",
+        help=f"the API's SQLite store (env {ENV_STORE}; default: {DEFAULT_STORE} with --rpc, a temporary file else)",
+    )
+    p.add_argument("--index", metavar="FILE", help=f"the API's own event index (env {ENV_INDEX}; default: in memory)")
+    p.add_argument("--day-count", choices=[d.value for d in DayCount], default=DayCount.ACT_360.value)
+    p.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    return p
+
+
+def _embedded(args: argparse.Namespace, store_dir: Path, console: Console) -> ApiContext:
+    if args.keys_file or args.deployment:  # (their environment variables are read only with --rpc)
+        raise UsageError("--keys-file and --deployment go with --rpc; the embedded chain makes its own")
+    w3 = connect()
+    operator = accounts_of(w3)[0]
+    console.print("Deploying the contracts on the embedded chain and seeding a demo supply chain ...")
+    scf = ScfClient(w3, deploy_all(w3, operator))
+    demo = seed_demo(scf, operator)
+    index = EventIndex(args.index or ":memory:")
+    demo.label(index)
+    store = RequestStore(args.store or store_dir / "api.sqlite")
+    context = ApiContext(scf, index, store, Members(demo.members()), day_count=DayCount(args.day_count))
+    submitted = submit_requests(context, demo)
+    if args.keys_out:
+        write_members(args.keys_out, demo.members())
+    _print_keys(console, demo, len(submitted), args)
+    return context
+
+
+def _remote(args: argparse.Namespace) -> ApiContext:
+    try:
+        settings = Settings.load(
+            args.keys_file,
+            rpc_url=args.rpc,
+            deployment=args.deployment,
+            store_path=args.store,
+            index_path=args.index,
+            day_count=args.day_count,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if settings.deployment is None or not settings.deployment.exists():
+        raise UsageError(f"--rpc needs --deployment FILE (a deployment record; env {ENV_DEPLOYMENT})")
+    keys = [m.private_key.get_secret_value() for m in settings.members if m.private_key is not None]
+    w3 = connect(settings.rpc_url, keys)
+    if not w3.is_connected():
+        raise UsageError(f"no JSON-RPC node answers at {settings.rpc_url}")
+    try:
+        contracts = load_contracts(w3, DeploymentRecord.load(settings.deployment))
+    except (ValueError, KeyError) as exc:
+        raise UsageError(f"{settings.deployment}: {exc}") from None
+    # A real chain outlives this process, and so must the submitted requests and idempotency keys.
+    store = RequestStore(settings.store_path or DEFAULT_STORE)
+    index = EventIndex(settings.index_path)
+    return ApiContext(ScfClient(w3, contracts), index, store, Members(settings.members), day_count=settings.day_count)
+
+
+def _print_keys(console: Console, demo: DemoChain, open_requests: int, args: argparse.Namespace) -> None:
+    table = Table(title="API keys (Authorization: Bearer <key>)")
+    for column in ("member", "role", "account", "API key"):
+        table.add_column(column)
+    for p in demo.parties:
+        table.add_row(p.name, p.role.name.lower(), p.address, p.api_key)
+    console.print(table)
+    url = f"http://{args.host}:{args.port}"
+    bank = demo.banks[0]
+    console.print(f"{open_requests} signed financing requests are open. OpenAPI: {url}/docs")
+    console.print(f'Try: curl -H "Authorization: Bearer {bank.api_key}" "{url}/financing-requests?status=open"')
+    console.print(
+        f"Lender demo: python scripts/lender_demo.py --api {url} --key {bank.api_key} "
+        f"--operator-key {demo.operator.api_key}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console(width=None if sys.stdout.isatty() else 200, highlight=False)
+    with tempfile.TemporaryDirectory(prefix="scf-api-") as store_dir:
+        try:
+            context = _remote(args) if args.rpc else _embedded(args, Path(store_dir), console)
+        except (UsageError, ChainError) as exc:
+            print(f"python -m api: error: {exc}", file=sys.stderr)
+            return 2
+        sys.stdout.flush()
+        try:
+            uvicorn.run(create_app(context), host=args.host, port=args.port, log_level=args.log_level)
+        finally:
+            context.close()
+    return 0
