@@ -10,13 +10,21 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: demo test lint contracts gas clean
+.PHONY: demo test lint contracts gas clean browser
 
 demo: contracts
 	$(BIN)/scf demo
 
-test: contracts lint
+test: contracts lint browser
 	$(BIN)/pytest
+
+# The scenario report test renders HTML in headless Chromium (Debian's package). Installed when running as
+# root with apt (CI, a fresh machine); otherwise that one test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not installed and not root: the report screenshot test will be skipped"; fi; }
 
 lint: $(PY_STAMP)
 	$(BIN)/ruff check .

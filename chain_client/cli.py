@@ -611,7 +611,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_DELEGATED_HELP = {"serve": "run the lender HTTP API (see `scf serve --help`)"}
+_DELEGATED_HELP = {
+    "scenario": "run a scripted supply chain from a YAML file (see `scf scenario --help`)",
+    "serve": "run the lender HTTP API (see `scf serve --help`)",
+}
 
 
 def _delegate(name: str, argv: list[str]) -> int:
@@ -620,6 +623,10 @@ def _delegate(name: str, argv: list[str]) -> int:
         from api.serve import main as serve_main
 
         return serve_main(argv)
+    if name == "scenario":
+        from chain_client.scenario.cli import main as scenario_main
+
+        return scenario_main(argv)
     raise AssertionError(name)
 
 

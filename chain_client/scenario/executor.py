@@ -1,0 +1,181 @@
+"""Sending one planned operation: the client call it stands for, and (when resuming) the chain read that tells
+whether it happened already.
+
+Each prediction the plan made (a new fragment's token id, the number of fragments a settlement pays) is compared
+with what the chain did; a difference means something else is moving value on this deployment, and the run
+stops rather than report numbers that are not its own.
+"""
+
+from __future__ import annotations
+
+from eth_utils.crypto import keccak
+from web3 import Web3
+
+from chain_client.client import ScfClient
+from chain_client.devchain import advance_time, now
+from chain_client.exceptions import ContractError
+from chain_client.financing import ZERO_ADDRESS, FinancingRequest
+from chain_client.membership import Role
+from chain_client.pricing import SECONDS_PER_DAY
+from chain_client.receivables import ReceivableState, sequence_of
+from chain_client.repayment import repay_and_settle
+from chain_client.scenario import ops
+from chain_client.scenario.accounts import Accounts
+
+GAS_FUNDING = 10**18  # wei for a member that sends transactions, on a chain that charges for gas
+UNLIMITED_ALLOWANCE = 2**256 - 1
+REQUEST_LIFETIME = SECONDS_PER_DAY
+
+
+class Diverged(Exception):
+    """The chain did something other than the plan predicted."""
+
+
+class Executor:
+    def __init__(self, w3: Web3, scf: ScfClient, accounts: Accounts) -> None:
+        self.w3 = w3
+        self.scf = scf
+        self.accounts = accounts
+        self.operator = accounts.operator
+
+    def run(self, op: ops.Op, *, resuming: bool) -> None:
+        """Send `op`; when `resuming`, first skip it if the chain shows it was done before a crash."""
+        if resuming and self.done(op):
+            return
+        self._send(op, resuming=resuming)
+
+    # ------------------------------------------------------------------ was it done?
+
+    def done(self, op: ops.Op) -> bool:
+        """Whether `op`'s effect is on chain already. Operations that are safe to repeat (approvals, limits,
+        settlements, which read what is owed) answer False and are simply sent again."""
+        scf, a = self.scf, self.accounts
+        match op:
+            case ops.Admit():
+                return scf.membership.role_of(a.address(op.member)) is not Role.NONE
+            case ops.Mint():
+                return scf.cash.total_supply() >= op.supply_after
+            case ops.Issue():
+                try:
+                    scf.receivables.receivable(op.slot)
+                except ContractError:
+                    return False
+                return True
+            case ops.Accept() | ops.Reject():
+                return scf.receivables.receivable(op.token_id >> 32).state is not ReceivableState.PENDING
+            case ops.Split():
+                created = scf.receivables.receivable(op.token_id >> 32).fragments_created
+                return created >= sequence_of(op.new_ids[-1])
+            case ops.Transfer():
+                return scf.receivables.owner_of(op.token_id) == a.address(op.to)
+            case ops.Finance():
+                return scf.financing.nonce_used(a.address(op.holder), op.nonce)
+            case ops.Freeze():
+                return scf.receivables.is_frozen(op.token_id)
+            case ops.Unfreeze():
+                return not scf.receivables.is_frozen(op.token_id)
+            case ops.MarkOverdue():
+                return scf.receivables.receivable(op.slot).state is ReceivableState.OVERDUE
+            case ops.ClaimRecourse():
+                return scf.financing.financing(op.financed_id).recourse_claim != 0
+            case ops.SettleRecourse():
+                return scf.financing.financing(op.financed_id).recourse_settled
+        return False
+
+    # ------------------------------------------------------------------ sending
+
+    def _send(self, op: ops.Op, *, resuming: bool) -> None:
+        scf, a, operator = self.scf, self.accounts, self.operator
+        rt, desk = scf.receivables, scf.financing
+        match op:
+            case ops.FundGas():
+                address = a.address(op.member)
+                if scf.tx.max_fee and self.w3.eth.get_balance(address) < GAS_FUNDING // 2:  # type: ignore[arg-type]
+                    scf.tx.send_value(operator, address, GAS_FUNDING)
+            case ops.Admit():
+                scf.membership.admit(operator, a.address(op.member), op.role, keccak(text=op.member))
+            case ops.SetGracePeriod():
+                rt.set_grace_period(operator, op.seconds)
+            case ops.SetCreditLine():
+                rt.set_credit_line(operator, a.address(op.debtor), op.limit)
+            case ops.Mint():
+                scf.cash.mint(operator, a.address(op.member), op.amount)
+            case ops.ApproveDeskCash():
+                scf.cash.approve(a[op.financier], desk.address, UNLIMITED_ALLOWANCE)
+            case ops.SetExposureLimit():
+                desk.set_exposure_limit(a[op.financier], a.address(op.debtor), op.limit)
+            case ops.Issue():
+                issued = rt.issue(a[op.debtor], a.address(op.holder), op.face, op.maturity, op.document_hash)
+                self._expect("token id of the issued fragment", issued.token_id, op.token_id)
+            case ops.Accept():
+                rt.accept(a[op.holder], op.token_id)
+            case ops.Reject():
+                rt.reject(a[op.holder], op.token_id)
+            case ops.Split():
+                payments = [(a.address(member), value) for member, value in op.payments]
+                split = rt.split_batch(a[op.holder], op.token_id, payments, op.memo)
+                self._expect("token ids of the new fragments", split.new_token_ids, op.new_ids)
+            case ops.Transfer():
+                rt.transfer(a[op.holder], a.address(op.to), op.token_id)
+            case ops.ApproveDeskValue():
+                rt.set_approval_for_all(a[op.holder], desk.address, True)
+            case ops.Finance():
+                self._finance(op)
+            case ops.Freeze():
+                rt.freeze(operator, op.token_id, op.reason)
+            case ops.Unfreeze():
+                rt.unfreeze(operator, op.token_id)
+            case ops.Advance():
+                if (delta := op.to_time - now(self.w3)) > 0:
+                    advance_time(self.w3, delta)
+            case ops.Repay():
+                self._repay(op, resuming=resuming)
+            case ops.Settle():
+                report = repay_and_settle(scf, operator, operator, op.slot, amount=0)
+                if not resuming:
+                    self._expect("fragments settled", report.fragments_paid, op.fragments_paid)
+            case ops.MarkOverdue():
+                rt.mark_overdue(operator, op.slot)
+            case ops.ClaimRecourse():
+                desk.claim_recourse(a[op.financier], op.financed_id)
+                self._expect("recourse claim", desk.financing(op.financed_id).recourse_claim, op.amount)
+            case ops.SettleRecourse():
+                scf.cash.approve(a[op.seller], desk.address, op.amount)
+                desk.settle_recourse(a[op.seller], op.financed_id)
+            case _:
+                raise TypeError(f"no way to send {op!r}")
+
+    def _finance(self, op: ops.Finance) -> None:
+        a, desk = self.accounts, self.scf.financing
+        request = FinancingRequest(
+            token_id=op.token_id,
+            value=op.value,
+            price=op.price,
+            financier=ZERO_ADDRESS if op.open_market else a.address(op.financier),
+            recourse=op.recourse,
+            nonce=op.nonce,
+            deadline=now(self.w3) + REQUEST_LIFETIME,
+        )
+        signature = desk.sign(a[op.holder], request)  # the holder signs off chain; the financier sends
+        funded = desk.finance(a[op.financier], request, signature)
+        self._expect("token id of the financed fragment", funded.financed_token_id, op.financed_id)
+
+    def _repay(self, op: ops.Repay, *, resuming: bool) -> None:
+        scf, payer = self.scf, self.accounts[op.payer]
+        paid_before = resuming and scf.receivables.receivable(op.slot).repaid >= op.repaid_after
+        amount = 0 if paid_before else op.amount
+        if op.pages:
+            report = repay_and_settle(scf, payer, self.operator, op.slot, amount=amount)
+            if not resuming:
+                self._expect("fragments settled", report.fragments_paid, op.fragments_paid)
+        elif amount:
+            if scf.cash.allowance(payer.address, scf.receivables.address) < amount:
+                scf.cash.approve(payer, scf.receivables.address, amount)
+            scf.receivables.repay(payer, op.slot, amount)
+
+    @staticmethod
+    def _expect(what: str, got: object, planned: object) -> None:
+        if got != planned:
+            raise Diverged(
+                f"{what}: the chain says {got}, the plan predicted {planned}; is something else using this deployment?"
+            )

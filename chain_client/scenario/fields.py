@@ -1,0 +1,88 @@
+"""Field types of scenario files: money in yuan text to integer fen, percentages, annual rates, names.
+
+Each converter refuses anything it cannot read exactly (a YAML float for money, a third decimal, a negative
+amount) with a message that says what to write instead; pydantic puts the field's place in front of it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, StringConstraints
+
+from chain_client.money import parse_yuan
+
+MAX_FEN = 2**48 - 1  # a fragment's value is a 48-bit number of fen on chain
+
+
+def _yuan(value: Any) -> int:
+    """'1,200,000.50' or '¥1000' or an integer number of yuan -> fen."""
+    if isinstance(value, bool | float):
+        raise ValueError(f"write amounts as quoted yuan text, e.g. '1,200,000.50' (got {value!r}: not exact)")
+    if isinstance(value, int):
+        fen = value * 100
+    elif isinstance(value, str):
+        fen = parse_yuan(value)
+    else:
+        raise ValueError(f"not an amount of yuan: {value!r}")
+    if fen <= 0:
+        raise ValueError(f"an amount must be more than zero, got {value!r}")
+    if fen > MAX_FEN:
+        raise ValueError(f"{value!r} is more than the chain can hold in one receivable (¥{MAX_FEN // 100:,})")
+    return fen
+
+
+def _decimal(value: Any, what: str) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError(f"not {what}: {value!r}")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"not {what}: {value!r}") from None
+    if not number.is_finite():
+        raise ValueError(f"not {what}: {value!r}")
+    return number
+
+
+def _percent(value: Any) -> Decimal:
+    """25, '12.5' or '12.5%' -> Decimal('12.5'): more than 0, at most 100."""
+    number = _decimal(value.strip().removesuffix("%") if isinstance(value, str) else value, "a percentage")
+    if not 0 < number <= 100:
+        raise ValueError(f"a percentage is more than 0 and at most 100, got {value!r}")
+    return number
+
+
+def _rate(value: Any) -> Decimal:
+    """'3.6%' -> 0.036; a bare number is a fraction: 0.036 (not 3.6, which would be 360%)."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        rate = _decimal(value.strip().removesuffix("%"), "an annual rate") / 100
+    else:
+        rate = _decimal(value, "an annual rate")
+    if not 0 <= rate < 1:
+        raise ValueError(f"an annual rate is written '3.6%' or 0.036, below 100%; got {value!r}")
+    return rate
+
+
+def _fraction(value: Any) -> Decimal:
+    """A probability: 0.3 or '30%'."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        number = _decimal(value.strip().removesuffix("%"), "a probability") / 100
+    else:
+        number = _decimal(value, "a probability")
+    if not 0 <= number <= 1:
+        raise ValueError(f"a probability is between 0 and 1 (or 0% and 100%), got {value!r}")
+    return number
+
+
+Yuan = Annotated[int, BeforeValidator(_yuan)]  # fen
+Percent = Annotated[Decimal, BeforeValidator(_percent)]
+Rate = Annotated[Decimal, BeforeValidator(_rate)]
+Probability = Annotated[Decimal, BeforeValidator(_fraction)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+def percent_of(value: int, percent: Decimal) -> int:
+    """`percent` % of `value` fen, rounded down to the fen (a payer never pays more than it said)."""
+    return int(Decimal(value) * percent / 100)

@@ -1,0 +1,141 @@
+"""The end-of-run summary in the terminal (rich tables) and as JSON for machines."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from chain_client.money import format_fen
+from chain_client.scenario.summary import Summary
+
+
+def percent(rate: Decimal | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.2f}%"
+
+
+def tier_table(s: Summary) -> Table:
+    t = Table(
+        title="Per tier (avg cost: annual discount rate, weighted by value and days)",
+        title_justify="left",
+        show_footer=True,
+    )
+    rows = s.tiers
+    t.add_column("tier", footer="all")
+    t.add_column("suppliers", justify="right", footer=str(sum(r.members for r in rows)))
+    t.add_column("value received", justify="right", footer=format_fen(sum(r.value_received for r in rows)))
+    t.add_column("value financed", justify="right", footer=format_fen(sum(r.value_financed for r in rows)))
+    t.add_column("financings", justify="right", footer=str(sum(r.financings for r in rows)))
+    t.add_column("cash obtained", justify="right", footer=format_fen(sum(r.cash_from_financing for r in rows)))
+    t.add_column("avg cost", justify="right")
+    t.add_column("paid at maturity", justify="right", footer=format_fen(sum(r.cash_at_maturity for r in rows)))
+    for r in rows:
+        t.add_row(
+            f"tier {r.tier}",
+            str(r.members),
+            format_fen(r.value_received),
+            format_fen(r.value_financed),
+            str(r.financings),
+            format_fen(r.cash_from_financing),
+            percent(r.financing_cost),
+            format_fen(r.cash_at_maturity),
+        )
+    return t
+
+
+def lender_table(s: Summary) -> Table:
+    t = Table(title="Per lender (yield: simple annual, ACT/365, on what was paid in full)", title_justify="left")
+    names = ("financier", "deals", "bought", "funded", "repaid", "recourse", "owed back", "outstanding")
+    for name in names:
+        t.add_column(name, justify="left" if name == "financier" else "right", no_wrap=name == "financier")
+    t.add_column("avg rate", justify="right")
+    t.add_column("yield", justify="right")
+    for r in s.lenders:
+        t.add_row(
+            r.financier,
+            str(r.financings),
+            format_fen(r.value_bought),
+            format_fen(r.funded),
+            format_fen(r.repaid),
+            format_fen(r.recourse),
+            format_fen(r.owed_to_sellers),
+            format_fen(r.outstanding),
+            percent(r.rate),
+            percent(r.annual_yield) + (f" ({r.open_financings} open)" if r.open_financings else ""),
+        )
+    return t
+
+
+def repayment_table(s: Summary, limit: int = 25) -> Table:
+    t = Table(title="Repayment", title_justify="left", show_footer=len(s.repayments) > 1)
+    rows = s.repayments
+    t.add_column("receivable", footer=f"{len(rows)} receivables")
+    t.add_column("face", justify="right", footer=format_fen(sum(r.face for r in rows)))
+    t.add_column("maturity")
+    t.add_column("on time", justify="right", footer=format_fen(sum(r.on_time for r in rows)))
+    t.add_column("late", justify="right", footer=format_fen(sum(r.late for r in rows)))
+    t.add_column("outstanding", justify="right", footer=format_fen(sum(r.outstanding for r in rows)))
+    t.add_column("paid to holders", justify="right", footer=format_fen(sum(r.paid_out for r in rows)))
+    t.add_column("holders", justify="right", footer=str(sum(r.holders_paid for r in rows)))
+    t.add_column("state")
+    for r in rows[:limit]:
+        late = f"{r.days_late} days late" if r.days_late is not None else ""
+        state = r.state + (" (was overdue)" if r.overdue_marked and r.state != "overdue" else "")
+        t.add_row(
+            r.receivable,
+            format_fen(r.face),
+            r.maturity,
+            format_fen(r.on_time),
+            format_fen(r.late) + (f" ({late})" if late else ""),
+            format_fen(r.outstanding),
+            format_fen(r.paid_out),
+            str(r.holders_paid),
+            state,
+        )
+    if len(rows) > limit:
+        t.add_row(f"… {len(rows) - limit} more", *[""] * 8)
+    return t
+
+
+def checks_text(s: Summary) -> Text:
+    out = Text()
+    for c in s.checks:
+        out.append("  ✓ " if c.passed else "  ✗ ", style="bold green" if c.passed else "bold red")
+        out.append(f"{c.name}: ", style="bold")
+        out.append(c.detail + "\n")
+        for failure in c.failures:
+            out.append(f"      {failure}\n", style="red")
+    return out
+
+
+def footer(s: Summary) -> Text:
+    return Text(
+        f"{s.steps} steps, {s.transactions:,} transactions ({s.operations:,} operations, {s.financings} financings), "
+        f"{s.gas_used:,} gas, {s.wall_seconds:.1f} s on the {s.chain}",
+        style="dim",
+    )
+
+
+def render(s: Summary) -> Group:
+    head = Text(f"{s.scenario}\n", style="bold")
+    return Group(
+        head,
+        tier_table(s),
+        lender_table(s),
+        repayment_table(s),
+        Text("Invariants", style="bold"),
+        checks_text(s),
+        footer(s),
+    )
+
+
+def print_summary(console: Console, s: Summary) -> None:
+    console.print(render(s))
+
+
+def write_json(s: Summary, path: Path) -> None:
+    """Money in integer fen, rates as decimal strings ("0.0335"), addresses checksummed."""
+    path.write_text(s.model_dump_json(indent=2) + "\n")

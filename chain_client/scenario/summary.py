@@ -1,0 +1,356 @@
+"""The numbers of a run, from the chain's record (`ledger.py`): per tier, per lender, per receivable, and each
+receivable's credit tree. Plain data (pydantic, so `--json` is `model_dump_json`); `report.py` and `html.py`
+only lay it out.
+
+Definitions:
+- value received (a tier): value of receivables that reached its members: confirmed to them, paid to them out
+  of a fragment, or handed to them whole.
+- average financing cost / rate: the discount as an annual rate on the scenario's day count, weighted by value
+  and days: Σ discount / Σ (value × days to maturity / basis).
+- yield (a lender): simple annual yield, ACT/365, on financings whose fragment was paid in full (or whose
+  recourse claim was settled): 365 × Σ (cash received − price) / Σ (price × days from funding to the cash,
+  weighted by amount).
+- on time: repaid by maturity plus the grace period; late: after it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from chain_client.pricing import days_between
+from chain_client.scenario.accounts import Accounts
+from chain_client.scenario.checks import Check
+from chain_client.scenario.ledger import Financed, Ledger
+from chain_client.scenario.models import MemberRole
+from chain_client.scenario.plan import Plan
+from chain_client.scenario.world import DAY
+
+_DAYS = Decimal(DAY)
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+
+class TierRow(_Row):
+    tier: int
+    members: int
+    value_received: int
+    value_financed: int
+    financings: int
+    cash_from_financing: int
+    financing_cost: Decimal | None  # annual rate, e.g. 0.0385
+    cash_at_maturity: int
+
+
+class LenderRow(_Row):
+    financier: str
+    financings: int
+    value_bought: int
+    funded: int
+    repaid: int  # cash received: payments on its fragments and settled recourse claims
+    recourse: int
+    owed_to_sellers: int  # received beyond the value after a settled recourse claim: the seller's, off chain
+    outstanding: int  # value of its fragments not yet paid
+    rate: Decimal | None
+    annual_yield: Decimal | None
+    open_financings: int  # not paid in full yet: left out of the yield
+
+
+class RepaymentRow(_Row):
+    receivable: str
+    debtor: str
+    face: int
+    maturity: str
+    state: str
+    on_time: int
+    late: int
+    outstanding: int
+    paid_out: int
+    holders_paid: int
+    days_late: int | None  # of the last late payment
+    overdue_marked: bool
+
+
+class Node(_Row):
+    address: str
+    name: str
+    role: str
+    tier: int | None
+    received: int  # value paid or confirmed to it
+    bought: int  # value it financed (a financier)
+    sold: int  # value it financed away
+    paid: int  # cash paid to it for this receivable
+
+
+class Edge(_Row):
+    source: str
+    target: str
+    value: int
+    kind: str  # issue, pay, finance
+    fragments: int
+
+
+class Tree(_Row):
+    receivable: str
+    slot: str
+    debtor: str
+    face: int
+    maturity: str
+    state: str
+    document: str
+    nodes: list[Node]
+    edges: list[Edge]
+
+
+class CheckRow(_Row):
+    name: str
+    passed: bool
+    detail: str
+    failures: list[str]
+
+
+class Summary(_Row):
+    scenario: str
+    description: str
+    chain: str
+    chain_id: int
+    deployment: dict[str, str]
+    day_count: str
+    started: str
+    wall_seconds: float
+    steps: int
+    transactions: int
+    operations: int
+    gas_used: int
+    financings: int
+    tiers: list[TierRow]
+    lenders: list[LenderRow]
+    repayments: list[RepaymentRow]
+    trees: list[Tree]
+    checks: list[CheckRow]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+
+def _date(t: int) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d")
+
+
+def _rate(discount: int, weight: Decimal) -> Decimal | None:
+    return (Decimal(discount) / weight).quantize(Decimal("0.000001")) if weight else None
+
+
+class Summarizer:
+    def __init__(self, plan: Plan, accounts: Accounts, ledger: Ledger) -> None:
+        self.plan = plan
+        self.accounts = accounts
+        self.ledger = ledger
+        self.basis = plan.scenario.settings.day_count.basis
+        self.member = {accounts.address(n): m for n, m in plan.members.items()}
+        self.receivable_names = {slot: name for name, slot in plan.receivables.items()}
+
+    def tier_of(self, address: str) -> int | None:
+        member = self.member.get(address)
+        return member.tier if member is not None else None
+
+    def days_to_maturity(self, slot: int, t: int) -> int:
+        return days_between(t, self.ledger.issued[slot].maturity)
+
+    # ------------------------------------------------------------------ tables
+
+    def tiers(self) -> list[TierRow]:
+        received: dict[int, int] = defaultdict(int)
+        for move in self.ledger.moves:
+            tier = self.tier_of(move.recipient)
+            if tier is not None and move.kind != "finance" and move.sender != move.recipient:
+                received[tier] += move.value
+        sold: dict[int, list[tuple[int, int, Decimal]]] = defaultdict(list)
+        for f in self.ledger.financings:
+            if (tier := self.tier_of(f.seller)) is not None:
+                sold[tier].append((f.value, f.price, Decimal(f.value * self.days_to_maturity(f.slot, f.time))))
+        at_maturity: dict[int, int] = defaultdict(int)
+        for p in self.ledger.payouts:
+            if (tier := self.tier_of(p.holder)) is not None:
+                at_maturity[tier] += p.amount
+        counts: dict[int, int] = defaultdict(int)
+        for m in self.plan.members.values():
+            if m.tier is not None:
+                counts[m.tier] += 1
+        rows = []
+        for tier in sorted(counts):
+            deals = sold[tier]
+            weight = sum((w for _, _, w in deals), Decimal(0)) / self.basis
+            rows.append(
+                TierRow(
+                    tier=tier,
+                    members=counts[tier],
+                    value_received=received[tier],
+                    value_financed=sum(v for v, _, _ in deals),
+                    financings=len(deals),
+                    cash_from_financing=sum(p for _, p, _ in deals),
+                    financing_cost=_rate(sum(v - p for v, p, _ in deals), weight),
+                    cash_at_maturity=at_maturity[tier],
+                )
+            )
+        return rows
+
+    def lenders(self) -> list[LenderRow]:
+        receipts: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)  # (token, holder) -> (fen, time)
+        burned: set[int] = set()
+        for p in self.ledger.payouts:
+            receipts[p.token_id, p.holder].append((p.amount, p.time))
+            if p.burned:
+                burned.add(p.token_id)
+        recourse: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
+        for c in self.ledger.settled_claims:
+            recourse[c.financed_id, c.financier].append((c.amount, c.time))
+        rows = []
+        for name, m in self.plan.members.items():
+            if m.role is not MemberRole.FINANCIER:
+                continue
+            address = self.accounts.address(name)
+            deals = [f for f in self.ledger.financings if f.financier == address]
+            results = [
+                _deal(f, receipts[f.financed_id, address], recourse[f.financed_id, address], f.financed_id in burned)
+                for f in deals
+            ]
+            weight = sum(
+                (Decimal(f.value * self.days_to_maturity(f.slot, f.time)) / self.basis for f in deals), Decimal(0)
+            )
+            capital_days = sum((d.capital_days for d in results if d.closed), Decimal(0))
+            profit = sum(d.kept - f.price for d, f in zip(results, deals, strict=True) if d.closed)
+            rows.append(
+                LenderRow(
+                    financier=name,
+                    financings=len(deals),
+                    value_bought=sum(f.value for f in deals),
+                    funded=sum(f.price for f in deals),
+                    repaid=sum(d.received for d in results),
+                    recourse=sum(d.recourse for d in results),
+                    owed_to_sellers=sum(d.received - d.kept for d in results),
+                    outstanding=sum(f.value - d.received for d, f in zip(results, deals, strict=True) if not d.closed),
+                    rate=_rate(sum(f.value - f.price for f in deals), weight),
+                    annual_yield=(Decimal(365 * profit) / capital_days).quantize(Decimal("0.000001"))
+                    if capital_days
+                    else None,
+                    open_financings=sum(not d.closed for d in results),
+                )
+            )
+        return rows
+
+    def repayments(self, states: dict[int, str]) -> list[RepaymentRow]:
+        grace = self.plan.scenario.settings.grace_period_days * DAY
+        rows = []
+        for name, slot in self.plan.receivables.items():
+            issued = self.ledger.issued.get(slot)
+            if issued is None:
+                continue
+            deadline = issued.maturity + grace
+            payments = [r for r in self.ledger.repayments if r.slot == slot]
+            late = [r for r in payments if r.time > deadline]
+            payouts = [p for p in self.ledger.payouts if p.slot == slot]
+            rows.append(
+                RepaymentRow(
+                    receivable=name,
+                    debtor=self.accounts.name_of(issued.debtor),
+                    face=issued.face,
+                    maturity=_date(issued.maturity),
+                    state=states[slot],
+                    on_time=sum(r.amount for r in payments if r.time <= deadline),
+                    late=sum(r.amount for r in late),
+                    outstanding=issued.face - sum(r.amount for r in payments),
+                    paid_out=sum(p.amount for p in payouts),
+                    holders_paid=len({p.holder for p in payouts}),
+                    days_late=(late[-1].time - issued.maturity) // DAY if late else None,
+                    overdue_marked=slot in self.ledger.overdue,
+                )
+            )
+        return rows
+
+    # ------------------------------------------------------------------ trees
+
+    def trees(self, states: dict[int, str], documents: dict[str, str]) -> list[Tree]:
+        by_slot: dict[int, list[Edge]] = defaultdict(list)
+        grouped: dict[tuple[int, str, str, str], list[int]] = defaultdict(list)
+        for move in self.ledger.moves:
+            if move.sender == move.recipient:
+                continue  # a merge within one holder moves no credit
+            kind = {"issue": "issue", "finance": "finance"}.get(move.kind, "pay")
+            grouped[move.slot, move.sender, move.recipient, kind].append(move.value)
+        for (slot, source, target, kind), values in grouped.items():
+            by_slot[slot].append(
+                Edge(source=source, target=target, value=sum(values), kind=kind, fragments=len(values))
+            )
+        paid: dict[tuple[int, str], int] = defaultdict(int)
+        for p in self.ledger.payouts:
+            paid[p.slot, p.holder] += p.amount
+        out = []
+        for name, slot in self.plan.receivables.items():
+            issued = self.ledger.issued.get(slot)
+            if issued is None:
+                continue
+            edges = by_slot[slot]
+            addresses = list(dict.fromkeys([issued.debtor, *(e.source for e in edges), *(e.target for e in edges)]))
+            nodes = [self._node(slot, a, edges, paid) for a in addresses]
+            out.append(
+                Tree(
+                    receivable=name,
+                    slot=hex(slot),
+                    debtor=self.accounts.name_of(issued.debtor),
+                    face=issued.face,
+                    maturity=_date(issued.maturity),
+                    state=states[slot],
+                    document=documents[name],
+                    nodes=nodes,
+                    edges=edges,
+                )
+            )
+        return out
+
+    def _node(self, slot: int, address: str, edges: list[Edge], paid: dict[tuple[int, str], int]) -> Node:
+        member = self.member.get(address)
+        return Node(
+            address=address,
+            name=self.accounts.name_of(address),
+            role=member.role.value if member is not None else "operator",
+            tier=member.tier if member is not None else None,
+            received=sum(e.value for e in edges if e.target == address and e.kind != "finance"),
+            bought=sum(e.value for e in edges if e.target == address and e.kind == "finance"),
+            sold=sum(e.value for e in edges if e.source == address and e.kind == "finance"),
+            paid=paid[slot, address],
+        )
+
+
+@dataclass(frozen=True)
+class _Deal:
+    received: int  # cash the financier got for one financing: payments on its fragment and recourse
+    recourse: int
+    kept: int  # of it, what is the financier's: at most the value once the seller made it whole
+    closed: bool  # paid in full (fragment burned) or made whole by recourse
+    capital_days: Decimal  # price × days from funding to the cash kept, weighted by amount
+
+
+def _deal(f: Financed, cash: list[tuple[int, int]], claims: list[tuple[int, int]], burned: bool) -> _Deal:
+    received = sum(a for a, _ in cash) + sum(a for a, _ in claims)
+    # After recourse, later payments on the fragment still reach the financier, which owes them to the seller
+    # (README, Financing): count only the value as the financier's.
+    kept = min(received, f.value) if claims else received
+    remaining, weighted = kept, Decimal(0)
+    for amount, t in sorted(cash + claims, key=lambda flow: flow[1]):
+        take = min(amount, remaining)
+        weighted += Decimal(take * (t - f.time))
+        remaining -= take
+    days = weighted / (Decimal(kept) * _DAYS) if kept else Decimal(0)
+    return _Deal(received, sum(a for a, _ in claims), kept, burned or bool(claims), f.price * days)
+
+
+def check_rows(checks: list[Check]) -> list[CheckRow]:
+    return [CheckRow(name=c.name, passed=c.passed, detail=c.detail, failures=c.failures) for c in checks]

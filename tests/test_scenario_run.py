@@ -1,0 +1,118 @@
+"""The shipped scenarios run to the end on the embedded chain with every invariant holding: hubei_auto.yaml (in
+well under a minute), late_payment.yaml and stress_1000.yaml (marked `slow`: about a minute and a half on two
+cores; `-m "not slow"` leaves a reduced copy of it, which runs the same code in seconds)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from chain_client.scenario import cli, ops
+from chain_client.scenario.generate import expand
+from chain_client.scenario.loader import load
+from chain_client.scenario.plan import build_plan
+from chain_client.scenario.session import RunOptions, prepare, run_scenario
+from chain_client.scenario.world import State
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scripts" / "scenarios"
+
+
+def run_cli(path: Path, out: Path, *extra: str) -> tuple[int, dict[str, Any], float]:
+    """`scf scenario FILE --json OUT`; (exit code, the JSON summary, seconds)."""
+    started = time.monotonic()
+    code = cli.main([str(path), "--quiet", "--json", str(out), *extra])
+    return code, json.loads(out.read_text()), time.monotonic() - started
+
+
+def test_hubei_auto_runs_to_the_end_with_every_invariant_holding_in_well_under_a_minute(tmp_path: Path) -> None:
+    code, s, seconds = run_cli(SCENARIOS / "hubei_auto.yaml", tmp_path / "hubei.json")
+    assert code == 0
+    assert seconds < 30
+    assert [(c["name"], c["passed"]) for c in s["checks"]] == [
+        ("value conservation", True),
+        ("cash conservation", True),
+        ("index equals chain", True),
+        ("chain matches the dry run", True),
+    ]
+    assert [(t["tier"], t["members"]) for t in s["tiers"]] == [(1, 3), (2, 12), (3, 40)]
+    assert all(t["value_received"] > 0 and t["financings"] > 0 for t in s["tiers"])
+    assert [r["financier"] for r in s["lenders"]] == ["Hubei Commercial Bank", "Changjiang SCF Factoring"]
+    rates = [float(r["rate"]) for r in s["lenders"]]
+    assert rates[0] < rates[1]  # the bank is cheaper than the factoring company
+    assert s["financings"] == 9
+    assert [(r["state"], r["late"], r["outstanding"]) for r in s["repayments"]] == [("repaid", 0, 0)] * 3
+    assert sum(r["paid_out"] for r in s["repayments"]) == 86_300_000_00
+    assert len(s["trees"]) == 3
+
+
+def test_late_payment_runs_to_the_end_with_partial_overdue_late_payments_and_recourse(tmp_path: Path) -> None:
+    code, s, _ = run_cli(SCENARIOS / "late_payment.yaml", tmp_path / "late.json")
+    assert code == 0
+    assert all(c["passed"] for c in s["checks"])
+    (r,) = s["repayments"]
+    assert (r["on_time"], r["late"], r["outstanding"], r["state"]) == (4_000_000_00, 6_000_000_00, 0, "repaid")
+    assert r["overdue_marked"]
+    assert r["days_late"] == 29
+    factoring = next(row for row in s["lenders"] if row["financier"] == "Three Gorges Factoring")
+    assert factoring["recourse"] == 1_300_000_00 * 60 // 100  # the unpaid 60% of the ¥1.3M Yichang Valves kept
+    assert factoring["owed_to_sellers"] == factoring["recourse"]  # later payments reached it too
+
+
+def reduced_stress(tmp_path: Path) -> Path:
+    """stress_1000.yaml with the same shape at a tenth of the size."""
+    data = yaml.safe_load((SCENARIOS / "stress_1000.yaml").read_text())
+    data["generate"].update(suppliers_per_tier=[2, 6, 15, 30], receivables_per_tier1=2, financings=20)
+    path = tmp_path / "stress_reduced.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return path
+
+
+def test_a_reduced_copy_of_stress_1000_runs_to_the_end_with_every_invariant_holding(tmp_path: Path) -> None:
+    code, s, _ = run_cli(reduced_stress(tmp_path), tmp_path / "stress.json")
+    assert code == 0
+    assert all(c["passed"] for c in s["checks"])
+    assert [t["members"] for t in s["tiers"]] == [2, 6, 15, 30]
+    assert s["financings"] == 20
+    assert all(r["state"] == "repaid" and r["outstanding"] == 0 for r in s["repayments"])
+
+
+def test_stress_1000_is_a_thousand_suppliers_five_thousand_operations_and_full_settlement() -> None:
+    source, plan = prepare(SCENARIOS / "stress_1000.yaml")
+    tiers = [m.tier for m in plan.members.values() if m.tier is not None]
+    assert len(tiers) == 1000
+    assert sorted(set(tiers)) == [1, 2, 3, 4]
+    assert plan.operations >= 5000
+    assert plan.count(ops.Finance) == 500
+    assert all(r.state is State.REPAID for r in plan.final.receivables.values())
+    assert all(f.burned for f in plan.final.fragments.values())  # every fragment settled in full
+    assert source.file_steps == 0  # a few lines: all of it generated
+
+
+def test_the_generator_is_reproducible_from_its_seed() -> None:
+    path = SCENARIOS / "stress_1000.yaml"
+
+    def plan(seed: int | None) -> list[tuple[ops.Op, ...]]:
+        scenario = expand(load(path, seed=seed).scenario)
+        return [step.ops for step in build_plan(scenario, t0=1_800_000_000).steps]
+
+    assert plan(None) == plan(None)
+    assert plan(None) == plan(1000)  # the file's own seed
+    assert plan(None) != plan(7)
+
+
+@pytest.mark.slow
+def test_stress_1000_runs_to_the_end_with_every_invariant_holding() -> None:
+    outcome = run_scenario(SCENARIOS / "stress_1000.yaml", RunOptions(quiet=True))
+    s = outcome.summary
+    assert s.passed, [c.failures for c in s.checks]
+    assert (s.financings, s.operations) == (500, outcome.plan.operations)
+    assert s.operations >= 5000
+    assert sum(t.members for t in s.tiers) == 1000
+    assert all(r.state == "repaid" and r.outstanding == 0 for r in s.repayments)
+    print(f"stress_1000: {outcome.stats.wall_seconds:.1f} s sending, {outcome.stats.check_seconds:.1f} s checking")
