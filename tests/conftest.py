@@ -12,7 +12,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from chain_client import Role, ScfClient, accounts_of, connect, deploy_all, new_account
-from chain_client.chain import revert_to, snapshot
+from chain_client.chain import revert_to, snapshot, tester_of
 from chain_client.devchain import now
 
 DAY = 24 * 3600
@@ -65,6 +65,9 @@ def deployed(w3: Web3, parties: Parties) -> ScfClient:
 @pytest.fixture
 def scf(w3: Web3, deployed: ScfClient) -> Iterator[ScfClient]:
     """The deployment, on a snapshot reverted after the test."""
+    # A revert leaves the latest block stamped in the past, and the next block takes the wall clock: mine one
+    # now, so that `now(w3)` is within a second of the time the test's first transaction will see.
+    tester_of(w3).mine_blocks(1)
     snap = snapshot(w3)
     try:
         yield deployed
