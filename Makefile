@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine (Python 3.11, Node 20, make, bash):
-#   make demo   - a three-tier supply chain on the embedded chain, printing the split tree
+#   make demo   - a scripted supply chain (hubei_auto.yaml) with its report, then the lender API and a
+#                 bank talking to it over HTTP, all on one embedded chain
 #   make test   - lint, type-check and the test suite
 # Each creates .venv, installs the pinned Python and npm packages, and compiles the contracts when the
 # sources changed; a second run reinstalls and recompiles nothing.
@@ -13,7 +14,7 @@ NPM_STAMP := node_modules/.installed
 .PHONY: demo test lint contracts gas clean browser
 
 demo: contracts
-	$(BIN)/scf demo
+	$(BIN)/python -m scripts.demo
 
 test: contracts lint browser
 	$(BIN)/pytest
