@@ -8,7 +8,7 @@ from html import escape
 from pathlib import Path
 
 from chain_client.money import format_fen
-from chain_client.scenario.report import percent
+from chain_client.scenario.report import lender_cells, percent
 from chain_client.scenario.summary import Summary, Tree
 from chain_client.scenario.svg import render_svg
 
@@ -76,21 +76,7 @@ def _tiers(s: Summary) -> str:
 
 
 def _lenders(s: Summary) -> str:
-    rows = [
-        [
-            r.financier,
-            str(r.financings),
-            format_fen(r.value_bought),
-            format_fen(r.funded),
-            format_fen(r.repaid),
-            format_fen(r.recourse),
-            format_fen(r.owed_to_sellers),
-            format_fen(r.outstanding),
-            percent(r.rate),
-            percent(r.annual_yield) + (f" ({r.open_financings} open)" if r.open_financings else ""),
-        ]
-        for r in s.lenders
-    ]
+    rows = [lender_cells(r) for r in s.lenders]
     head = ["financier", "financings", "value bought", "funded", "repaid", "of which recourse", "owed to sellers",
             "outstanding", "avg rate", "yield (ACT/365)"]  # fmt: skip
     return _table(head, rows)

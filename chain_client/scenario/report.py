@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chain_client.money import format_fen
-from chain_client.scenario.summary import Summary
+from chain_client.scenario.summary import LenderRow, Summary
 
 
 def percent(rate: Decimal | None) -> str:
@@ -46,6 +46,22 @@ def tier_table(s: Summary) -> Table:
     return t
 
 
+def lender_cells(r: LenderRow) -> list[str]:
+    """One financier's row, as text: the same cells in the terminal and in the HTML report."""
+    return [
+        r.financier,
+        str(r.financings),
+        format_fen(r.value_bought),
+        format_fen(r.funded),
+        format_fen(r.repaid),
+        format_fen(r.recourse),
+        format_fen(r.owed_to_sellers),
+        format_fen(r.outstanding),
+        percent(r.rate),
+        percent(r.annual_yield) + (f" ({r.open_financings} open)" if r.open_financings else ""),
+    ]
+
+
 def lender_table(s: Summary) -> Table:
     t = Table(title="Per lender (yield: simple annual, ACT/365, on what was paid in full)", title_justify="left")
     names = ("financier", "deals", "bought", "funded", "repaid", "recourse", "owed back", "outstanding")
@@ -54,18 +70,7 @@ def lender_table(s: Summary) -> Table:
     t.add_column("avg rate", justify="right")
     t.add_column("yield", justify="right")
     for r in s.lenders:
-        t.add_row(
-            r.financier,
-            str(r.financings),
-            format_fen(r.value_bought),
-            format_fen(r.funded),
-            format_fen(r.repaid),
-            format_fen(r.recourse),
-            format_fen(r.owed_to_sellers),
-            format_fen(r.outstanding),
-            percent(r.rate),
-            percent(r.annual_yield) + (f" ({r.open_financings} open)" if r.open_financings else ""),
-        )
+        t.add_row(*lender_cells(r))
     return t
 
 
