@@ -399,6 +399,15 @@ class InvalidSignature(ContractError):
     abi_types = ()
     fields = ()
 
+class LastActiveOperator(ContractError):
+    """`LastActiveOperator(address)`, raised by Membership."""
+
+    selector = "0xa28fe18f"
+    signature = "LastActiveOperator(address)"
+    abi_types = ('address',)
+    fields = ('account',)
+    account: str
+
 class LengthMismatch(ContractError):
     """`LengthMismatch(uint256,uint256)`, raised by ReceivableToken."""
 
@@ -486,6 +495,15 @@ class NotDebtor(ContractError):
     caller: str
     debtor: str
 
+class NotInCustody(ContractError):
+    """`NotInCustody(uint256)`, raised by FinancingDesk."""
+
+    selector = "0xa67cdee3"
+    signature = "NotInCustody(uint256)"
+    abi_types = ('uint256',)
+    fields = ('financed_token_id',)
+    financed_token_id: int
+
 class NotMember(ContractError):
     """`NotMember(address)`, raised by FinancingDesk, Membership, ReceivableToken, SettlementToken."""
 
@@ -514,6 +532,15 @@ class NotOwnerNorApproved(ContractError):
     token_id: int
     caller: str
 
+class NotSubscribed(ContractError):
+    """`NotSubscribed(address)`, raised by Membership."""
+
+    selector = "0xf2c704d0"
+    signature = "NotSubscribed(address)"
+    abi_types = ('address',)
+    fields = ('subscriber',)
+    subscriber: str
+
 class NotSuspended(ContractError):
     """`NotSuspended(address)`, raised by Membership."""
 
@@ -522,6 +549,15 @@ class NotSuspended(ContractError):
     abi_types = ('address',)
     fields = ('account',)
     account: str
+
+class NothingToDistribute(ContractError):
+    """`NothingToDistribute(uint256)`, raised by FinancingDesk."""
+
+    selector = "0xb30aa8b8"
+    signature = "NothingToDistribute(uint256)"
+    abi_types = ('uint256',)
+    fields = ('financed_token_id',)
+    financed_token_id: int
 
 class NothingToRedeem(ContractError):
     """`NothingToRedeem(uint256,uint256,uint256)`, raised by ReceivableToken."""
@@ -567,7 +603,7 @@ class ReceivableNotMatured(ContractError):
     now_time: int
 
 class ReceivableNotOverdue(ContractError):
-    """`ReceivableNotOverdue(uint256,uint8)`, raised by FinancingDesk."""
+    """`ReceivableNotOverdue(uint256,uint8)`, raised by FinancingDesk, ReceivableToken."""
 
     selector = "0x01b224e4"
     signature = "ReceivableNotOverdue(uint256,uint8)"
@@ -595,6 +631,16 @@ class ReceivableNotRepayable(ContractError):
     fields = ('slot', 'state')
     slot: int
     state: int
+
+class RecourseEnded(ContractError):
+    """`RecourseEnded(uint256,address)`, raised by FinancingDesk."""
+
+    selector = "0xcbdf6492"
+    signature = "RecourseEnded(uint256,address)"
+    abi_types = ('uint256', 'address')
+    fields = ('financed_token_id', 'holder')
+    financed_token_id: int
+    holder: str
 
 class RecourseUnavailable(ContractError):
     """`RecourseUnavailable(uint256)`, raised by FinancingDesk."""
@@ -644,6 +690,15 @@ class SafeERC20FailedOperation(ContractError):
     abi_types = ('address',)
     fields = ('token',)
     token: str
+
+class SelfFinancing(ContractError):
+    """`SelfFinancing(address)`, raised by FinancingDesk."""
+
+    selector = "0x846a68da"
+    signature = "SelfFinancing(address)"
+    abi_types = ('address',)
+    fields = ('account',)
+    account: str
 
 class SelfTransfer(ContractError):
     """`SelfTransfer(uint256)`, raised by ReceivableToken."""
@@ -825,6 +880,7 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractError]] = {
     "0x9cfea583": InvalidReceiver,
     "0xb3512b0c": InvalidShortString,
     "0x8baa579f": InvalidSignature,
+    "0xa28fe18f": LastActiveOperator,
     "0xab8b67c6": LengthMismatch,
     "0xd18a8486": MaturityNotInFuture,
     "0xca2c6623": NoRecourse,
@@ -834,10 +890,13 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractError]] = {
     "0x2f4163e7": NonexistentToken,
     "0xc55ddc97": NotAuthorized,
     "0x2ab8edc9": NotDebtor,
+    "0xa67cdee3": NotInCustody,
     "0x16d6142c": NotMember,
     "0x5a0ba320": NotMembershipContract,
     "0x87b6386c": NotOwnerNorApproved,
+    "0xf2c704d0": NotSubscribed,
     "0xac8c1e20": NotSuspended,
+    "0xb30aa8b8": NothingToDistribute,
     "0x80dbe93d": NothingToRedeem,
     "0x51ee7d1d": ReceivableMatured,
     "0xfe75083d": ReceivableNotActive,
@@ -845,11 +904,13 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractError]] = {
     "0x01b224e4": ReceivableNotOverdue,
     "0x75ecb1b8": ReceivableNotPending,
     "0x6e075919": ReceivableNotRepayable,
+    "0xcbdf6492": RecourseEnded,
     "0x6ca9c64b": RecourseUnavailable,
     "0x6b469824": RepaymentExceedsOutstanding,
     "0x6bdd2436": RequestExpired,
     "0xf3fe2a9d": RequestForAnotherFinancier,
     "0x5274afe7": SafeERC20FailedOperation,
+    "0x846a68da": SelfFinancing,
     "0x0cf7b06c": SelfTransfer,
     "0xa77fdd02": SignerNotHolder,
     "0xb75c9225": SlotMismatch,

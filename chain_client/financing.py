@@ -14,6 +14,8 @@ from chain_client.tx import TxResult
 GAS_FINANCE = 350_000
 GAS_SMALL = 100_000
 GAS_RELEASE_PER_TOKEN = 40_000
+GAS_SETTLE_RECOURSE = 300_000
+GAS_REDEEM_RECOURSE = 200_000
 ZERO_ADDRESS = "0x" + "00" * 20
 
 FINANCING_REQUEST_TYPES = {
@@ -72,13 +74,32 @@ class FinanceResult(TxResult):
 
 @dataclass(frozen=True)
 class FinancingRecord:
+    """Mirrors `IFinancingDesk.Financing`: the open financing of one fragment."""
+
     financier: str
-    value: int
+    value: int  # fen still on the financier's books: shrinks on resale and release
     recourse: bool
     released: bool
     seller: str
     recourse_claim: int
     recourse_settled: bool
+
+
+@dataclass(frozen=True)
+class Custody:
+    """Mirrors `IFinancingDesk.Custody`: a fragment bought back under recourse, held by the desk."""
+
+    fragment_value: int
+    paid_before: int
+    seller_share: int
+    distributed: int
+    paid_to_seller: int
+
+
+@dataclass(frozen=True)
+class RecourseRedeemed(TxResult):
+    to_seller: int
+    to_financier: int
 
 
 class FinancingDesk(ContractClient):
@@ -131,8 +152,18 @@ class FinancingDesk(ContractClient):
         return result(self._send(financier, self.contract.functions.claimRecourse(financed_token_id), GAS_SMALL))
 
     def settle_recourse(self, seller: LocalAccount, financed_token_id: int) -> TxResult:
+        """The seller buys the fragment back: the desk takes it into custody (see `redeem_recourse`)."""
         fn = self.contract.functions.settleRecourse(financed_token_id)
-        return result(self._send(seller, fn, GAS_SMALL + 50_000))
+        return result(self._send(seller, fn, GAS_SETTLE_RECOURSE))
+
+    def redeem_recourse(self, caller: LocalAccount, financed_token_id: int) -> RecourseRedeemed:
+        """Pays on later repayments of a bought-back fragment: the seller's share and the financier's."""
+        receipt = self._send(caller, self.contract.functions.redeemRecourse(financed_token_id), GAS_REDEEM_RECOURSE)
+        (event,) = self._events(receipt, "RecourseRedeemed")
+        a = event["args"]
+        return RecourseRedeemed(
+            **vars(result(receipt)), to_seller=int(a["toSeller"]), to_financier=int(a["toFinancier"])
+        )
 
     def nonce_used(self, signer: str, nonce: int) -> bool:
         return bool(self._call(self.contract.functions.nonceUsed(signer, nonce)))
@@ -144,3 +175,7 @@ class FinancingDesk(ContractClient):
     def financing(self, financed_token_id: int) -> FinancingRecord:
         f = self._call(self.contract.functions.financing(financed_token_id))
         return FinancingRecord(str(f[0]), int(f[1]), bool(f[2]), bool(f[3]), str(f[4]), int(f[5]), bool(f[6]))
+
+    def custody(self, financed_token_id: int) -> Custody:
+        c = self._call(self.contract.functions.custody(financed_token_id))
+        return Custody(*(int(x) for x in c))

@@ -14,6 +14,7 @@ from chain_client.tx import TxResult
 GAS_ADMIT = 250_000
 GAS_SUSPEND = 150_000
 GAS_RESYNC_PER_ACCOUNT = 40_000
+GAS_REMOVE_SUBSCRIBER = 80_000
 
 
 class Role(IntEnum):
@@ -42,6 +43,10 @@ class Membership(ContractClient):
         """Subscribe a token contract to membership changes, pushing the status of `existing_members`."""
         fn = self.contract.functions.addSubscriber(subscriber, existing_members)
         return result(self._send(operator, fn, 100_000 + GAS_RESYNC_PER_ACCOUNT * len(existing_members)))
+
+    def remove_subscriber(self, operator: LocalAccount, subscriber: str) -> TxResult:
+        """Stops pushing membership changes to `subscriber` (the way out when one reverts)."""
+        return result(self._send(operator, self.contract.functions.removeSubscriber(subscriber), GAS_REMOVE_SUBSCRIBER))
 
     def resync(self, operator: LocalAccount, subscriber: str, accounts: list[str]) -> TxResult:
         """Push the current status of `accounts` to `subscriber` again."""

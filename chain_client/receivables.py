@@ -111,9 +111,11 @@ def token_id_of(slot: int, sequence: int) -> int:
     return (slot << 32) | sequence
 
 
-def slot_of_document(document_hash: bytes) -> int:
-    """The slot a document hash names: its top 224 bits."""
-    return int.from_bytes(document_hash, "big") >> 32
+def slot_of_document(debtor: str, document_hash: bytes) -> int:
+    """The slot of `debtor`'s receivable backed by `document_hash` (mirrors `ReceivableToken.slotFor`): the top
+    224 bits of keccak256(abi.encode(debtor, documentHash)). Bound to the debtor, so nobody else can take it."""
+    encoded = bytes(12) + bytes.fromhex(debtor.removeprefix("0x")) + document_hash.rjust(32, b"\0")
+    return int.from_bytes(keccak(encoded), "big") >> 32
 
 
 def sequence_of(token_id: int) -> int:

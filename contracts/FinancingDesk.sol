@@ -36,6 +36,7 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache {
     mapping(address financier => mapping(address debtor => Exposure)) private _exposures;
     mapping(address signer => mapping(uint256 word => uint256 bits)) private _nonces;
     mapping(uint256 financedTokenId => Financing) private _financings;
+    mapping(uint256 financedTokenId => Custody) private _custody;
 
     constructor(IMembership membership_, IReceivableToken receivables_, IERC20 cash_)
         EIP712("SCF FinancingDesk", "1")
@@ -58,8 +59,11 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache {
             revert RequestForAnotherFinancier(request.financier, msg.sender);
         }
         bytes32 digest = _digest(request);
+        // tryRecover refuses malleable (high-s) signatures; the third return (the raw error argument) adds nothing.
         (address signer, ECDSA.RecoverError recoverError,) = ECDSA.tryRecover(digest, signature);
         if (recoverError != ECDSA.RecoverError.NoError) revert InvalidSignature();
+        // Buying from oneself moves nothing but would rewrite the financing record (and so the recourse) of it.
+        if (signer == msg.sender) revert SelfFinancing(signer);
 
         uint256 tokenId = request.tokenId;
         IReceivableToken.FragmentInfo memory f = receivables.fragment(tokenId); // reverts NonexistentToken
@@ -76,19 +80,36 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache {
         e.used = uint128(used + value); // <= limit < 2^128
 
         // Value first (the token checks state, freeze, maturity and both parties), then cash.
+        Financing storage earlier = _financings[tokenId];
         if (value == f.value) {
             receivables.transferFrom(signer, msg.sender, tokenId);
             financedTokenId = tokenId;
+            // The whole fragment changes hands under the same id: whatever financing of it was open ends here
+            // (its financier no longer holds it: exposure released, recourse ended), and this one replaces it.
+            if (earlier.financier != address(0) && !earlier.released) _release(tokenId, earlier, debtor, earlier.value);
+            _financings[tokenId] = Financing({
+                financier: msg.sender,
+                value: uint48(value), // <= a fragment's value < 2^48
+                recourse: request.recourse,
+                released: false,
+                seller: request.recourse ? signer : address(0),
+                recourseClaim: 0,
+                recourseSettled: false
+            });
         } else {
             financedTokenId = receivables.transferFrom(tokenId, msg.sender, value);
-        }
-        Financing storage record = _financings[financedTokenId];
-        record.financier = msg.sender;
-        record.value = uint48(value); // <= a fragment's value < 2^48
-        record.released = false;
-        if (request.recourse) {
-            record.recourse = true;
-            record.seller = signer;
+            // A financier selling part of what it bought: that much leaves its books and its recourse claim.
+            if (earlier.financier == signer && !earlier.released) {
+                uint256 recorded = earlier.value;
+                _release(tokenId, earlier, debtor, value < recorded ? value : recorded);
+            }
+            Financing storage record = _financings[financedTokenId]; // a new id: nothing recorded yet
+            record.financier = msg.sender;
+            record.value = uint48(value); // < a fragment's value < 2^48
+            if (request.recourse) {
+                record.recourse = true;
+                record.seller = signer;
+            }
         }
         cash.safeTransferFrom(msg.sender, signer, request.price);
         emit Financed(digest, tokenId, financedTokenId, signer, msg.sender, value, request.price, request.recourse);
@@ -119,18 +140,13 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache {
             bool done = info.state == IReceivableToken.ReceivableState.Repaid;
             if (!done) {
                 try receivables.ownerOf(tokenId) returns (address owner) {
-                    done = owner != financier; // sold on
+                    done = owner != financier; // sold on, or taken back under recourse
                 } catch {
                     done = true; // burned: paid in full
                 }
             }
             if (!done) revert ExposureStillOutstanding(tokenId);
-            record.released = true;
-            uint256 value = record.value;
-            unchecked {
-                _exposures[financier][info.debtor].used -= uint128(value); // added when financed
-            }
-            emit ExposureReleased(tokenId, financier, info.debtor, value);
+            _release(tokenId, record, info.debtor, record.value);
         }
     }
 
@@ -138,30 +154,75 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache {
 
     /// @inheritdoc IFinancingDesk
     function claimRecourse(uint256 financedTokenId) external returns (uint256 amount) {
-        Financing storage record = _financings[financedTokenId];
-        if (record.financier == address(0)) revert UnknownFinancing(financedTokenId);
-        if (!record.recourse) revert NoRecourse(financedTokenId);
+        Financing storage record = _requireRecourse(financedTokenId);
         if (msg.sender != record.financier) revert NotAuthorized(msg.sender, record.financier);
-        if (record.recourseClaim != 0 || record.recourseSettled) revert RecourseUnavailable(financedTokenId);
-        uint256 slot = financedTokenId >> 32;
-        IReceivableToken.ReceivableInfo memory info = receivables.receivable(slot);
-        if (info.state != IReceivableToken.ReceivableState.Overdue) revert ReceivableNotOverdue(slot, uint8(info.state));
-        uint256 value = record.value;
-        amount = value - value * info.repaid / info.faceValue; // the part repayments have not covered yet
+        if (record.recourseClaim != 0) revert RecourseUnavailable(financedTokenId);
+        (amount,,) = _recourseDue(financedTokenId, record);
         if (amount == 0) revert RecourseUnavailable(financedTokenId);
-        record.recourseClaim = uint48(amount);
+        record.recourseClaim = uint48(amount); // <= the recorded value < 2^48
         emit RecourseClaimed(financedTokenId, record.seller, msg.sender, amount);
     }
 
     /// @inheritdoc IFinancingDesk
     function settleRecourse(uint256 financedTokenId) external {
-        Financing storage record = _financings[financedTokenId];
-        uint256 amount = record.recourseClaim;
-        if (amount == 0 || record.recourseSettled) revert RecourseUnavailable(financedTokenId);
-        if (msg.sender != record.seller) revert NotAuthorized(msg.sender, record.seller);
+        Financing storage record = _requireRecourse(financedTokenId);
+        address seller = record.seller;
+        if (record.recourseClaim == 0) revert RecourseUnavailable(financedTokenId);
+        if (msg.sender != seller) revert NotAuthorized(msg.sender, seller);
+        address financier = record.financier;
+        uint256 slot = financedTokenId >> 32;
+
+        // First pay the financier everything the fragment is owed so far, so that what comes later is shared
+        // from a clean start; then price the buy-back on the unpaid part of the value sold with recourse.
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = financedTokenId;
+        receivables.settle(slot, ids);
+        (uint256 due, uint256 fragmentValue, uint256 paidBefore) = _recourseDue(financedTokenId, record);
+
         record.recourseSettled = true;
-        cash.safeTransferFrom(msg.sender, record.financier, amount);
-        emit RecourseSettled(financedTokenId, msg.sender, record.financier, amount);
+        _custody[financedTokenId] = Custody({
+            fragmentValue: uint48(fragmentValue), // a fragment's value < 2^48
+            paidBefore: uint48(paidBefore), // <= fragmentValue
+            sellerShare: uint48(due), // <= fragmentValue
+            distributed: 0,
+            paidToSeller: 0
+        });
+        if (!record.released) _release(financedTokenId, record, receivables.receivable(slot).debtor, record.value);
+        receivables.recourseTransfer(financier, financedTokenId);
+        cash.safeTransferFrom(seller, financier, due);
+        emit RecourseSettled(financedTokenId, seller, financier, due);
+    }
+
+    /// @inheritdoc IFinancingDesk
+    function redeemRecourse(uint256 financedTokenId) external returns (uint256 toSeller, uint256 toFinancier) {
+        Custody storage c = _custody[financedTokenId];
+        uint256 fragmentValue = c.fragmentValue;
+        if (fragmentValue == 0) revert NotInCustody(financedTokenId);
+        uint256 slot = financedTokenId >> 32;
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = financedTokenId;
+        receivables.settle(slot, ids); // pays this desk what is claimable (nothing if a keeper already did)
+
+        // What the fragment has been paid since the desk took it, shared pro rata between the seller (the value
+        // it bought back) and the financier (any other value merged into the fragment). Cumulative, so the
+        // rounding never drifts: when the debtor has paid in full, both have exactly their share.
+        IReceivableToken.ReceivableInfo memory info = receivables.receivable(slot);
+        uint256 paidBefore = c.paidBefore;
+        uint256 received = fragmentValue * info.repaid / info.faceValue - paidBefore; // paid since custody
+        uint256 distributed = c.distributed;
+        if (received == distributed) revert NothingToDistribute(financedTokenId);
+        // fragmentValue > paidBefore: the receivable was overdue (not fully repaid) when the desk took it.
+        uint256 sellerTotal = received * c.sellerShare / (fragmentValue - paidBefore);
+        toSeller = sellerTotal - c.paidToSeller;
+        toFinancier = received - distributed - toSeller; // sellerShare <= fragmentValue - paidBefore
+        c.distributed = uint48(received);
+        c.paidToSeller = uint48(sellerTotal);
+
+        Financing storage record = _financings[financedTokenId];
+        (address seller, address financier) = (record.seller, record.financier);
+        if (toSeller != 0) cash.safeTransfer(seller, toSeller);
+        if (toFinancier != 0) cash.safeTransfer(financier, toFinancier);
+        emit RecourseRedeemed(financedTokenId, seller, toSeller, financier, toFinancier);
     }
 
     // ------------------------------------------------------------------------------------------- views
@@ -187,6 +248,11 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache {
         return _financings[financedTokenId];
     }
 
+    /// @inheritdoc IFinancingDesk
+    function custody(uint256 financedTokenId) external view returns (Custody memory) {
+        return _custody[financedTokenId];
+    }
+
     // ------------------------------------------------------------------------------------------- internals
 
     function _digest(FinancingRequest calldata r) private view returns (bytes32) {
@@ -204,6 +270,47 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache {
                 )
             )
         );
+    }
+
+    /// @dev Ends `amount` of `record`'s exposure, once: the record is released when nothing is left of it.
+    function _release(uint256 financedTokenId, Financing storage record, address debtor, uint256 amount) private {
+        address financier = record.financier;
+        uint256 remaining = record.value - amount; // amount <= record.value
+        record.value = uint48(remaining);
+        if (remaining == 0) record.released = true;
+        unchecked {
+            _exposures[financier][debtor].used -= uint128(amount); // the record's value was added when financed
+        }
+        emit ExposureReleased(financedTokenId, financier, debtor, amount);
+    }
+
+    /// @dev The record of a financing with recourse whose receivable is overdue.
+    function _requireRecourse(uint256 financedTokenId) private view returns (Financing storage record) {
+        record = _financings[financedTokenId];
+        if (record.financier == address(0)) revert UnknownFinancing(financedTokenId);
+        if (!record.recourse) revert NoRecourse(financedTokenId);
+        if (record.recourseSettled) revert RecourseUnavailable(financedTokenId);
+    }
+
+    /// @dev What the seller owes under recourse now: the part of the value it sold with recourse that the
+    ///      financier still holds and repayments have not covered. Only while the receivable is overdue and the
+    ///      financier holds the fragment (sold on, the right ended with the sale).
+    function _recourseDue(uint256 financedTokenId, Financing storage record)
+        private
+        view
+        returns (uint256 due, uint256 fragmentValue, uint256 paidSoFar)
+    {
+        uint256 slot = financedTokenId >> 32;
+        IReceivableToken.ReceivableInfo memory info = receivables.receivable(slot);
+        if (info.state != IReceivableToken.ReceivableState.Overdue) {
+            revert IReceivableToken.ReceivableNotOverdue(slot, info.state);
+        }
+        IReceivableToken.FragmentInfo memory f = receivables.fragment(financedTokenId);
+        if (f.owner != record.financier) revert RecourseEnded(financedTokenId, f.owner);
+        fragmentValue = f.value;
+        uint256 capped = record.value < fragmentValue ? record.value : fragmentValue;
+        due = capped - capped * info.repaid / info.faceValue;
+        paidSoFar = fragmentValue * info.repaid / info.faceValue;
     }
 
     function _useNonce(address signer, uint256 nonce) private {

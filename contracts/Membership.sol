@@ -23,6 +23,7 @@ contract Membership is IMembership {
     mapping(address account => Member) private _members;
     mapping(address account => bytes32) private _kycHashes;
     IMembershipSubscriber[] private _subscribers;
+    uint256 private _activeOperators; // admitted, unsuspended operators: never suspended below one
 
     /// @param operator The first operator; it admits everybody else (including further operators).
     /// @param kycHash  The hash of the operator's own KYC file.
@@ -44,6 +45,10 @@ contract Membership is IMembership {
         Member storage m = _members[account];
         if (m.role == Role.None) revert NotMember(account);
         if (m.suspended) revert AlreadySuspended(account);
+        if (m.role == Role.Operator) {
+            if (_activeOperators == 1) revert LastActiveOperator(account);
+            --_activeOperators; // >= 2 here
+        }
         m.suspended = true;
         _notify(account, m.role, true);
         emit MemberSuspended(account, msg.sender);
@@ -55,6 +60,7 @@ contract Membership is IMembership {
         Member storage m = _members[account];
         if (m.role == Role.None) revert NotMember(account);
         if (!m.suspended) revert NotSuspended(account);
+        if (m.role == Role.Operator) ++_activeOperators;
         m.suspended = false;
         _notify(account, m.role, false);
         emit MemberReinstated(account, msg.sender);
@@ -71,6 +77,21 @@ contract Membership is IMembership {
         _subscribers.push(subscriber);
         emit SubscriberAdded(address(subscriber), msg.sender);
         _push(subscriber, existingMembers);
+    }
+
+    /// @inheritdoc IMembership
+    function removeSubscriber(IMembershipSubscriber subscriber) external {
+        _requireRole(msg.sender, Role.Operator);
+        uint256 n = _subscribers.length;
+        for (uint256 i; i < n; ++i) {
+            if (_subscribers[i] == subscriber) {
+                _subscribers[i] = _subscribers[n - 1]; // order does not matter: each gets every change
+                _subscribers.pop();
+                emit SubscriberRemoved(address(subscriber), msg.sender);
+                return;
+            }
+        }
+        revert NotSubscribed(address(subscriber));
     }
 
     /// @inheritdoc IMembership
@@ -132,6 +153,7 @@ contract Membership is IMembership {
         if (m.role != Role.None) revert AlreadyMember(account, m.role);
         m.role = role;
         m.admittedAt = uint40(block.timestamp);
+        if (role == Role.Operator) ++_activeOperators;
         _kycHashes[account] = kycHash;
         _notify(account, role, false);
         emit MemberAdmitted(account, role, kycHash, operator);

@@ -21,7 +21,8 @@ import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
 ///        (MembershipCache), so checking both parties costs no call and no extra read;
 ///      - a receivable is two words; the one every split touches holds the state, maturity and the sequence
 ///        counter for new token ids, so a split reads and writes exactly one receivable word;
-///      - the slot is derived from the document hash, so "one trade, one receivable" needs no extra mapping;
+///      - the slot is derived from the debtor and the document hash, so "one trade, one receivable" needs no
+///        extra mapping, and no other member can take a debtor's slot by issuing on its document hash first;
 ///      - repayment is pro rata by arithmetic, not by iteration: a fragment of value v is owed
 ///        floor(v * repaid / face) in total, so `repay` touches two words whatever the number of fragments,
 ///        and each fragment records what it was paid only if it is paid in part (flag HAS_PAID);
@@ -44,7 +45,8 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         uint48 redeemed; // value of fragments paid in full and burned
         uint48 paidOut; // cash paid out of escrow to holders so far
         uint32 issuedAt; // unix seconds, good until 2106
-        uint32 documentHashLow; // the low 32 bits of the document hash; the slot holds the rest
+        // word 2: written once at issue, read by views only
+        bytes32 documentHash;
     }
 
     struct Fragment {
@@ -106,8 +108,8 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         if (maturity <= block.timestamp) revert MaturityNotInFuture(maturity, block.timestamp);
         uint256 latest = block.timestamp + _maxTenor;
         if (maturity > latest) revert TenorExceedsCap(maturity, latest);
-        slot = uint256(documentHash) >> 32;
-        if (slot == 0) revert InvalidDocumentHash(documentHash);
+        slot = _slotOf(msg.sender, documentHash);
+        if (documentHash == 0 || slot == 0) revert InvalidDocumentHash(documentHash);
         Receivable storage r = _receivables[slot];
         if (r.debtor != address(0)) revert DocumentAlreadyIssued(documentHash, slot);
         uint256 used = uint256(debtor.creditUsed) + faceValue;
@@ -122,7 +124,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         r.lastSequence = 1;
         r.faceValue = uint48(faceValue);
         r.issuedAt = uint32(block.timestamp);
-        r.documentHashLow = uint32(uint256(documentHash));
+        r.documentHash = documentHash;
 
         tokenId = (slot << 32) | 1;
         _fragments[tokenId] = Fragment({owner: supplier, value: uint48(faceValue), parentSequence: 0, flags: 0});
@@ -148,7 +150,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         (uint256 slot, Receivable storage r) = _requirePendingHolder(tokenId);
         r.state = ReceivableState.Rejected;
         _releaseCredit(r);
-        _burn(tokenId);
+        _burnPending(tokenId);
         emit ReceivableRejected(slot, msg.sender);
     }
 
@@ -159,7 +161,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         if (r.state != ReceivableState.Pending) revert ReceivableNotPending(slot, _stateOf(r));
         r.state = ReceivableState.Cancelled;
         _releaseCredit(r);
-        _burn((slot << 32) | 1);
+        _burnPending((slot << 32) | 1);
         emit ReceivableCancelled(slot, msg.sender);
     }
 
@@ -272,6 +274,8 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         Fragment storage f = _requireFragment(tokenId);
         address owner = f.owner;
         if (!_isOwnerOrApproved(tokenId, owner, f.flags, msg.sender)) revert NotOwnerNorApproved(tokenId, msg.sender);
+        // An approval held by an outsider or a suspended member moves nothing, and so cannot be passed on either.
+        if (msg.sender != owner) _requireActive(msg.sender);
         f.flags |= HAS_APPROVALS;
         _allowances[tokenId][_approvalEpochs[tokenId]][operator] = value;
         emit ApprovalValue(tokenId, operator, value);
@@ -408,8 +412,9 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
     function approve(address to, uint256 tokenId) external {
         Fragment storage f = _requireFragment(tokenId);
         address owner = f.owner;
-        if (msg.sender != owner && !_operatorApprovals[owner][msg.sender]) {
-            revert NotOwnerNorApproved(tokenId, msg.sender);
+        if (msg.sender != owner) {
+            if (!_operatorApprovals[owner][msg.sender]) revert NotOwnerNorApproved(tokenId, msg.sender);
+            _requireActive(msg.sender); // as for value approvals: an outsider's approval-for-all passes nothing on
         }
         f.flags |= HAS_APPROVALS;
         _tokenApprovals[tokenId] = to;
@@ -421,6 +426,24 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         if (operator == address(0)) revert InvalidOperator(operator);
         _operatorApprovals[msg.sender][operator] = approved;
         emit ApprovalForAll(msg.sender, operator, approved);
+    }
+
+    /// @inheritdoc IReceivableToken
+    /// @dev Only an escrow contract (the financing desk, designated by the operator) may call this, and only
+    ///      on an overdue receivable, whose fragments are otherwise frozen in place; what the fragment was paid
+    ///      so far stays with it, so nobody is paid twice.
+    function recourseTransfer(address from, uint256 tokenId) external {
+        Account storage desk = _accounts[msg.sender];
+        if (!desk.escrow) revert NotOwnerNorApproved(tokenId, msg.sender);
+        Fragment storage f = _requireFragment(tokenId);
+        address owner = f.owner;
+        uint8 flags = f.flags;
+        if (owner != from) revert IncorrectOwner(tokenId, from, owner);
+        if (flags & FROZEN != 0) revert FragmentFrozen(tokenId);
+        uint256 slot = tokenId >> 32;
+        ReceivableState state = _receivables[slot].state;
+        if (state != ReceivableState.Overdue) revert ReceivableNotOverdue(slot, state);
+        _moveToken(tokenId, f, from, msg.sender, flags, _accounts[from], desk);
     }
 
     // ------------------------------------------------------------------------------------------- operator
@@ -542,7 +565,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
             faceValue: r.faceValue,
             issuedAt: r.issuedAt,
             maturity: r.maturity,
-            documentHash: bytes32((slot << 32) | r.documentHashLow),
+            documentHash: r.documentHash,
             state: _stateOf(r),
             fragmentsCreated: r.lastSequence,
             repaid: r.repaid,
@@ -602,6 +625,11 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         uint256 sequence = uint32(tokenId);
         if (sequence == 0 || sequence > _receivables[slot].lastSequence) revert NonexistentToken(tokenId);
         return _parentId(tokenId, _fragments[tokenId].parentSequence);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function slotFor(address debtor, bytes32 documentHash) external pure returns (uint256) {
+        return _slotOf(debtor, documentHash);
     }
 
     /// @inheritdoc IReceivableToken
@@ -676,15 +704,8 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         if (entitled == value) {
             // Paid in full: burn, keeping the parent link for tracing.
             burned = true;
-            f.owner = address(0);
-            f.value = 0;
-            f.flags = 0;
             if (got != 0) delete _paid[tokenId];
-            unchecked {
-                --_accounts[owner].fragments; // owner held tokenId
-            }
-            emit Transfer(owner, address(0), tokenId);
-            emit TransferValue(tokenId, 0, value); // ERC-3525 asks SlotChanged only when a slot is set or changed
+            _burn(tokenId, f, owner, value);
         } else if (amount != 0) {
             _paid[tokenId] = entitled;
             if (got == 0) f.flags = flags | HAS_PAID;
@@ -716,6 +737,10 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         state = r.state;
         if (state == ReceivableState.Active && block.timestamp >= r.maturity) state = ReceivableState.Matured;
         // (stored Matured is recorded by the first repayment operation after maturity)
+    }
+
+    function _slotOf(address debtor, bytes32 documentHash) private pure returns (uint256) {
+        return uint256(keccak256(abi.encode(debtor, documentHash))) >> 32;
     }
 
     function _parentId(uint256 tokenId, uint32 parentSequence) private pure returns (uint256) {
@@ -786,9 +811,19 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         if (msg.sender != owner) _requireActive(msg.sender); // an operator must be a member too (or escrow)
         if (flags & FROZEN != 0) revert FragmentFrozen(tokenId);
         _requireMovable(tokenId >> 32);
-        Account storage sender = _requireActive(from);
-        Account storage recipient = _requireActive(to);
+        _moveToken(tokenId, f, from, to, flags, _requireActive(from), _requireActive(to));
+    }
 
+    /// @dev The one place a whole fragment changes owner (ERC-721 transfer, recourse buy-back).
+    function _moveToken(
+        uint256 tokenId,
+        Fragment storage f,
+        address from,
+        address to,
+        uint8 flags,
+        Account storage sender,
+        Account storage recipient
+    ) private {
         f.owner = to;
         if (flags & HAS_APPROVALS != 0) {
             // A new owner starts with no approvals: void the ERC-721 approval and every value allowance at once.
@@ -805,11 +840,18 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         emit Transfer(from, to, tokenId);
     }
 
-    function _burn(uint256 tokenId) private {
+    /// @dev A rejected or cancelled receivable's only fragment ends; a judicial freeze on it holds the receivable.
+    function _burnPending(uint256 tokenId) private {
         Fragment storage f = _fragments[tokenId];
-        (address owner, uint256 value) = (f.owner, f.value);
+        if (f.flags & FROZEN != 0) revert FragmentFrozen(tokenId);
+        _burn(tokenId, f, f.owner, f.value);
+    }
+
+    /// @dev The one way a fragment ends (rejected, cancelled, or paid in full); the parent link stays for tracing.
+    function _burn(uint256 tokenId, Fragment storage f, address owner, uint256 value) private {
         f.owner = address(0);
         f.value = 0;
+        f.flags = 0; // a burned fragment is neither frozen nor approved
         unchecked {
             --_accounts[owner].fragments; // owner held tokenId
         }

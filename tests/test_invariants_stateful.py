@@ -344,7 +344,7 @@ class ReceivableMachine(RuleBasedStateMachine):
         document = doc_hash()
         issued = self.scf.receivables.issue(core, holder.address, face_value, maturity, document)
         self.outcomes["issue:ok"] += 1
-        slot = slot_of_document(document)
+        slot = slot_of_document(core.address, document)
         assert (issued.slot, issued.token_id) == (slot, token_id_of(slot, 1))
         rec = self.receivables[slot] = ModelReceivable(slot, core, holder, face_value, maturity)
         self._mint(issued.token_id, holder.address, face_value, 0)

@@ -53,7 +53,7 @@ def test_a_late_subscriber_learns_existing_members_from_the_push_and_resync(scf:
         scf.w3, parties.operator, "ReceivableToken", scf.membership.address, scf.cash.address, 365 * 24 * 3600
     )
     scf.membership.add_subscriber(parties.operator, late.address, [parties.operator.address])
-    freeze = late.functions.freeze(token_id_of(slot_of_document(b"\1" * 32), 1), b"\0" * 32)
+    freeze = late.functions.freeze(token_id_of(slot_of_document(parties.core.address, b"\1" * 32), 1), b"\0" * 32)
     with pytest.raises(NotMember):  # the core enterprise was not pushed yet
         scf.tx.transact(parties.core, late.functions.issue(parties.s1.address, 1, 2**40, b"\1" * 32), 300_000)
     scf.membership.resync(parties.operator, late.address, [parties.core.address, parties.s1.address])

@@ -26,7 +26,7 @@ SETTINGS: dict[str, Any] = {
     "viaIR": True,
     "evmVersion": "cancun",
     "remappings": ["@openzeppelin/=node_modules/@openzeppelin/", "@solvprotocol/=node_modules/@solvprotocol/"],
-    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "storageLayout"]}},
 }
 # Reference implementations used only by the gas report are wrapped in contracts/bench/References.sol.
 EXTRA_SOURCES: list[str] = []
@@ -105,6 +105,9 @@ def write_artifacts(output: dict[str, Any]) -> list[str]:
                 "deployedBytecode": "0x" + data["evm"]["deployedBytecode"]["object"],
                 "compiler": {"version": SOLC_VERSION, "settings": SETTINGS},
                 "sourceHash": digest,
+                # Slots and packed offsets of every state variable and struct member: read by
+                # tests/test_contract_limits.py, which fails when a packed struct grows a storage word.
+                "storageLayout": data.get("storageLayout", {}),
             }
             target = name
             (ARTIFACTS / f"{target}.json").write_text(json.dumps(artifact, indent=1, sort_keys=True) + "\n")

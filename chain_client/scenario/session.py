@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from chain_client.scenario.generate import expand
 from chain_client.scenario.journal import Journal, JournalRefused
 from chain_client.scenario.ledger import Ledger, read_ledger
 from chain_client.scenario.loader import Problem, ScenarioError, Source, load
-from chain_client.scenario.plan import Plan, PlanError, build_plan
+from chain_client.scenario.plan import Plan, PlanError, build_plan, dry_run_address
 from chain_client.scenario.runner import deployment, execute
 from chain_client.scenario.summary import Summarizer, Summary, check_rows
 
@@ -114,6 +115,8 @@ def run_scenario(
         operator=operator.address,
     )
     accounts = Accounts(operator, journal.data.run_id, plan.members)
+    # Slots are bound to the debtor's address: plan again with the members' real addresses.
+    plan = _plan(source, plan.t0, accounts.address)
     stats = RunStats(resumed_from=journal.data.steps_done if existing else None)
     stats.nothing_to_send = journal.data.finished
 
@@ -152,9 +155,9 @@ def _expanded(source: Source) -> Source:
     return Source(source.path, scenario, source.sha256, source.locator, source.file_steps)
 
 
-def _plan(source: Source, t0: int) -> Plan:
+def _plan(source: Source, t0: int, address_of: Callable[[str], str] = dry_run_address) -> Plan:
     try:
-        return build_plan(source.scenario, t0=t0)
+        return build_plan(source.scenario, t0=t0, address_of=address_of)
     except PlanError as exc:
         raise ScenarioError([source.describe(p) for p in exc.problems]) from None
 

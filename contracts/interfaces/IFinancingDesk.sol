@@ -18,15 +18,31 @@ interface IFinancingDesk {
         uint256 deadline;
     }
 
-    /// @notice What the desk remembers of a financing: enough to release exposure and to claim recourse.
+    /// @notice The open financing of a fragment: who bought it, how much of it still counts against the
+    ///         financier's exposure (and caps any recourse claim), and the recourse agreed. One record per
+    ///         financed fragment: when the whole fragment is financed again (resold through the desk) the earlier
+    ///         record ends first (its exposure released, its recourse over) and the new one replaces it; every
+    ///         financing, ended or not, is in the `Financed` event with the EIP-712 digest that identifies it.
     struct Financing {
         address financier;
-        uint48 value;
+        uint48 value; // fen still on the financier's books from this financing: shrinks on resale and release
         bool recourse;
-        bool released;
+        bool released; // exposure fully released: it happens once
         address seller; // recorded only for financings with recourse
         uint48 recourseClaim; // unpaid value claimed from the seller after the receivable went overdue
-        bool recourseSettled;
+        bool recourseSettled; // the seller bought the fragment back: the desk holds it (see `Custody`)
+    }
+
+    /// @notice A fragment the seller bought back under recourse, held by the desk so that what the debtor pays
+    ///         later reaches the seller on chain: of what the fragment is paid after `paidBefore`, the seller
+    ///         gets `sellerShare` out of every `fragmentValue - paidBefore`, the financier the rest (value it had
+    ///         merged into the fragment that was never sold with recourse).
+    struct Custody {
+        uint48 fragmentValue;
+        uint48 paidBefore; // what the fragment had been paid (to the financier) when the desk took it
+        uint48 sellerShare; // what the seller paid for: the unpaid part of the value sold with recourse
+        uint48 distributed; // paid on since, to both
+        uint48 paidToSeller;
     }
 
     /// @notice `requestHash` was funded: `value` of `tokenId` (now `financedTokenId`, held by `financier`)
@@ -45,12 +61,17 @@ interface IFinancingDesk {
     event RequestCancelled(address indexed signer, uint256 indexed nonce);
     /// @notice `financier` will hold at most `limit` fen of value owed by `debtor`.
     event ExposureLimitSet(address indexed financier, address indexed debtor, uint256 limit);
-    /// @notice The exposure of a financing of `financedTokenId` (value `value`) was released.
+    /// @notice `value` fen of the financing of `financedTokenId` no longer count against `financier`'s exposure.
     event ExposureReleased(uint256 indexed financedTokenId, address indexed financier, address indexed debtor, uint256 value);
     /// @notice `financier` claims `amount` fen from `seller` for the unpaid part of an overdue receivable.
     event RecourseClaimed(uint256 indexed financedTokenId, address indexed seller, address indexed financier, uint256 amount);
     /// @notice `seller` paid the recourse claim in cash.
     event RecourseSettled(uint256 indexed financedTokenId, address indexed seller, address indexed financier, uint256 amount);
+    /// @notice Repayments on a fragment in custody were paid on: `toSeller` to the seller, `toFinancier` to the
+    ///         financier.
+    event RecourseRedeemed(
+        uint256 indexed financedTokenId, address indexed seller, uint256 toSeller, address indexed financier, uint256 toFinancier
+    );
 
     /// @notice The signature does not recover to an address.
     error InvalidSignature();
@@ -74,12 +95,18 @@ interface IFinancingDesk {
     error ExposureStillOutstanding(uint256 financedTokenId);
     /// @notice `financedTokenId` was financed without recourse.
     error NoRecourse(uint256 financedTokenId);
-    /// @notice Recourse needs an overdue receivable; `slot` is in `state`.
-    error ReceivableNotOverdue(uint256 slot, uint8 state);
     /// @notice Only `expected` may do this; `caller` is not it.
     error NotAuthorized(address caller, address expected);
     /// @notice A recourse claim on `financedTokenId` was already made (or settled), or nothing is unpaid.
     error RecourseUnavailable(uint256 financedTokenId);
+    /// @notice `account` signed a request and funds it itself: a sale to oneself is refused.
+    error SelfFinancing(address account);
+    /// @notice The financier sold `financedTokenId` on (now held by `holder`): its recourse right ended with it.
+    error RecourseEnded(uint256 financedTokenId, address holder);
+    /// @notice The desk holds no bought-back fragment `financedTokenId`.
+    error NotInCustody(uint256 financedTokenId);
+    /// @notice Nothing was paid on `financedTokenId` since the last distribution.
+    error NothingToDistribute(uint256 financedTokenId);
 
     /// @notice Funds a signed request: cash from the caller (an active financier, via allowance) to the holder,
     ///         value from the holder (who approved this desk) to the caller, in one transaction.
@@ -95,13 +122,24 @@ interface IFinancingDesk {
     function setExposureLimit(address debtor, uint256 limit) external;
 
     /// @notice Releases the exposure of financings whose fragments were paid in full, redeemed or sold on.
+    ///         Anyone may call it; each fen of exposure is released once.
     function releaseExposure(uint256[] calldata financedTokenIds) external;
 
-    /// @notice The financier of record claims the unpaid part of an overdue receivable from the seller.
+    /// @notice The financier of record, while it still holds the fragment, claims from the seller the unpaid part
+    ///         of an overdue receivable: at most the value it bought with recourse and still holds
+    ///         (min(record value, fragment value)), less what repayments already cover. One claim per financing.
+    ///         Recourse does not follow a resale: the buyer has only what its own request said.
     function claimRecourse(uint256 financedTokenId) external returns (uint256 amount);
 
-    /// @notice The seller pays a recourse claim in cash (via allowance to this desk).
+    /// @notice The seller buys the fragment back (via cash allowance to this desk): the financier is first paid
+    ///         what the fragment is owed so far, then receives the unpaid part of the claimed value (recomputed:
+    ///         never more than claimed), and the desk takes the fragment into custody. Later repayments on it are
+    ///         paid on by `redeemRecourse`, so the financier is never paid twice for the same value.
     function settleRecourse(uint256 financedTokenId) external;
+
+    /// @notice Pays on what the debtor has paid for a fragment in custody since the last call: the seller's share
+    ///         to the seller, the rest to the financier. Anyone (the seller, the financier, a keeper) may call it.
+    function redeemRecourse(uint256 financedTokenId) external returns (uint256 toSeller, uint256 toFinancier);
 
     /// @notice The EIP-712 digest a holder signs for `request`.
     function requestHash(FinancingRequest calldata request) external view returns (bytes32);
@@ -114,4 +152,7 @@ interface IFinancingDesk {
 
     /// @notice The record of a financing.
     function financing(uint256 financedTokenId) external view returns (Financing memory);
+
+    /// @notice A bought-back fragment the desk holds (all zero when none).
+    function custody(uint256 financedTokenId) external view returns (Custody memory);
 }

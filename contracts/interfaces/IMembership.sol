@@ -26,6 +26,8 @@ interface IMembership {
 
     /// @notice `subscriber` will be told of every admission, suspension and reinstatement from now on.
     event SubscriberAdded(address indexed subscriber, address indexed operator);
+    /// @notice `subscriber` no longer receives membership changes (removed by `operator`).
+    event SubscriberRemoved(address indexed subscriber, address indexed operator);
 
     /// @notice `account` was never admitted.
     error NotMember(address account);
@@ -45,11 +47,16 @@ interface IMembership {
     error AlreadySubscribed(address subscriber);
     /// @notice At most `max` subscribers: each one adds a call to every admission and suspension.
     error TooManySubscribers(uint256 max);
+    /// @notice `subscriber` is not subscribed.
+    error NotSubscribed(address subscriber);
+    /// @notice Suspending `account` would leave no active operator to reinstate anybody.
+    error LastActiveOperator(address account);
 
     /// @notice Admits `account` with `role`. Operator only.
     function admit(address account, Role role, bytes32 kycHash) external;
 
-    /// @notice Suspends `account`: it can neither send nor receive value. Operator only.
+    /// @notice Suspends `account`: it can neither send nor receive value. Operator only; the last active
+    ///         operator cannot be suspended (nobody could reinstate anybody after that).
     function suspend(address account) external;
 
     /// @notice Lifts a suspension. Operator only.
@@ -58,6 +65,10 @@ interface IMembership {
     /// @notice Subscribes `subscriber` to membership changes and pushes the current status of
     ///         `existingMembers` to it (the members admitted before it existed). Operator only.
     function addSubscriber(IMembershipSubscriber subscriber, address[] calldata existingMembers) external;
+
+    /// @notice Stops pushing changes to `subscriber`: the way out when a subscriber reverts and so blocks every
+    ///         admission and suspension. Operator only.
+    function removeSubscriber(IMembershipSubscriber subscriber) external;
 
     /// @notice Pushes the current status of `accounts` to `subscriber` again (repairs a late subscription).
     ///         Operator only.

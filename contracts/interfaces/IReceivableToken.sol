@@ -6,8 +6,9 @@ import {IERC3525} from "./IERC3525.sol";
 /// @title Receivables as ERC-3525 tokens
 /// @notice A slot is one receivable (数字债权凭证): the debt a core enterprise confirmed to a supplier. A token is
 ///         one fragment of it, held by one member, with a value in fen and the fragment it was split from.
-///         Slot ids are the top 224 bits of the trade documents' hash, so one set of documents can back one
-///         receivable only, by construction. Token ids are `slot << 32 | sequence`; sequence 1 is the
+///         Slot ids are the top 224 bits of keccak256(abi.encode(debtor, documentHash)), so a debtor can confirm
+///         one set of trade documents once only, by construction, and no other member can take that slot first
+///         (a slot bound to the hash alone could be squatted by anyone who saw the hash). Token ids are `slot << 32 | sequence`; sequence 1 is the
 ///         fragment issued to the supplier.
 interface IReceivableToken is IERC3525 {
     /// @notice Life cycle. `Matured` is never stored: an `Active` receivable reads as `Matured` from its
@@ -165,17 +166,23 @@ interface IReceivableToken is IERC3525 {
     error CreditLimitOutOfRange(uint256 limit, uint256 max);
     /// @notice The grace period must be at most `max` seconds.
     error GracePeriodOutOfRange(uint256 seconds_, uint256 max);
+    /// @notice Recourse needs an overdue receivable; `slot` is in `state`.
+    error ReceivableNotOverdue(uint256 slot, ReceivableState state);
 
     // ------------------------------------------------------------------------------------------- life cycle
 
     /// @notice Confirms a payable (确权): issues a receivable of `faceValue` fen, due at `maturity`, owed by the
     ///         caller to `supplier`, backed by the documents hashing to `documentHash`. Only an active core
     ///         enterprise, to an active supplier. The new fragment is pending until the supplier accepts.
-    /// @return slot The new receivable's slot (top 224 bits of `documentHash`).
+    /// @return slot The new receivable's slot, `slotFor(msg.sender, documentHash)`.
     /// @return tokenId Its first fragment, `slot << 32 | 1`.
     function issue(address supplier, uint256 faceValue, uint64 maturity, bytes32 documentHash)
         external
         returns (uint256 slot, uint256 tokenId);
+
+    /// @notice The financing desk takes `tokenId` from `from` (its financier) when the seller buys it back under
+    ///         recourse. Escrow contracts only, and only while the receivable is overdue and the fragment unfrozen.
+    function recourseTransfer(address from, uint256 tokenId) external;
 
     /// @notice The supplier accepts (签收) the pending fragment `tokenId`; the receivable becomes active.
     function accept(uint256 tokenId) external;
@@ -257,6 +264,9 @@ interface IReceivableToken is IERC3525 {
 
     /// @notice True when an operator froze `tokenId`.
     function isFrozen(uint256 tokenId) external view returns (bool);
+
+    /// @notice The slot a receivable of `debtor` backed by `documentHash` has (or would have).
+    function slotFor(address debtor, bytes32 documentHash) external pure returns (uint256);
 
     /// @notice The longest allowed time from issue to maturity, in seconds.
     function maxTenor() external view returns (uint256);
