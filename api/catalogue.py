@@ -13,8 +13,10 @@ from api.schemas import (
     ReceivablesPublic,
     ReceivableTreePublic,
 )
+from chain_client import rules
 from chain_client.contract_errors import NonexistentReceivable, NonexistentToken
 from chain_client.indexer import FragmentInfo, ReceivableRow
+from chain_client.receivables import ReceivableState
 
 
 def receivables(context: ApiContext, filters: ReceivableFilters) -> ReceivablesPublic:
@@ -48,19 +50,33 @@ def tree(context: ApiContext, slot: int) -> ReceivableTreePublic:
     )
 
 
-def claimable(fragment: FragmentInfo, receivable: ReceivableRow) -> int:
-    """What the holder can redeem now: floor(value × repaid / face) less what it was paid (the contract's
-    rule), computed from the index instead of a call per fragment."""
+def claimable(fragment: FragmentInfo, receivable: ReceivableRow, now: int | None = None) -> int:
+    """What the holder can redeem at `now` by the contract's rule (`chain_client.rules.claimable`), computed
+    from the index instead of a call per fragment. `receivable` is the row as of `now`; without `now`, the
+    row's state stands in for the clock (Active means before maturity, Matured and Overdue after it), which
+    cannot tell an early full repayment from a late one."""
     if fragment.burned:
         return 0
-    return max(fragment.value * receivable.repaid // receivable.face_value - fragment.paid, 0)
+    if now is None:
+        before = receivable.state in (ReceivableState.PENDING, ReceivableState.ACTIVE)
+        now = receivable.maturity - 1 if before else receivable.maturity
+    amount = rules.claimable(
+        fragment.value,
+        fragment.paid,
+        receivable.repaid,
+        receivable.face_value,
+        receivable.state,
+        receivable.maturity,
+        now,
+    )
+    return max(amount, 0)
 
 
 def fragment(context: ApiContext, token_id: int) -> FragmentPublic:
     with context.read() as view:
         info, receivable = _any_fragment(view, token_id)
         path = view.index.path_to_root(token_id)
-    return FragmentPublic.of(info, receivable, path, claimable(info, receivable))
+    return FragmentPublic.of(info, receivable, path, claimable(info, receivable, view.now))
 
 
 def _any_fragment(view: IndexView, token_id: int) -> tuple[FragmentInfo, ReceivableRow]:

@@ -55,6 +55,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import FilterParams, LogReceipt
 
+from chain_client import rules
 from chain_client.artifacts import load_artifact
 from chain_client.client import ScfClient
 from chain_client.deploy import DeploymentRecord
@@ -1488,9 +1489,6 @@ class Difference:
         return f"{self.what} {self.key}: {self.field} is {self.index!r} in the index, {self.chain!r} on chain"
 
 
-_PAYING = (ReceivableState.ACTIVE, ReceivableState.MATURED, ReceivableState.OVERDUE, ReceivableState.REPAID)
-
-
 # Matured is derived from the clock: compare "active or matured" as one.
 def _comparable(state: int) -> int:
     return int(ReceivableState.ACTIVE) if state == ReceivableState.MATURED else int(state)
@@ -1595,9 +1593,11 @@ def reconcile(index: EventIndex, client: ScfClient, *, block: int | None = None)
                 int(parent_id),
             )
             differ("fragment", tid, "frozen", ours_f.frozen, bool(frozen))
-            if has_claimable and row.maturity <= block_time and row.state in _PAYING:
-                # What the index says the holder can still pull: its pro-rata share less what it was paid.
-                ours_claim = ours_f.value * row.repaid // row.face_value - paid[sequence]
+            if has_claimable:
+                # What the index says the holder can pull now, by the contract's rule (0 before maturity).
+                ours_claim = rules.claimable(
+                    ours_f.value, paid[sequence], row.repaid, row.face_value, row.state, row.maturity, block_time
+                )
                 differ("fragment", tid, "claimable", ours_claim, int(call(token.functions.claimable(token_id))))
         differ("receivable", key, "live value", row.live_value, live_total)
 

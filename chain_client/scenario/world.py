@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from chain_client import rules
 from chain_client.receivables import token_id_of
 
 DAY = 86_400
@@ -151,7 +152,7 @@ class World:
         """Who a settlement of `r` now would pay, without paying (repay_and_settle's selection)."""
         out = Settlement()
         for f in self.live(r.slot):
-            owed = f.value * r.repaid // r.face - f.paid
+            owed = rules.owed(f.value, f.paid, r.repaid, r.face)
             if owed == 0 and f.value != 0:
                 continue  # nothing owed now; an empty fragment is settled to burn it
             if f.frozen:
@@ -166,7 +167,7 @@ class World:
             f.paid += owed
             self.cash[f.holder] = self.cash.get(f.holder, 0) + owed
             r.paid_out += owed
-            if f.paid == f.value:
+            if rules.paid_in_full(f.value, r.repaid, r.face):
                 f.burned = True
                 r.redeemed += f.value
 
