@@ -8,13 +8,13 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.auth import CHALLENGE, api_key_of
 from api.context import ApiContext, Member
 from api.errors import ApiProblem
 from chain_client.client import ScfClient
 from chain_client.membership import Role
 
 _bearer = HTTPBearer(auto_error=False, description="a consortium member's API key")
-_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def get_context(request: Request) -> ApiContext:
@@ -32,13 +32,16 @@ ClientDep = Annotated[ScfClient, Depends(get_client)]
 
 
 def current_member(
-    context: ContextDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    context: ContextDep,
+    request: Request,
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],  # declares the scheme in OpenAPI
 ) -> Member:
-    if credentials is None or not credentials.credentials:
-        raise ApiProblem(401, "Unauthorized", {"detail": "send Authorization: Bearer <api key>"}, headers=_CHALLENGE)
-    member = context.members.by_key(credentials.credentials)
+    key = api_key_of(request.headers.get("Authorization"))
+    if key is None:
+        raise ApiProblem(401, "Unauthorized", {"detail": "send Authorization: Bearer <api key>"}, headers=CHALLENGE)
+    member = context.members.by_key(key)
     if member is None:
-        raise ApiProblem(401, "Unauthorized", {"detail": "unknown API key"}, headers=_CHALLENGE)
+        raise ApiProblem(401, "Unauthorized", {"detail": "unknown API key"}, headers=CHALLENGE)
     return member
 
 

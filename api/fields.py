@@ -1,19 +1,18 @@
 """The API's value types: yuan amounts as decimal strings, rates, addresses, signatures, ids.
 
 On the wire money is a decimal string of yuan ("50000.00"); inside it is an int of fen, converted only by
-`chain_client.money.parse_yuan` and `yuan_text`. JSON numbers are refused for amounts: a float cannot carry
-fen exactly, and refusing them is cheaper than explaining a rounding.
+`_fen` (which accepts exactly the schema's pattern) and `yuan_text`. JSON numbers are refused for amounts: a
+float cannot carry fen exactly, and refusing them is cheaper than explaining a rounding.
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from eth_utils.address import is_address, to_checksum_address
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
-
-from chain_client.money import parse_yuan
+from eth_utils.address import is_address, is_checksum_address, to_checksum_address
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 # Fragment values and prices are 48-bit on chain (FinancingDesk keeps `uint48 value`): larger is never valid.
 MAX_FEN = 2**48 - 1
@@ -21,6 +20,10 @@ MAX_UINT256 = 2**256 - 1
 # A slot is the top 224 bits of a document hash; a token id is `slot << 32 | sequence`.
 MAX_SLOT = 2**224 - 1
 RATE_PLACES = Decimal("0.000001")
+SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+# Bounds on paging and on times in queries: far beyond any real use, well inside SQLite's 64-bit integers.
+MAX_OFFSET = 2**31 - 1
+MAX_TIME = 2**40  # unix seconds: the year 36812
 
 
 def yuan_text(fen: int) -> str:
@@ -34,16 +37,39 @@ def rate_text(rate: Decimal) -> str:
     return str(rate.quantize(RATE_PLACES))
 
 
+# Amounts on the wire are exactly this: ASCII digits, no sign, no exponent, no separators, at most two
+# decimals and at most twelve digits before the point (under a trillion yuan: inside the chain's 48-bit
+# values). The shape is checked before any arithmetic, so no input can make a conversion slow or overflow.
+YUAN_PATTERN = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"
+POSITIVE_YUAN_PATTERN = r"^(0\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,11}(\.[0-9]{1,2})?)$"
+_YUAN = re.compile(YUAN_PATTERN, re.ASCII)
+# A rate is a fraction from 0 to 1 with at most 18 decimals, as text ("0.036").
+RATE_PATTERN = r"^(0(\.[0-9]{1,18})?|1(\.0{1,18})?)$"
+_RATE = re.compile(RATE_PATTERN, re.ASCII)
+
+
 def _fen(value: Any) -> int:
     if not isinstance(value, str):
         # ValueError, not TypeError: pydantic turns only ValueError into a 422 with this message.
         raise ValueError('a yuan amount is a decimal string, e.g. "50000.00"')
-    return parse_yuan(value)
+    if _YUAN.fullmatch(value) is None:
+        # The value is not echoed: it may be a megabyte long.
+        raise ValueError('a yuan amount is ASCII digits, at most 12 before the point and 2 after, e.g. "50000.00"')
+    whole, _, cents = value.partition(".")
+    return int(whole) * 100 + int(cents.ljust(2, "0") or "0")
 
 
-def _address(value: str) -> str:
-    if not is_address(value):
-        raise ValueError(f"not an account address: {value!r}")
+def _rate(value: Any) -> Decimal:
+    if not isinstance(value, str) or _RATE.fullmatch(value) is None:
+        raise ValueError('an annual rate is a decimal string from 0 to 1, at most 18 decimals, e.g. "0.036"')
+    return Decimal(value)
+
+
+def _address(value: Any) -> str:
+    if not isinstance(value, str) or len(value) != 42 or not is_address(value):
+        raise ValueError("not an account address: 0x and 40 hex digits")
+    if value != value.lower() and value[2:] != value[2:].upper() and not is_checksum_address(value):
+        raise ValueError("the address's mixed-case checksum (EIP-55) is wrong")
     return to_checksum_address(value)
 
 
@@ -60,27 +86,48 @@ def _signature(value: Any) -> bytes:
     if raw[64] not in (27, 28):
         # The desk (OpenZeppelin ECDSA) accepts only v = 27 or 28; refuse here what the chain would refuse.
         raise ValueError(f"signature v must be 27 or 28, got {raw[64]}")
+    if int.from_bytes(raw[32:64], "big") > SECP256K1_HALF_N:
+        # A high-s signature is the malleated twin of a valid one: OpenZeppelin's ECDSA (the desk) refuses it,
+        # so a request carrying one could never be funded.
+        raise ValueError("signature s is in the upper half of the curve order (high-s): use its low-s form")
     return raw
 
 
-_YUAN_SCHEMA = WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "examples": ["50000.00"]})
+_YUAN_SCHEMA = WithJsonSchema({"type": "string", "pattern": YUAN_PATTERN, "maxLength": 15, "examples": ["50000.00"]})
+_POSITIVE_YUAN_SCHEMA = WithJsonSchema(
+    {"type": "string", "pattern": POSITIVE_YUAN_PATTERN, "maxLength": 15, "examples": ["50000.00"]}
+)
 _AS_TEXT = PlainSerializer(yuan_text, return_type=str)
 
 YuanIn = Annotated[int, BeforeValidator(_fen), Field(ge=0, le=MAX_FEN), _AS_TEXT, _YUAN_SCHEMA]
 """An amount sent to the API: yuan text on the wire, fen inside."""
-PositiveYuanIn = Annotated[int, BeforeValidator(_fen), Field(gt=0, le=MAX_FEN), _AS_TEXT, _YUAN_SCHEMA]
+PositiveYuanIn = Annotated[int, BeforeValidator(_fen), Field(gt=0, le=MAX_FEN), _AS_TEXT, _POSITIVE_YUAN_SCHEMA]
 Yuan = Annotated[int, _AS_TEXT, WithJsonSchema({"type": "string", "examples": ["50000.00"]})]
 """An amount the API sends: fen inside, yuan text on the wire (negative for a loss)."""
 
 Rate = Annotated[
     Decimal,
+    BeforeValidator(_rate),
     Field(ge=0, le=1, allow_inf_nan=False),
-    WithJsonSchema({"type": "string", "examples": ["0.036"], "description": "annual rate as a fraction"}),
+    WithJsonSchema(
+        {"type": "string", "pattern": RATE_PATTERN, "examples": ["0.036"], "description": "annual rate as a fraction"}
+    ),
 ]
 """An annual rate as a fraction: "0.036" is 3.6% a year."""
 RateOut = Annotated[Decimal, PlainSerializer(rate_text, return_type=str), WithJsonSchema({"type": "string"})]
 
-Address = Annotated[str, AfterValidator(_address), WithJsonSchema({"type": "string", "examples": ["0x52908400…"]})]
+Address = Annotated[
+    str,
+    BeforeValidator(_address),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^0x[0-9a-fA-F]{40}$",
+            "examples": ["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"],
+            "description": "an account address, 0x-hex (mixed case must be its EIP-55 checksum)",
+        }
+    ),
+]
 Signature = Annotated[
     bytes,
     BeforeValidator(_signature),

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from api.context import ApiContext
 from api.errors import install_error_handlers
 from api.funding import recover
+from api.guard import RequestGuard
 from api.routes import ROUTERS
 
 DESCRIPTION = """
@@ -25,6 +26,7 @@ def create_app(context: ApiContext) -> FastAPI:
     app = FastAPI(title="SCF lender API", version="1", description=DESCRIPTION)
     app.state.context = context
     install_error_handlers(app)
+    app.add_middleware(RequestGuard, known_key=lambda key: context.members.by_key(key) is not None)
     for router in ROUTERS:
         app.include_router(router)
     # A previous process may have died between claiming a request and recording its funding.

@@ -11,7 +11,20 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.fields import Address, PositiveYuanIn, Rate, RateOut, Signature, Slot, TokenId, Uint256, Yuan, YuanIn
+from api.fields import (
+    MAX_OFFSET,
+    MAX_TIME,
+    Address,
+    PositiveYuanIn,
+    Rate,
+    RateOut,
+    Signature,
+    Slot,
+    TokenId,
+    Uint256,
+    Yuan,
+    YuanIn,
+)
 from chain_client.indexer import FragmentInfo, FragmentNode, Hop, ReceivableRow
 from chain_client.pricing import DayCount
 from chain_client.receivables import ReceivableState
@@ -114,10 +127,10 @@ class ReceivablesPublic(BaseModel):
 class ReceivableFilters(_In):
     debtor: str | None = Field(None, description="the debtor's address, or its label in the index")
     state: State | None = None
-    matures_from: int | None = Field(None, ge=0, description="unix seconds, inclusive")
-    matures_to: int | None = Field(None, ge=0, description="unix seconds, inclusive")
+    matures_from: int | None = Field(None, ge=0, le=MAX_TIME, description="unix seconds, inclusive")
+    matures_to: int | None = Field(None, ge=0, le=MAX_TIME, description="unix seconds, inclusive")
     min_value: YuanIn | None = Field(None, description="least face value, yuan")
-    skip: int = Field(0, ge=0)
+    skip: int = Field(0, ge=0, le=MAX_OFFSET)
     limit: int = Field(100, ge=1, le=500)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -52,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--store",
         metavar="FILE",
-        help=f"the API's SQLite store (env {ENV_STORE}; default: {DEFAULT_STORE} with --rpc, a temporary file else)",
+        help=f"the API's SQLite store, with --rpc (env {ENV_STORE}; default {DEFAULT_STORE}); the embedded chain "
+        "uses a temporary one, removed on exit",
     )
     p.add_argument("--index", metavar="FILE", help=f"the API's own event index (env {ENV_INDEX}; default: in memory)")
     p.add_argument("--day-count", choices=[d.value for d in DayCount], default=DayCount.ACT_360.value)
@@ -63,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _embedded(args: argparse.Namespace, store_dir: Path, console: Console) -> ApiContext:
     if args.keys_file or args.deployment:  # (their environment variables are read only with --rpc)
         raise UsageError("--keys-file and --deployment go with --rpc; the embedded chain makes its own")
+    if args.store:
+        # The embedded chain dies with this process; a store kept past it would list requests of a lost chain.
+        raise UsageError("--store goes with --rpc: the embedded chain is new on every start, and so is its store")
     w3 = connect()
     operator = accounts_of(w3)[0]
     console.print("Deploying the contracts on the embedded chain and seeding a demo supply chain ...")
@@ -70,7 +75,7 @@ def _embedded(args: argparse.Namespace, store_dir: Path, console: Console) -> Ap
     demo = seed_demo(scf, operator)
     index = EventIndex(args.index or ":memory:")
     demo.label(index)
-    store = RequestStore(args.store or store_dir / "api.sqlite")
+    store = RequestStore(store_dir / "api.sqlite")
     context = ApiContext(scf, index, store, Members(demo.members()), day_count=DayCount(args.day_count))
     submitted = submit_requests(context, demo)
     if args.keys_out:
@@ -124,8 +129,23 @@ def _print_keys(console: Console, demo: DemoChain, open_requests: int, args: arg
     )
 
 
+# py_ecc (imported through the chain client) raises Python's recursion limit to 100,000 for its own sake;
+# recursive code then overflows the C stack and kills the process before RecursionError could be raised.
+# py-evm needs 12,288 (its EVM_RECURSION_LIMIT): that much, and no more.
+RECURSION_LIMIT = 1024 * 12
+
+
+def _exit_on_sigterm(signum: int, _: object) -> None:
+    # uvicorn handles SIGTERM itself while it serves, then raises it again once it has shut down: exit through
+    # Python here (not the default handler's abrupt death), so `finally` blocks run and the temporary
+    # store directory is removed. Before and after uvicorn's own handler, the same applies.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    sys.setrecursionlimit(min(sys.getrecursionlimit(), RECURSION_LIMIT))
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     console = Console(width=None if sys.stdout.isatty() else 200, highlight=False)
     with tempfile.TemporaryDirectory(prefix="scf-api-") as store_dir:
         try:

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from api import market
 from api.deps import ContextDep, CurrentMember, Holder, Lender
+from api.fields import MAX_OFFSET
 from api.funding import fund
 from api.routes.problems import AUTH, CONFLICT, NOT_FOUND
 from api.schemas import FinancingRequestCreate, FinancingRequestPublic, FinancingRequestsPublic, FundCreate
@@ -35,7 +36,7 @@ def list_requests(
     context: ContextDep,
     member: CurrentMember,
     status: Status | None = None,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> FinancingRequestsPublic:
     """Requests (oldest first) with each one's implied annual rate. Suppliers see only their own."""
