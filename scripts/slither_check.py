@@ -69,7 +69,14 @@ def _where(element: dict[str, Any]) -> str:
 
 
 def _first_line(text: str) -> str:
-    return " ".join(text.strip().splitlines()[0].split()) if text.strip() else ""
+    """The description's first line; when it only introduces a list ("Reentrancy in f():"), its first item."""
+    lines = [" ".join(line.split()) for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if lines[0].endswith(":"):
+        detail = next((line for line in lines[1:] if line.startswith("- ")), "")
+        return f"{lines[0]} {detail}".strip()
+    return lines[0]
 
 
 def load_detectors(path: Path) -> list[Finding]:
