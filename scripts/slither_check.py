@@ -142,7 +142,7 @@ def load_triage(path: Path) -> dict[str, str]:
             problems.append(f"{key}: listed twice")
         triage[key] = reason
     if problems:
-        raise SystemExit(f"{path.relative_to(ROOT)}:\n  " + "\n  ".join(problems))
+        raise SystemExit(f"{path}:\n  " + "\n  ".join(problems))
     return triage
 
 
