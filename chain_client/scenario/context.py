@@ -35,6 +35,18 @@ class Context:
         n = len(settlement.paid)
         return -(-n // ops.SETTLE_PAGE), n
 
+    def redeem_custody(self, r: ReceivableModel) -> list[ops.Op]:
+        """After a settlement: pass on what each fragment of `r` the desk holds was paid, so that the seller
+        has its share on chain and the desk no cash left at the end of the step."""
+        out: list[ops.Op] = []
+        for financed_id in sorted(self.world.custody):
+            if financed_id >> 32 != r.slot:
+                continue
+            done = self.world.redeem_recourse(financed_id)
+            if done is not None:
+                out.append(ops.RedeemRecourse(financed_id, done.to_seller, done.to_financier, done.distributed))
+        return out
+
     def problem(self, path: YamlPath, message: str) -> bool:
         self.problems.append(Problem(path, message))
         return False

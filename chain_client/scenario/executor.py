@@ -80,6 +80,8 @@ class Executor:
                 return scf.financing.financing(op.financed_id).recourse_claim != 0
             case ops.SettleRecourse():
                 return scf.financing.financing(op.financed_id).recourse_settled
+            case ops.RedeemRecourse():
+                return scf.financing.custody(op.financed_id).distributed >= op.distributed_after
         return False
 
     # ------------------------------------------------------------------ sending
@@ -142,6 +144,14 @@ class Executor:
             case ops.SettleRecourse():
                 scf.cash.approve(a[op.seller], desk.address, op.amount)
                 desk.settle_recourse(a[op.seller], op.financed_id)
+                self._expect("buy-back price", desk.custody(op.financed_id).seller_share, op.amount)
+            case ops.RedeemRecourse():
+                redeemed = desk.redeem_recourse(operator, op.financed_id)
+                self._expect(
+                    "recourse redemption (to seller, to financier)",
+                    (redeemed.to_seller, redeemed.to_financier),
+                    (op.to_seller, op.to_financier),
+                )
             case _:
                 raise TypeError(f"no way to send {op!r}")
 

@@ -221,6 +221,8 @@ class ClaimRecourse(Op):
 
 @dataclass(frozen=True)
 class SettleRecourse(Op):
+    """The seller buys the fragment back for `amount` (the unpaid part, recomputed on chain); the desk holds it."""
+
     seller: str
     financed_id: int
     amount: int
@@ -228,6 +230,17 @@ class SettleRecourse(Op):
     @property
     def transactions(self) -> int:
         return 2  # approve the desk, then pay
+
+
+@dataclass(frozen=True)
+class RedeemRecourse(Op):
+    """The desk passes on what a fragment in its custody was paid since the last time: `to_seller` to the seller
+    that bought it back, `to_financier` to the financier (sent by the operator, as a keeper)."""
+
+    financed_id: int
+    to_seller: int
+    to_financier: int
+    distributed_after: int  # the custody's cumulative `distributed` once this is done: how a resumed run knows
 
 
 def sender_of(op: Op) -> str | None:

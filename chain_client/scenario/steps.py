@@ -224,9 +224,10 @@ def repay(c: Context, p: m.Repay, path: YamlPath) -> list[ops.Op]:
         return []
     c.world.repay(r, payer, amount)
     pages = paid = 0
-    if p.settle:
-        pages, paid = c.settle(r)
-    return [ops.Repay(payer, r.slot, amount, r.repaid, pages, paid)]
+    if not p.settle:
+        return [ops.Repay(payer, r.slot, amount, r.repaid, pages, paid)]
+    pages, paid = c.settle(r)
+    return [ops.Repay(payer, r.slot, amount, r.repaid, pages, paid), *c.redeem_custody(r)]
 
 
 def settle(c: Context, name: str, path: YamlPath) -> list[ops.Op]:
@@ -237,7 +238,7 @@ def settle(c: Context, name: str, path: YamlPath) -> list[ops.Op]:
         c.problem(path, f"{name} is {r.state.value} and matures on {c.day(r.maturity)}: nothing to settle yet")
         return []
     pages, paid = c.settle(r)
-    return [ops.Settle(r.slot, pages, paid)] if pages else []
+    return [*([ops.Settle(r.slot, pages, paid)] if pages else []), *c.redeem_custody(r)]
 
 
 def mark_overdue(c: Context, name: str, path: YamlPath) -> list[ops.Op]:
@@ -264,13 +265,16 @@ def claim_recourse(c: Context, name: str, path: YamlPath) -> list[ops.Op]:
     if record is None:
         return []
     r = c.world.receivable_of(record.financed_id)
+    fragment = c.world.fragments[record.financed_id]
     if not record.recourse:
         c.problem(path, f"financing {name} was made without recourse")
     elif r.state is not State.OVERDUE:
         c.problem(path, f"{r.name} is {r.state.value}: recourse needs an overdue receivable (mark_overdue first)")
-    elif record.claim:
+    elif record.claim or record.claim_settled:
         c.problem(path, f"recourse on {name} was claimed already")
-    elif (amount := c.world.recourse_claim(record)) == 0:
+    elif fragment.holder != record.financier:
+        c.problem(path, f"{record.financier} sold {name} on (to {fragment.holder}): its recourse ended with the sale")
+    elif (amount := c.world.recourse_due(record)) == 0:
         c.problem(path, f"nothing of financing {name} is unpaid")
     else:
         record.claim = amount
@@ -279,22 +283,31 @@ def claim_recourse(c: Context, name: str, path: YamlPath) -> list[ops.Op]:
 
 
 def settle_recourse(c: Context, name: str, path: YamlPath) -> list[ops.Op]:
+    """The seller buys the fragment back: the financier is paid what the fragment is owed now, then the unpaid
+    part (recomputed, never more than claimed) by the seller, and the desk takes the fragment into custody."""
     record = c.financing(name, path)
     if record is None:
         return []
     if not record.claim or record.claim_settled:
         c.problem(path, f"there is no open recourse claim on {name} (claim_recourse first)")
         return []
+    fragment = c.world.fragments[record.financed_id]
+    if fragment.frozen:
+        c.problem(path, f"{name} is frozen: the desk can neither settle it nor take it back (unfreeze first)")
+        return []
+    if fragment.holder != record.financier:
+        c.problem(path, f"{record.financier} sold {name} on (to {fragment.holder}): its recourse ended with the sale")
+        return []
+    due = c.world.recourse_due(record)
     cash = c.world.cash.get(record.seller, 0)
-    if cash < record.claim:
+    if cash < due:
         c.problem(
             path,
-            f"{record.seller} has {format_fen(cash)} cash at that point; the claim is {format_fen(record.claim)}",
+            f"{record.seller} has {format_fen(cash)} cash at that point; buying {name} back costs {format_fen(due)}",
         )
         return []
-    record.claim_settled = True
-    c.world.move_cash(record.seller, record.financier, record.claim)
-    return [ops.SettleRecourse(record.seller, record.financed_id, record.claim)]
+    c.world.buy_back(record)
+    return [ops.SettleRecourse(record.seller, record.financed_id, due)]
 
 
 HANDLERS: dict[str, Callable[[Context, Any, YamlPath], list[ops.Op]]] = {

@@ -2,8 +2,10 @@
 value, each member's cash, each receivable's repayments, the financings and the clock.
 
 It follows the contracts' rules (pro-rata shares `floor(value × repaid / face)`, a fragment paid in full is
-burned, settlement skips frozen fragments), so that a plan can be checked step by step before anything is
-sent, and so that the run can be compared with it afterwards (every member's cash to the fen).
+burned, settlement skips frozen fragments, a fragment bought back under recourse is held by the financing desk
+and what it is paid later is shared between seller and financier as `FinancingDesk.redeemRecourse` shares it),
+so that a plan can be checked step by step before anything is sent, and so that the run can be compared with it
+afterwards (every member's cash, and the desk's, to the fen).
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from chain_client import rules
 from chain_client.receivables import token_id_of
 
 DAY = 86_400
+DESK = "FinancingDesk"
+"""The financing desk contract as a holder in the model: of fragments bought back under recourse (custody), and
+of cash for the instant between a payment to such a fragment and its distribution (always zero after a step)."""
 
 
 class State(StrEnum):
@@ -64,6 +69,31 @@ class FinancingModel:
     recourse: bool
     claim: int = 0
     claim_settled: bool = False
+    released: bool = False  # its exposure ended (resold whole, or bought back)
+
+
+@dataclass
+class CustodyModel:
+    """`IFinancingDesk.Custody`: a fragment the seller bought back, held by the desk."""
+
+    financed_id: int
+    seller: str
+    financier: str
+    fragment_value: int
+    paid_before: int  # what the fragment had been paid (to the financier) when the desk took it
+    seller_share: int  # what the seller paid for
+    distributed: int = 0
+    paid_to_seller: int = 0
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """One `redeemRecourse`: what the desk passed on, and its cumulative `distributed` afterwards."""
+
+    financed_id: int
+    to_seller: int
+    to_financier: int
+    distributed: int
 
 
 @dataclass
@@ -72,6 +102,9 @@ class Settlement:
 
     paid: list[tuple[int, int]] = field(default_factory=list)  # (token id, fen)
     skipped: list[int] = field(default_factory=list)
+    # Held by the desk, which is no member: `repay_and_settle` leaves them (its `holder_active` is false) and
+    # `redeemRecourse` settles and distributes them.
+    in_custody: list[int] = field(default_factory=list)
 
 
 class World:
@@ -86,6 +119,7 @@ class World:
         self.nonces: dict[str, int] = {}
         self.desk_approved: set[str] = set()
         self.exposure: dict[tuple[str, str], int] = {}
+        self.custody: dict[int, CustodyModel] = {}  # by financed token id
 
     # ------------------------------------------------------------------ reads
 
@@ -130,10 +164,17 @@ class World:
         """Sell `value` of `source` to `financier` for `price`: value one way, cash the other (the desk's swap)."""
         seller = source.holder
         debtor = self.receivable_of(source.token_id).debtor
+        earlier = self.financings.get(source.token_id)
         if value == source.value:
+            # The whole fragment changes hands: the open record of it ends and this one replaces it.
+            if earlier is not None and not earlier.released:
+                self.release(earlier, debtor, earlier.value)
             source.holder = financier
             financed_id = source.token_id
         else:
+            # The financier of record selling part of it: that much leaves its books (and its recourse claim).
+            if earlier is not None and earlier.financier == seller and not earlier.released:
+                self.release(earlier, debtor, min(value, earlier.value))
             financed_id = self.mint_fragment(source, financier, value)
         self.financings[financed_id] = FinancingModel(financed_id, financier, seller, value, price, recourse)
         self.exposure[financier, debtor] = self.exposure.get((financier, debtor), 0) + value
@@ -157,20 +198,75 @@ class World:
                 continue  # nothing owed now; an empty fragment is settled to burn it
             if f.frozen:
                 out.skipped.append(f.token_id)
+            elif f.holder == DESK:
+                out.in_custody.append(f.token_id)
             else:
                 out.paid.append((f.token_id, owed))
         return out
 
     def settle(self, r: ReceivableModel, settlement: Settlement) -> None:
-        for token_id, owed in settlement.paid:
-            f = self.fragments[token_id]
-            f.paid += owed
-            self.cash[f.holder] = self.cash.get(f.holder, 0) + owed
-            r.paid_out += owed
-            if rules.paid_in_full(f.value, r.repaid, r.face):
-                f.burned = True
-                r.redeemed += f.value
+        for token_id, _ in settlement.paid:
+            self.pay_fragment(r, self.fragments[token_id])
 
-    def recourse_claim(self, record: FinancingModel) -> int:
+    def pay_fragment(self, r: ReceivableModel, f: FragmentModel) -> int:
+        """`_payFragment`: pay `f`'s holder what it is owed now, burning it when that is all of its value."""
+        owed = rules.owed(f.value, f.paid, r.repaid, r.face)
+        f.paid += owed
+        self.cash[f.holder] = self.cash.get(f.holder, 0) + owed
+        r.paid_out += owed
+        if rules.paid_in_full(f.value, r.repaid, r.face):
+            f.burned = True
+            r.redeemed += f.value
+        return owed
+
+    def release(self, record: FinancingModel, debtor: str, amount: int) -> None:
+        """`_release`: `amount` of the record's value leaves the financier's exposure, once."""
+        record.value -= amount
+        record.released = record.value == 0
+        self.exposure[record.financier, debtor] = self.exposure.get((record.financier, debtor), 0) - amount
+
+    # ------------------------------------------------------------------ recourse
+
+    def recourse_due(self, record: FinancingModel) -> int:
+        """`_recourseDue`: the unpaid part of the value sold with recourse that the financier still holds."""
         r = self.receivable_of(record.financed_id)
-        return record.value - record.value * r.repaid // r.face
+        capped = min(record.value, self.fragments[record.financed_id].value)
+        return capped - capped * r.repaid // r.face
+
+    def buy_back(self, record: FinancingModel) -> int:
+        """`settleRecourse`: the financier is paid what the fragment is owed now, the seller pays the unpaid part
+        of the value it sold (recomputed), and the desk takes the fragment into custody. Returns what the
+        seller paid."""
+        r = self.receivable_of(record.financed_id)
+        f = self.fragments[record.financed_id]
+        self.pay_fragment(r, f)
+        due = self.recourse_due(record)
+        self.custody[f.token_id] = CustodyModel(
+            f.token_id, record.seller, record.financier, f.value, rules.entitled(f.value, r.repaid, r.face), due
+        )
+        record.claim_settled = True
+        if not record.released:
+            self.release(record, r.debtor, record.value)
+        f.holder = DESK
+        self.move_cash(record.seller, record.financier, due)
+        return due
+
+    def redeem_recourse(self, financed_id: int) -> Redemption | None:
+        """`redeemRecourse`: settle the fragment in custody (paying the desk), then pass on what it received since
+        the last time, the seller's share cumulatively rounded down. None: nothing new (the contract reverts
+        `NothingToDistribute`)."""
+        c = self.custody[financed_id]
+        f = self.fragments[financed_id]
+        r = self.receivable_of(financed_id)
+        received = rules.entitled(c.fragment_value, r.repaid, r.face) - c.paid_before
+        if received == c.distributed or f.frozen:
+            return None
+        if not f.burned:
+            self.pay_fragment(r, f)
+        seller_total = received * c.seller_share // (c.fragment_value - c.paid_before)
+        to_seller = seller_total - c.paid_to_seller
+        to_financier = received - c.distributed - to_seller
+        c.distributed, c.paid_to_seller = received, seller_total
+        self.move_cash(DESK, c.seller, to_seller)
+        self.move_cash(DESK, c.financier, to_financier)
+        return Redemption(financed_id, to_seller, to_financier, received)
