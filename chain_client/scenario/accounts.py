@@ -24,11 +24,20 @@ class Accounts:
         }
         self.names: dict[str, str] = {a.address: name for name, a in self.by_name.items()}
         self.names[operator.address] = "Platform operator"
+        self.contracts: dict[str, str] = {}  # name -> address: contracts that hold value or cash (no key)
+
+    def add_contract(self, name: str, address: str) -> None:
+        """Name a contract that holds fragments or cash (the financing desk's custody), for `address` and
+        `name_of`; it signs nothing."""
+        self.contracts[name] = address
+        self.names[address] = name
 
     def __getitem__(self, name: str) -> LocalAccount:
         return self.by_name[name]
 
     def address(self, name: str) -> str:
+        if name in self.contracts:
+            return self.contracts[name]
         return str(self.by_name[name].address)
 
     def name_of(self, address: str) -> str:

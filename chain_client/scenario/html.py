@@ -77,8 +77,8 @@ def _tiers(s: Summary) -> str:
 
 def _lenders(s: Summary) -> str:
     rows = [lender_cells(r) for r in s.lenders]
-    head = ["financier", "financings", "value bought", "funded", "repaid", "of which recourse", "owed to sellers",
-            "outstanding", "avg rate", "yield (ACT/365)"]  # fmt: skip
+    head = ["financier", "financings", "value bought", "funded", "repaid", "of which buy-backs",
+            "paid to sellers after buy-back", "outstanding", "avg rate", "yield (ACT/365)"]  # fmt: skip
     return _table(head, rows)
 
 

@@ -1,5 +1,6 @@
 """What happened, read back from the chain's event logs: every movement of value between holders, every
-financing, repayment, payment to a holder and recourse claim, and every cash balance.
+financing, repayment, payment to a holder, recourse claim, buy-back and what the desk passed on from a bought-back
+fragment, and every cash balance (the financing desk's among them).
 
 The report is built from this, not from what the runner meant to do, so it shows the chain's own record (and a
 resumed run reports exactly like an uninterrupted one).
@@ -29,6 +30,7 @@ _HANDLERS = {
     ("FinancingDesk", "Financed"): "_financed",
     ("FinancingDesk", "RecourseClaimed"): "_recourse_claimed",
     ("FinancingDesk", "RecourseSettled"): "_recourse_settled",
+    ("FinancingDesk", "RecourseRedeemed"): "_recourse_redeemed",
     ("SettlementToken", "Transfer"): "_cash_transfer",
 }
 
@@ -53,7 +55,7 @@ class Move:
     recipient: str
     value: int
     token_id: int
-    kind: str  # issue, split, transfer, merge; finance when the desk moved it in a financing
+    kind: str  # issue, split, transfer, merge; finance when the desk moved it in a financing; buyback into custody
     tx: str
 
 
@@ -100,6 +102,18 @@ class Recourse:
     time: int
 
 
+@dataclass(frozen=True)
+class Redeemed:
+    """The desk passed on what bought-back fragment `financed_id` was paid: `to_seller` and `to_financier`."""
+
+    financed_id: int
+    seller: str
+    to_seller: int
+    financier: str
+    to_financier: int
+    time: int
+
+
 @dataclass
 class Ledger:
     issued: dict[int, Issued] = field(default_factory=dict)
@@ -109,7 +123,8 @@ class Ledger:
     repayments: list[Repaid] = field(default_factory=list)
     overdue: dict[int, int] = field(default_factory=dict)  # slot -> time marked
     claims: list[Recourse] = field(default_factory=list)
-    settled_claims: list[Recourse] = field(default_factory=list)
+    settled_claims: list[Recourse] = field(default_factory=list)  # buy-backs: the amount the seller paid
+    redemptions: list[Redeemed] = field(default_factory=list)
     cash: dict[str, int] = field(default_factory=dict)  # balances replayed from transfers
     minted: int = 0
     logs: int = 0
@@ -133,6 +148,7 @@ class _Reader:
         self.value: dict[int, int] = {}
         self.minted_in_tx: set[int] = set()
         self.financing_txs: set[str] = set()
+        self.buyback_txs: set[str] = set()
 
     def read(self, from_block: int, to_block: int) -> Ledger:
         for log in self._logs(from_block, to_block):
@@ -144,13 +160,16 @@ class _Reader:
             self.ledger.logs += 1
             handle(event.process_log(log), log)
         ledger = self.ledger
-        ledger.moves = [
-            Move(mv.slot, mv.sender, mv.recipient, mv.value, mv.token_id, "finance", mv.tx)
-            if mv.tx in self.financing_txs and mv.kind in ("split", "transfer")
-            else mv
-            for mv in ledger.moves
-        ]
+        ledger.moves = [self._kind_of(mv) for mv in ledger.moves]
         return ledger
+
+    def _kind_of(self, mv: Move) -> Move:
+        """A split or transfer in a financing is the financing; a transfer in a buy-back is the desk's custody."""
+        if mv.tx in self.financing_txs and mv.kind in ("split", "transfer"):
+            return Move(mv.slot, mv.sender, mv.recipient, mv.value, mv.token_id, "finance", mv.tx)
+        if mv.tx in self.buyback_txs and mv.kind == "transfer":
+            return Move(mv.slot, mv.sender, mv.recipient, mv.value, mv.token_id, "buyback", mv.tx)
+        return mv
 
     def _logs(self, a: int, b: int) -> Iterator[LogReceipt]:
         addresses = list(dict.fromkeys(str(self.contracts[name].address) for name, _ in _HANDLERS))
@@ -257,6 +276,19 @@ class _Reader:
         a = e["args"]
         done = Recourse(int(a["financedTokenId"]), a["seller"], a["financier"], int(a["amount"]), self.time(log))
         self.ledger.settled_claims.append(done)
+        self.buyback_txs.add(self.tx(log))
+
+    def _recourse_redeemed(self, e: EventData, log: LogReceipt) -> None:
+        a = e["args"]
+        redeemed = Redeemed(
+            int(a["financedTokenId"]),
+            a["seller"],
+            int(a["toSeller"]),
+            a["financier"],
+            int(a["toFinancier"]),
+            self.time(log),
+        )
+        self.ledger.redemptions.append(redeemed)
 
     # ------------------------------------------------------------------ cash
 

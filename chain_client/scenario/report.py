@@ -55,7 +55,7 @@ def lender_cells(r: LenderRow) -> list[str]:
         format_fen(r.funded),
         format_fen(r.repaid),
         format_fen(r.recourse),
-        format_fen(r.owed_to_sellers),
+        format_fen(r.paid_to_sellers),
         format_fen(r.outstanding),
         percent(r.rate),
         percent(r.annual_yield) + (f" ({r.open_financings} open)" if r.open_financings else ""),
@@ -64,7 +64,7 @@ def lender_cells(r: LenderRow) -> list[str]:
 
 def lender_table(s: Summary) -> Table:
     t = Table(title="Per lender (yield: simple annual, ACT/365, on what was paid in full)", title_justify="left")
-    names = ("financier", "deals", "bought", "funded", "repaid", "recourse", "owed back", "outstanding")
+    names = ("financier", "deals", "bought", "funded", "repaid", "recourse", "to sellers", "outstanding")
     for name in names:
         t.add_column(name, justify="left" if name == "financier" else "right", no_wrap=name == "financier")
     t.add_column("avg rate", justify="right")

@@ -7,9 +7,12 @@ Definitions:
   of a fragment, or handed to them whole.
 - average financing cost / rate: the discount as an annual rate on the scenario's day count, weighted by value
   and days: Σ discount / Σ (value × days to maturity / basis).
-- yield (a lender): simple annual yield, ACT/365, on financings whose fragment was paid in full (or whose
-  recourse claim was settled): 365 × Σ (cash received − price) / Σ (price × days from funding to the cash,
-  weighted by amount).
+- paid at maturity (a tier): repayments that reached its members, paid to the fragments they hold or, for a
+  fragment a member bought back under recourse, passed on by the desk that holds it (`RecourseRedeemed`).
+- yield (a lender): simple annual yield, ACT/365, on financings whose fragment was paid in full (or bought back
+  by the seller under recourse): 365 × Σ (cash received − price) / Σ (price × days from funding to the cash,
+  weighted by amount). Cash received counts payments on its fragment, the buy-back and the desk's later
+  payments to it; what the desk passes on to the seller after a buy-back is the seller's, paid on chain.
 - on time: repaid by maturity plus the grace period; late: after it.
 """
 
@@ -28,7 +31,7 @@ from chain_client.scenario.checks import Check
 from chain_client.scenario.ledger import Financed, Ledger
 from chain_client.scenario.models import MemberRole
 from chain_client.scenario.plan import Plan
-from chain_client.scenario.world import DAY
+from chain_client.scenario.world import DAY, DESK
 
 _DAYS = Decimal(DAY)
 
@@ -53,9 +56,9 @@ class LenderRow(_Row):
     financings: int
     value_bought: int
     funded: int
-    repaid: int  # cash received: payments on its fragments and settled recourse claims
-    recourse: int
-    owed_to_sellers: int  # received beyond the value after a settled recourse claim: the seller's, off chain
+    repaid: int  # cash received: payments on its fragments, buy-backs, and the desk's payments to it after them
+    recourse: int  # of it, what sellers paid to buy fragments back
+    paid_to_sellers: int  # later payments on those fragments, passed on to the sellers by the desk (on chain)
     outstanding: int  # value of its fragments not yet paid
     rate: Decimal | None
     annual_yield: Decimal | None
@@ -92,7 +95,7 @@ class Edge(_Row):
     source: str
     target: str
     value: int
-    kind: str  # issue, pay, finance
+    kind: str  # issue, pay, finance, buyback (into the desk's custody)
     fragments: int
 
 
@@ -180,6 +183,9 @@ class Summarizer:
         for p in self.ledger.payouts:
             if (tier := self.tier_of(p.holder)) is not None:
                 at_maturity[tier] += p.amount
+        for d in self.ledger.redemptions:
+            if (tier := self.tier_of(d.seller)) is not None:
+                at_maturity[tier] += d.to_seller
         counts: dict[int, int] = defaultdict(int)
         for m in self.plan.members.values():
             if m.tier is not None:
@@ -212,6 +218,10 @@ class Summarizer:
         recourse: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
         for c in self.ledger.settled_claims:
             recourse[c.financed_id, c.financier].append((c.amount, c.time))
+        to_sellers: dict[tuple[int, str], int] = defaultdict(int)
+        for d in self.ledger.redemptions:
+            receipts[d.financed_id, d.financier].append((d.to_financier, d.time))
+            to_sellers[d.financed_id, d.financier] += d.to_seller
         rows = []
         for name, m in self.plan.members.items():
             if m.role is not MemberRole.FINANCIER:
@@ -226,7 +236,7 @@ class Summarizer:
                 (Decimal(f.value * self.days_to_maturity(f.slot, f.time)) / self.basis for f in deals), Decimal(0)
             )
             capital_days = sum((d.capital_days for d in results if d.closed), Decimal(0))
-            profit = sum(d.kept - f.price for d, f in zip(results, deals, strict=True) if d.closed)
+            profit = sum(d.received - f.price for d, f in zip(results, deals, strict=True) if d.closed)
             rows.append(
                 LenderRow(
                     financier=name,
@@ -235,7 +245,7 @@ class Summarizer:
                     funded=sum(f.price for f in deals),
                     repaid=sum(d.received for d in results),
                     recourse=sum(d.recourse for d in results),
-                    owed_to_sellers=sum(d.received - d.kept for d in results),
+                    paid_to_sellers=sum(to_sellers[f.financed_id, address] for f in deals),
                     outstanding=sum(f.value - d.received for d, f in zip(results, deals, strict=True) if not d.closed),
                     rate=_rate(sum(f.value - f.price for f in deals), weight),
                     annual_yield=(Decimal(365 * profit) / capital_days).quantize(Decimal("0.000001"))
@@ -283,7 +293,7 @@ class Summarizer:
         for move in self.ledger.moves:
             if move.sender == move.recipient:
                 continue  # a merge within one holder moves no credit
-            kind = {"issue": "issue", "finance": "finance"}.get(move.kind, "pay")
+            kind = {"issue": "issue", "finance": "finance", "buyback": "buyback"}.get(move.kind, "pay")
             grouped[move.slot, move.sender, move.recipient, kind].append(move.value)
         for (slot, source, target, kind), values in grouped.items():
             by_slot[slot].append(
@@ -292,6 +302,9 @@ class Summarizer:
         paid: dict[tuple[int, str], int] = defaultdict(int)
         for p in self.ledger.payouts:
             paid[p.slot, p.holder] += p.amount
+        for d in self.ledger.redemptions:  # the desk's custody passes on what it is paid
+            paid[d.financed_id >> 32, d.seller] += d.to_seller
+            paid[d.financed_id >> 32, d.financier] += d.to_financier
         out = []
         for name, slot in self.plan.receivables.items():
             issued = self.ledger.issued.get(slot)
@@ -317,10 +330,11 @@ class Summarizer:
 
     def _node(self, slot: int, address: str, edges: list[Edge], paid: dict[tuple[int, str], int]) -> Node:
         member = self.member.get(address)
+        name = self.accounts.name_of(address)
         return Node(
             address=address,
-            name=self.accounts.name_of(address),
-            role=member.role.value if member is not None else "operator",
+            name=name,
+            role=member.role.value if member is not None else "desk" if name == DESK else "operator",
             tier=member.tier if member is not None else None,
             received=sum(e.value for e in edges if e.target == address and e.kind != "finance"),
             bought=sum(e.value for e in edges if e.target == address and e.kind == "finance"),
@@ -331,25 +345,20 @@ class Summarizer:
 
 @dataclass(frozen=True)
 class _Deal:
-    received: int  # cash the financier got for one financing: payments on its fragment and recourse
+    received: int  # cash the financier got for one financing: payments on its fragment, buy-back, the desk's
     recourse: int
-    kept: int  # of it, what is the financier's: at most the value once the seller made it whole
-    closed: bool  # paid in full (fragment burned) or made whole by recourse
-    capital_days: Decimal  # price × days from funding to the cash kept, weighted by amount
+    closed: bool  # paid in full (fragment burned) or bought back by the seller
+    capital_days: Decimal  # price × days from funding to the cash, weighted by amount
 
 
 def _deal(f: Financed, cash: list[tuple[int, int]], claims: list[tuple[int, int]], burned: bool) -> _Deal:
-    received = sum(a for a, _ in cash) + sum(a for a, _ in claims)
-    # After recourse, later payments on the fragment still reach the financier, which owes them to the seller
-    # (README, Financing): count only the value as the financier's.
-    kept = min(received, f.value) if claims else received
-    remaining, weighted = kept, Decimal(0)
-    for amount, t in sorted(cash + claims, key=lambda flow: flow[1]):
-        take = min(amount, remaining)
-        weighted += Decimal(take * (t - f.time))
-        remaining -= take
-    days = weighted / (Decimal(kept) * _DAYS) if kept else Decimal(0)
-    return _Deal(received, sum(a for a, _ in claims), kept, burned or bool(claims), f.price * days)
+    # After a buy-back the desk, not the financier, holds the fragment, and passes on to the seller its share of
+    # later payments (on chain): everything the financier receives is its own.
+    flows = cash + claims
+    received = sum(a for a, _ in flows)
+    weighted = sum((Decimal(a * (t - f.time)) for a, t in flows), Decimal(0))
+    days = weighted / (Decimal(received) * _DAYS) if received else Decimal(0)
+    return _Deal(received, sum(a for a, _ in claims), burned or bool(claims), f.price * days)
 
 
 def check_rows(checks: list[Check]) -> list[CheckRow]:

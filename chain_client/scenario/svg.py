@@ -1,8 +1,9 @@
 """A receivable's credit tree as inline SVG: holders in columns by tier (the core enterprise on the left,
-financiers on the right), an edge for the value that moved from one holder to another, its width growing with
-the value; financings are dashed orange edges and the sellers carry an orange mark. Hovering a node or an edge
-shows its numbers (SVG <title>: no script). A column with more holders than fit shows the largest and one node
-for the rest.
+financiers and the financing desk on the right), an edge for the value that moved from one holder to another,
+its width growing with the value; financings are dashed orange edges and the sellers carry an orange mark; a
+fragment bought back under recourse is a dotted purple edge from the financier to the desk, which holds it from
+then on. Hovering a node or an edge shows its numbers (SVG <title>: no script). A column with more holders than
+fit shows the largest and one node for the rest.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ TOP = 64
 LEFT = 16
 MAX_ROWS = 24
 MAX_EDGE_WIDTH = 14.0
-COLORS = {"issue": "#1f4e79", "pay": "#4f86c6", "finance": "#d9822b"}
-FILL = {"core": "#1f4e79", "financier": "#fdebd3", "supplier": "#e8f0fa", "other": "#eeeeee"}
+COLORS = {"issue": "#1f4e79", "pay": "#4f86c6", "finance": "#d9822b", "buyback": "#8e44ad"}
+DASHES = {"finance": "7 4", "buyback": "2 3"}
+FILL = {"core": "#1f4e79", "financier": "#fdebd3", "desk": "#efe3f5", "supplier": "#e8f0fa", "other": "#eeeeee"}
 
 
 def compact(fen: int) -> str:
@@ -70,7 +72,7 @@ class _Box:
 
 
 def _column(node: Node, last: int) -> int:
-    if node.role == "financier":
+    if node.role in ("financier", "desk"):
         return last
     return node.tier if node.tier is not None else 0
 
@@ -139,7 +141,7 @@ def render_svg(tree: Tree) -> str:
     parts += _edges(tree, where)
     for boxes in columns:
         parts += [_node(box) for box in boxes]
-    parts.append(_legend(height))
+    parts.append(_legend(height, buyback=any(e.kind == "buyback" for e in tree.edges)))
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -163,8 +165,13 @@ def _edges(tree: Tree, where: dict[str, _Box]) -> list[str]:
             y2 = target.y + NODE_HEIGHT
         bend = max(40.0, (x2 - x1) / 2)
         stroke = 1.2 + (MAX_EDGE_WIDTH - 1.2) * sqrt(value / tree.face) if tree.face else 1.2
-        dash = ' stroke-dasharray="7 4"' if kind == "finance" else ""
-        what = {"issue": "confirmed", "pay": "paid", "finance": "financed (sold)"}[kind]
+        dash = f' stroke-dasharray="{DASHES[kind]}"' if kind in DASHES else ""
+        what = {
+            "issue": "confirmed",
+            "pay": "paid",
+            "finance": "financed (sold)",
+            "buyback": "bought back by the seller, held by the desk",
+        }[kind]
         title = f"{source.label} → {target.label}: {what} {format_fen(value)} in {count} fragment{'s' * (count > 1)}"
         out.append(
             f'<path class="edge {kind}" d="M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} {x2 - bend:.0f},{y2:.0f} '
@@ -202,13 +209,15 @@ def _node(box: _Box) -> str:
     return "".join(parts)
 
 
-def _legend(height: int) -> str:
+def _legend(height: int, *, buyback: bool) -> str:
     y = height - 16
     items = [("issue", "confirmed by the core enterprise"), ("pay", "paid down the chain"), ("finance", "financed")]
+    if buyback:
+        items.append(("buyback", "bought back (recourse)"))
     out = []
     x = LEFT
     for kind, text in items:
-        dash = ' stroke-dasharray="7 4"' if kind == "finance" else ""
+        dash = f' stroke-dasharray="{DASHES[kind]}"' if kind in DASHES else ""
         out.append(
             f'<line x1="{x}" y1="{y - 4}" x2="{x + 28}" y2="{y - 4}" stroke="{COLORS[kind]}" stroke-width="3"{dash}/>'
             f'<text class="legend" x="{x + 34}" y="{y}">{text}</text>'
