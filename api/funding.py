@@ -4,6 +4,9 @@
   transaction: of concurrent funders exactly one claims it; the others get 409 `RequestNotOpen`.
 - The response to a reserved key is stored; the same key and body get it again with no second transaction,
   the same key with another body gets 409 `IdempotencyKeyReused`.
+- A call that cannot fund the request (it names another lender, or another price) claims nothing.
+- A key reserved by a process that died is settled when it is retried, at any time: the retry gets the
+  funding that call made, or is free to try again (`api.store`). Keys are kept 24 hours.
 - A refusal by the chain puts the request back to open (or to expired / cancelled / funded when that is
   what the refusal shows). If the chain could not be reached the key is released so the call can be
   retried: the request's nonce means the desk never executes it twice, whatever happened to the first try.
@@ -18,9 +21,9 @@ from typing import Any
 from api.context import ApiContext, Member
 from api.desk_events import financed_requests
 from api.errors import ApiProblem, as_response
-from api.market import STALE_AFTER, present, refresh, unknown_request, visible_to
+from api.market import present, refresh, unknown_request, visible_to
 from api.schemas import FundCreate
-from api.store import Funding, KeyState, Status, StoredRequest, StoredResponse
+from api.store import STALE_AFTER, Funding, KeyState, Status, StoredRequest, StoredResponse
 from chain_client.contract_errors import NonceAlreadyUsed, RequestExpired, RequestForAnotherFinancier
 from chain_client.exceptions import ContractError
 from chain_client.financing import ZERO_ADDRESS
@@ -37,8 +40,14 @@ def fund(
     """(response, replayed). Refusals are returned as stored responses too, so a replay repeats them."""
     store = context.store
     with context.read() as view:
-        refresh(context, view)  # an expired or cancelled request is not claimed
-    start = store.begin_funding(member.address, key, fingerprint(request_id, body), request_id)
+        refresh(context, view)  # an expired or cancelled request is not claimed; a dead process's claim is settled
+    start = store.begin_funding(
+        member.address,
+        key,
+        fingerprint(request_id, body),
+        request_id,
+        may_claim=lambda current: _cannot_fund(member, current, body) is None,
+    )
     if start.key is KeyState.MISMATCH:
         raise ApiProblem(409, "IdempotencyKeyReused", {"key": key, "detail": "this key was used with another body"})
     if start.key is KeyState.IN_FLIGHT:
@@ -46,6 +55,13 @@ def fund(
     if start.key is KeyState.REPLAY:
         assert start.response is not None
         return start.response, True
+    if start.key is KeyState.RECOVERED:
+        # A call with this key funded the request and died before answering: its outcome is this call's.
+        assert start.current is not None
+        with context.read() as view:
+            payload = present(context, view, start.current).model_dump(mode="json")
+        store.finish_key(member.address, key, 200, payload)
+        return StoredResponse(200, payload), True
     try:
         status, payload = 200, _attempt(context, member, request_id, start.current, start.claimed, body)
     except (ContractError, ApiProblem) as refusal:
@@ -55,6 +71,19 @@ def fund(
         raise
     store.finish_key(member.address, key, status, payload)
     return StoredResponse(status, payload), False
+
+
+def _cannot_fund(member: Member, current: StoredRequest, body: FundCreate) -> Exception | None:
+    """Why `member` cannot fund `current` whatever the chain says, or None. Checked before the request is
+    claimed: a call bound to fail must not hold the request while another lender's call could fund it."""
+    request = current.request
+    if body.price is not None and body.price != request.price:
+        return ApiProblem(409, "PriceMismatch", {"expected": body.price, "requested": request.price})
+    if request.financier not in (ZERO_ADDRESS, member.address):
+        return RequestForAnotherFinancier(request.financier, member.address)
+    if member.account is None:
+        return ApiProblem(403, "NoSigningKey", {"account": member.address, "detail": "no signing key configured"})
+    return None
 
 
 def _attempt(
@@ -68,15 +97,21 @@ def _attempt(
     if current is None or not visible_to(member, current):
         raise unknown_request(request_id)
     if claimed is None:
+        if current.status is Status.OPEN:
+            reason = _cannot_fund(member, current, body)
+            if reason is not None:
+                raise reason
         raise ApiProblem(409, "RequestNotOpen", {"id": request_id, "status": current.status.value})
     try:
-        funding = _send(context, member, claimed, body)
+        funding = _send(context, member, claimed)
     except ContractError as refusal:
-        _after_refusal(context, claimed, refusal)
-        raise
+        settled = _after_refusal(context, claimed, refusal)
+        if settled is None or settled.financier != member.address:
+            raise
+        funding = settled  # this lender's own earlier transaction (a dead call's) was mined after all
     except BaseException:
-        # Not a refusal (a bad body or the node unreachable): open again. Had the transaction been mined
-        # after all, the next refresh finds its Financed event and records it.
+        # Not a refusal (the node unreachable): open again. Had the transaction been mined after all, the
+        # next refresh finds its Financed event and records it.
         context.store.move(claimed.id, Status.OPEN, only_from=(Status.FUNDING,))
         raise
     context.store.record_funding(claimed.id, funding)
@@ -86,12 +121,8 @@ def _attempt(
         return present(context, view, stored).model_dump(mode="json")
 
 
-def _send(context: ApiContext, member: Member, claimed: StoredRequest, body: FundCreate) -> Funding:
+def _send(context: ApiContext, member: Member, claimed: StoredRequest) -> Funding:
     request = claimed.request
-    if body.price is not None and body.price != request.price:
-        raise ApiProblem(409, "PriceMismatch", {"expected": body.price, "requested": request.price})
-    if request.financier not in (ZERO_ADDRESS, member.address):
-        raise RequestForAnotherFinancier(request.financier, member.address)
     signer = member.signer()
     scf = context.scf
     with context.member_lock(member.address):
@@ -103,20 +134,24 @@ def _send(context: ApiContext, member: Member, claimed: StoredRequest, body: Fun
     return Funding(member.address, done.financed_token_id, done.tx_hash, done.block_number, funded_at)
 
 
-def _after_refusal(context: ApiContext, claimed: StoredRequest, refusal: ContractError) -> None:
+def _after_refusal(context: ApiContext, claimed: StoredRequest, refusal: ContractError) -> Funding | None:
+    """Move a refused claim to where the chain says it is; the funding, if the refusal shows it funded."""
     store = context.store
     if isinstance(refusal, RequestExpired):
         store.move(claimed.id, Status.EXPIRED, only_from=(Status.FUNDING,))
     elif isinstance(refusal, NonceAlreadyUsed):
-        # Funded by someone else outside the API, or cancelled by the holder on the desk.
+        # Funded by someone else outside the API, by a transaction of a call that died, or cancelled by the
+        # holder on the desk.
         with context.read() as view:
             event = financed_requests(view.index, [claimed.request_hash]).get(claimed.request_hash)
         if event is None:
             store.move(claimed.id, Status.CANCELLED, only_from=(Status.FUNDING,))
         else:
             store.record_funding(claimed.id, event.funding())
+            return event.funding()
     else:
         store.move(claimed.id, Status.OPEN, only_from=(Status.FUNDING,))
+    return None
 
 
 def recover(context: ApiContext, *, older_than: float = STALE_AFTER) -> None:

@@ -8,7 +8,7 @@ from api.desk_events import cancelled_nonces, financed_requests
 from api.errors import ApiProblem
 from api.schemas import FinancingRequestCreate, FinancingRequestPublic, FundingPublic
 from api.signatures import BadSignature, request_hash, signer_of
-from api.store import DuplicateRequest, Status, StoredRequest
+from api.store import STALE_AFTER, DuplicateRequest, Status, StoredRequest
 from chain_client.contract_errors import (
     FragmentFrozen,
     InvalidFinancingValue,
@@ -92,15 +92,11 @@ def submit(context: ApiContext, member: Member, body: FinancingRequestCreate) ->
         return present(context, view, stored)
 
 
-# How old an unsettled funding claim must be before it is taken for the leftover of a dead process: longer
-# than a transaction can take (the client waits 120 s for a receipt). Younger ones may still be in flight.
-STALE_AFTER = 300.0
-
-
 def refresh(context: ApiContext, view: IndexView, *, stale_after: float = STALE_AFTER) -> None:
     """Move requests that the chain has overtaken: open ones funded outside the API, cancelled by their
-    signer on the desk, or past their deadline; and claims left unsettled by a process that died (funded if
-    their `Financed` event is in the index, else open again: the nonce stops a second execution)."""
+    signer on the desk, or past their deadline; and claims left unsettled by a process that died, or older
+    than `stale_after` seconds (funded if their `Financed` event is in the index, else open again: the nonce
+    stops a second execution)."""
     store = context.store
     rows = store.with_status(Status.OPEN)
     stale = store.stale_claims(stale_after)

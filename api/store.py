@@ -5,10 +5,14 @@ Status moves `open → funding → funded`, or back to `open` when a funding att
 move `open → funding` happens inside `BEGIN IMMEDIATE`, which takes SQLite's write lock first: of any
 number of concurrent funders, across threads or processes, exactly one sees `open` and claims the request.
 
-A claim whose outcome was never recorded (the process died mid-funding) is reopened once it is older than
-any transaction could take to be mined (`stale_claims`); until then the request stays `funding`, since its
-transaction may still be in flight. Times here are wall-clock seconds: they measure how long a call has been
-running, which the chain's clock (movable on a development chain) cannot.
+Every key reservation and every claim names its owner, the process that made it (`pid:boot-id`). A claim or
+key whose owner has died (its pid is gone, or is this process under another boot id) is settled at once, not
+after a timeout: the claim is funded if its `Financed` event is on chain, else open again (the request's
+nonce means the desk never executes it twice); a retry with the dead call's key gets that funding back, or is
+free to try again. A claim of a live owner is settled once it is older than any transaction could take to be
+mined (`stale_claims`). Idempotency keys are kept `KEY_TTL` (24 hours, as payment APIs do), then forgotten.
+Times here are wall-clock seconds: they measure how long a call has been running, which the chain's clock
+(movable on a development chain) cannot.
 
 Each call opens its own connection (cheap for SQLite), so the store is safe to use from any thread.
 """
@@ -16,9 +20,11 @@ Each call opens its own connection (cheap for SQLite), so the store is safe to u
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -47,7 +53,9 @@ CREATE TABLE IF NOT EXISTS financing_requests (
     tx_hash TEXT,
     block_number INTEGER,
     funded_at INTEGER,
-    claimed_at REAL                  -- wall-clock time of the last open -> funding claim
+    claimed_at REAL,                 -- wall-clock time of the last open -> funding claim
+    claimed_by TEXT,                 -- the owner (process) that made it
+    claimed_with TEXT                -- "member key": the idempotency key of the call that made it
 );
 CREATE INDEX IF NOT EXISTS financing_requests_by_status ON financing_requests (status, id);
 CREATE TABLE IF NOT EXISTS idempotency_keys (
@@ -57,9 +65,47 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     status_code INTEGER,             -- NULL while the first call is still running
     response TEXT,
     created_at REAL NOT NULL,        -- wall clock
+    owner TEXT,                      -- the process running the call
+    request_id INTEGER,
     PRIMARY KEY (member, key)
 );
+CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys (created_at);
 """
+# Columns added since the first release: a store file written by it gets them on open.
+_ADDED_COLUMNS = {
+    "financing_requests": {"claimed_by": "TEXT", "claimed_with": "TEXT"},
+    "idempotency_keys": {"owner": "TEXT", "request_id": "INTEGER"},
+}
+KEY_TTL = 24 * 3600  # seconds an idempotency key and its stored response are kept
+# A claim or key younger than this may belong to a call still running in a live process.
+STALE_AFTER = 300.0
+_BOOT = uuid.uuid4().hex  # this process, as opposed to an earlier one that had the same pid
+
+
+def this_process() -> str:
+    return f"{os.getpid()}:{_BOOT}"
+
+
+def is_alive(owner: str | None, me: str) -> bool:
+    """Whether the process named `owner` may still be running a call. Unknown owners (rows written before
+    owners were recorded) count as alive: only age settles them."""
+    if owner is None:
+        return True
+    if owner == me:
+        return True
+    pid_text, _, _ = owner.partition(":")
+    if not pid_text.isdigit():
+        return True
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False  # this pid, another boot id: an earlier process that had our pid
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone's process; perhaps a reused pid: age settles it
+    return True
 
 
 class Status(StrEnum):
@@ -95,6 +141,7 @@ class StoredRequest:
     status: Status
     created_at: int
     funding: Funding | None
+    claimed_with: str | None = None  # "member key" of the call that last claimed it
 
     @property
     def financier(self) -> str | None:
@@ -109,6 +156,7 @@ class StoredResponse:
 
 class KeyState(StrEnum):
     NEW = "new"  # reserved for this call
+    RECOVERED = "recovered"  # a dead call's key whose funding is on record: `current` is the funded request
     REPLAY = "replay"  # same key, same body, finished: `response` is what to send again
     MISMATCH = "mismatch"  # same key, another body
     IN_FLIGHT = "in flight"  # same key, same body, the first call has not finished
@@ -123,12 +171,12 @@ class FundingStart:
 
 
 _COLUMNS = """id, request_hash, token_id, holder, value, price, financier, recourse, nonce, deadline, signature,
-              status, created_at, funded_by, financed_token_id, tx_hash, block_number, funded_at"""
+              status, created_at, funded_by, financed_token_id, tx_hash, block_number, funded_at, claimed_with"""
 
 
 def _row(r: tuple[Any, ...]) -> StoredRequest:
     (rid, rhash, token_id, holder, value, price, financier, recourse, nonce, deadline, sig, status, created) = r[:13]
-    funded_by, financed, tx_hash, block, funded_at = r[13:]
+    funded_by, financed, tx_hash, block, funded_at, claimed_with = r[13:]
     request = FinancingRequest(
         token_id=int(token_id),
         value=value,
@@ -139,16 +187,28 @@ def _row(r: tuple[Any, ...]) -> StoredRequest:
         deadline=int(deadline),
     )
     funding = None if funded_by is None else Funding(funded_by, int(financed), tx_hash, block, funded_at)
-    return StoredRequest(rid, rhash, request, holder, bytes.fromhex(sig), Status(status), created, funding)
+    return StoredRequest(
+        rid, rhash, request, holder, bytes.fromhex(sig), Status(status), created, funding, claimed_with
+    )
+
+
+def _claim_name(member: str, key: str) -> str:
+    return f"{member} {key}"  # keys are printable ASCII without spaces
 
 
 class RequestStore:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, owner: str | None = None) -> None:
         if str(path) == ":memory:":
             raise ValueError("the store needs a file: each call opens its own connection")
         self.path = str(path)
+        self.owner = owner or this_process()  # tests name another owner to stand for a dead process
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
+            for table, columns in _ADDED_COLUMNS.items():
+                have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+                for name, kind in columns.items():
+                    if have and name not in have:
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
             conn.executescript(_SCHEMA)
 
     @contextmanager
@@ -246,8 +306,10 @@ class RequestStore:
         """Set the status if it is one of `only_from`; False if it was not (someone else moved it first)."""
         marks = ",".join("?" * len(only_from))
         with self._write() as conn:
+            # Reopened, a request forgets which call claimed it: that call's key has no funding to recover.
+            forget = ", claimed_with = NULL" if to is Status.OPEN else ""
             cur = conn.execute(
-                f"UPDATE financing_requests SET status = ? WHERE id = ? AND status IN ({marks})",
+                f"UPDATE financing_requests SET status = ?{forget} WHERE id = ? AND status IN ({marks})",
                 [to.value, request_id, *(s.value for s in only_from)],
             )
             return cur.rowcount == 1
@@ -279,36 +341,57 @@ class RequestStore:
 
     # ------------------------------------------------------------------ funding and idempotency keys
 
-    def begin_funding(self, member: str, key: str, fingerprint: str, request_id: int) -> FundingStart:
+    def begin_funding(
+        self,
+        member: str,
+        key: str,
+        fingerprint: str,
+        request_id: int,
+        may_claim: Callable[[StoredRequest], bool] = lambda _: True,
+    ) -> FundingStart:
         """In one write transaction: look up or reserve `key` for `member`, then try to claim the request.
 
-        A reserved key with no response yet means a call with that key is running. The claim (open → funding)
-        is made only for a newly reserved key, so a replay never sends a second transaction."""
+        A reserved key with no response yet means a call with that key is running, unless its owner is dead
+        or it is older than `STALE_AFTER`: then the key is free again, and if the request it claimed is
+        funded, that funding is its outcome (`RECOVERED`). The claim (open → funding) is made only for a
+        newly reserved key, and only if `may_claim(request)`: a call that cannot fund claims nothing, so it
+        cannot make another lender's concurrent call find the request taken."""
+        now = time.time()
         with self._write() as conn:
+            conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (now - KEY_TTL,))
             row = conn.execute(
-                "SELECT fingerprint, status_code, response FROM idempotency_keys WHERE member = ? AND key = ?",
+                "SELECT fingerprint, status_code, response, owner, created_at FROM idempotency_keys "
+                "WHERE member = ? AND key = ?",
                 (member, key),
             ).fetchone()
             if row is not None:
-                seen_fingerprint, status_code, response = row
+                seen_fingerprint, status_code, response, owner, created_at = row
                 if seen_fingerprint != fingerprint:
                     return FundingStart(KeyState.MISMATCH)
-                if status_code is None:
+                if status_code is not None:
+                    return FundingStart(KeyState.REPLAY, StoredResponse(int(status_code), json.loads(response)))
+                if is_alive(owner, self.owner) and created_at >= now - STALE_AFTER:
                     return FundingStart(KeyState.IN_FLIGHT)
-                return FundingStart(KeyState.REPLAY, StoredResponse(int(status_code), json.loads(response)))
+                # The call that reserved it died without an answer: the key is this call's now.
+                conn.execute("DELETE FROM idempotency_keys WHERE member = ? AND key = ?", (member, key))
             conn.execute(
-                "INSERT INTO idempotency_keys (member, key, fingerprint, created_at) VALUES (?, ?, ?, ?)",
-                (member, key, fingerprint, time.time()),
+                "INSERT INTO idempotency_keys (member, key, fingerprint, created_at, owner, request_id) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (member, key, fingerprint, now, self.owner, request_id),
             )
             found = conn.execute(f"SELECT {_COLUMNS} FROM financing_requests WHERE id = ?", (request_id,)).fetchone()
             if found is None:
                 return FundingStart(KeyState.NEW)
             current = _row(found)
-            if current.status is not Status.OPEN:
+            funded_by = None if current.funding is None else current.funding.financier
+            if funded_by == member and current.claimed_with == _claim_name(member, key):
+                return FundingStart(KeyState.RECOVERED, current=current)  # an earlier call with this key funded it
+            if current.status is not Status.OPEN or not may_claim(current):
                 return FundingStart(KeyState.NEW, current=current)
             conn.execute(
-                "UPDATE financing_requests SET status = ?, claimed_at = ? WHERE id = ?",
-                (Status.FUNDING.value, time.time(), request_id),
+                "UPDATE financing_requests SET status = ?, claimed_at = ?, claimed_by = ?, claimed_with = ? "
+                "WHERE id = ?",
+                (Status.FUNDING.value, now, self.owner, _claim_name(member, key), request_id),
             )
             return FundingStart(KeyState.NEW, claimed=current, current=current)
 
@@ -328,18 +411,26 @@ class RequestStore:
             )
 
     def stale_claims(self, older_than: float) -> list[StoredRequest]:
-        """Requests claimed for funding more than `older_than` seconds ago and never settled."""
+        """Requests claimed for funding and never settled, by a process that has died or more than
+        `older_than` seconds ago."""
         with self._connect() as conn:
             rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM financing_requests WHERE status = ? AND coalesce(claimed_at, 0) < ?",
-                (Status.FUNDING.value, time.time() - older_than),
+                f"SELECT {_COLUMNS}, claimed_by, coalesce(claimed_at, 0) FROM financing_requests WHERE status = ?",
+                (Status.FUNDING.value,),
             ).fetchall()
-        return [_row(r) for r in rows]
+        cutoff = time.time() - older_than
+        return [_row(r[:-2]) for r in rows if r[-1] < cutoff or not is_alive(r[-2], self.owner)]
 
     def release_stale_keys(self, older_than: float) -> int:
-        """Forget keys reserved more than `older_than` seconds ago whose call never answered (it died)."""
+        """Forget keys reserved more than `older_than` seconds ago, or by a process that has died, whose call
+        never answered; and keys past `KEY_TTL`. (A retry with a forgotten key still gets its funding back:
+        the request remembers the key that claimed it.)"""
+        now = time.time()
         with self._write() as conn:
-            cur = conn.execute(
-                "DELETE FROM idempotency_keys WHERE status_code IS NULL AND created_at < ?", (time.time() - older_than,)
-            )
-            return cur.rowcount
+            rows = conn.execute(
+                "SELECT member, key, owner, created_at FROM idempotency_keys WHERE status_code IS NULL"
+            ).fetchall()
+            dead = [(m, k) for m, k, owner, at in rows if at < now - older_than or not is_alive(owner, self.owner)]
+            conn.executemany("DELETE FROM idempotency_keys WHERE member = ? AND key = ?", dead)
+            conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (now - KEY_TTL,))
+            return len(dead)
