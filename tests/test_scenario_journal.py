@@ -65,6 +65,8 @@ def crash_at(monkeypatch: pytest.MonkeyPatch, kind: type[ops.Op], nth: int, *, a
         (ops.Finance, 2, True),
         (ops.Repay, 2, True),
         (ops.SettleRecourse, 1, True),
+        (ops.RedeemRecourse, 1, True),
+        (ops.RedeemRecourse, 2, False),
     ],
 )
 def test_a_run_that_stopped_mid_step_resumes_without_repeating_anything(
