@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from chain_client.exceptions import ChainError, ContractError, NotADevelopmentChain, TransactionFailed
 
@@ -72,11 +73,27 @@ def _validation(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(problem("ValidationError", fields), status_code=422)
 
 
-def _http(_: Request, exc: Exception) -> JSONResponse:
+def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    names = {404: "NotFound", 405: "MethodNotAllowed"}
+    names = {400: "MalformedBody", 404: "NotFound", 405: "MethodNotAllowed"}
     body = problem(names.get(exc.status_code, "HTTPError"), {"detail": exc.detail})
-    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_methods_at(request))
+    return JSONResponse(body, status_code=exc.status_code, headers=headers or None)
+
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _methods_at(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's 405 names only the first route's)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
 
 
 def _not_development(_: Request, exc: Exception) -> JSONResponse:

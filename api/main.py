@@ -8,6 +8,7 @@ from api.context import ApiContext
 from api.errors import install_error_handlers
 from api.funding import recover
 from api.guard import RequestGuard
+from api.openapi import install as install_openapi
 from api.routes import ROUTERS
 
 DESCRIPTION = """
@@ -29,6 +30,7 @@ def create_app(context: ApiContext) -> FastAPI:
     app.add_middleware(RequestGuard, known_key=lambda key: context.members.by_key(key) is not None)
     for router in ROUTERS:
         app.include_router(router)
+    install_openapi(app)
     # A previous process may have died between claiming a request and recording its funding.
     recover(context)
     return app
