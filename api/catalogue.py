@@ -25,8 +25,8 @@ def receivables(context: ApiContext, filters: ReceivableFilters) -> ReceivablesP
         if filters.debtor is not None:
             try:
                 debtor = view.index.account_of(filters.debtor)  # an address, or a label the index knows
-            except ValueError as exc:
-                raise ApiProblem(422, "ValidationError", {"query.debtor": str(exc)}) from None
+            except ValueError:  # a name the index does not know: no such debtor
+                raise ApiProblem(404, "UnknownDebtor", {"debtor": filters.debtor}) from None
         rows = view.index.receivables(
             debtor=debtor,
             state=None if filters.state is None else filters.state.on_chain(),

@@ -132,7 +132,14 @@ Signature = Annotated[
     bytes,
     BeforeValidator(_signature),
     PlainSerializer(lambda b: "0x" + b.hex(), return_type=str),
-    WithJsonSchema({"type": "string", "description": "65-byte EIP-712 signature, 0x-hex"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            # r, s (low half of the curve order: its first hex digit at most 7), v = 27 or 28
+            "pattern": "^0x[0-9a-fA-F]{64}[0-7][0-9a-fA-F]{63}1[bcBC]$",
+            "description": "65-byte EIP-712 signature (r, s, v), 0x-hex, low-s, v = 27 or 28",
+        }
+    ),
 ]
 
 TokenId = Annotated[int, Field(ge=1, le=MAX_UINT256, description="fragment id: slot << 32 | sequence")]

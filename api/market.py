@@ -67,7 +67,8 @@ def submit(context: ApiContext, member: Member, body: FinancingRequestCreate) ->
     try:
         signer = signer_of(desk, request, body.signature)
     except BadSignature as exc:
-        raise ApiProblem(422, "InvalidSignature", {"signature": str(exc)}) from None
+        # 403, not 422: its shape is valid; like another account's signature, it does not show the caller signed.
+        raise ApiProblem(403, "InvalidSignature", {"signature": str(exc)}) from None
     if signer != member.address:
         # Either the fields differ from what was signed, or the caller submits someone else's request.
         raise ApiProblem(403, "SignerNotCaller", {"signer": signer, "caller": member.address})

@@ -125,7 +125,9 @@ class ReceivablesPublic(BaseModel):
 
 
 class ReceivableFilters(_In):
-    debtor: str | None = Field(None, description="the debtor's address, or its label in the index")
+    debtor: str | None = Field(
+        None, min_length=1, max_length=200, description="the debtor's address, or its label in the index"
+    )
     state: State | None = None
     matures_from: int | None = Field(None, ge=0, le=MAX_TIME, description="unix seconds, inclusive")
     matures_to: int | None = Field(None, ge=0, le=MAX_TIME, description="unix seconds, inclusive")
