@@ -149,3 +149,14 @@ def test_buying_back_a_frozen_fragment_is_refused_by_the_dry_run(tmp_path: Path)
     assert [p.message for p in err.value.problems] == [
         "f_valves is frozen: the desk can neither settle it nor take it back (unfreeze first)"
     ]
+
+
+def test_a_financier_financing_a_fragment_it_holds_is_refused_by_the_dry_run(tmp_path: Path) -> None:
+    castings = "open_market: true, as: f_castings}\n"
+    again = '  - finance: {fragment: f_castings, rate: "5.00%", financier: Three Gorges Factoring}\n'
+    path = variant(tmp_path, (castings, castings + again))
+    with pytest.raises(PlanError) as err:
+        build_plan(expand(load(path).scenario), t0=1_800_000_000)
+    assert [p.message for p in err.value.problems] == [
+        "Three Gorges Factoring holds f_castings: the desk refuses a sale to oneself"
+    ]

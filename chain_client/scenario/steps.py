@@ -100,6 +100,9 @@ def finance(c: Context, f: m.Finance, path: YamlPath) -> list[ops.Op]:
     if source is None or financier is None or not name_ok:
         c.poisoned.update([f.as_] if f.as_ else [])
         return []
+    if source.holder == financier:
+        c.problem((*path, "financier"), f"{financier} holds {f.fragment}: the desk refuses a sale to oneself")
+        return c.poison(f.as_)
     if f.amount is not None:
         value = f.amount
     elif f.percent is not None:
