@@ -122,6 +122,7 @@ Address = Annotated[
     WithJsonSchema(
         {
             "type": "string",
+            "format": "eth-address",
             "pattern": "^0x[0-9a-fA-F]{40}$",
             "examples": ["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"],
             "description": "an account address, 0x-hex (mixed case must be its EIP-55 checksum)",

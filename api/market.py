@@ -12,6 +12,7 @@ from api.store import STALE_AFTER, DuplicateRequest, Status, StoredRequest
 from chain_client.contract_errors import (
     FragmentFrozen,
     InvalidFinancingValue,
+    InvalidPrice,
     NonceAlreadyUsed,
     NonexistentToken,
     ReceivableMatured,
@@ -54,6 +55,9 @@ def require_financeable(fragment: FragmentInfo, receivable: ReceivableRow, now: 
 
 
 def submit(context: ApiContext, member: Member, body: FinancingRequestCreate) -> FinancingRequestPublic:
+    if body.price > body.value:
+        # The desk's rule (409 like every contract refusal), not the schema's: the schema cannot compare fields.
+        raise InvalidPrice(body.price, body.value)
     request = FinancingRequest(
         token_id=body.token_id,
         value=body.value,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.fields import (
     MAX_OFFSET,
@@ -306,12 +306,6 @@ class FinancingRequestCreate(_In):
     nonce: Uint256
     deadline: Uint256 = Field(description="unix seconds")
     signature: Signature
-
-    @model_validator(mode="after")
-    def _price_within_value(self) -> Self:
-        if self.price > self.value:
-            raise ValueError("price cannot be more than the value sold")
-        return self
 
 
 class FundingPublic(BaseModel):

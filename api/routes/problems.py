@@ -21,7 +21,7 @@ AUTH: dict[int | str, dict[str, Any]] = {
     403: _problem("the key's role may not do this"),
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: _problem("no such id (NonexistentToken, NonexistentReceivable, UnknownFinancingRequest)"),
+    404: _problem("no such id (NonexistentToken, NonexistentReceivable, UnknownFinancingRequest, UnknownDebtor)"),
 }
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: _problem("the chain's or the request's state does not allow it (named contract error)"),

@@ -15,7 +15,7 @@ from api.schemas import ReceivableFilters, ReceivablesPublic, ReceivableTreePubl
 router = APIRouter(prefix="/receivables", tags=["receivables"], responses=AUTH)
 
 
-@router.get("")
+@router.get("", responses=NOT_FOUND)
 def list_receivables(
     context: ContextDep, _: CurrentMember, filters: Annotated[ReceivableFilters, Query()]
 ) -> ReceivablesPublic:

@@ -27,6 +27,7 @@ from chain_client.chain import revert_to, snapshot
 from chain_client.devchain import now
 from chain_client.financing import ZERO_ADDRESS, FinancingRequest
 from chain_client.indexer import EventIndex
+from tests.test_api.served import Served
 
 DAY = 86_400
 
@@ -143,6 +144,16 @@ def make_context(world: World, folder: Path, members: Members | None = None) -> 
     index = EventIndex(folder / "index.sqlite")
     store = RequestStore(folder / "store.sqlite")
     return ApiContext(world.scf, index, store, members or Members(world.demo.members()))
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`python -m api` in its own process, shared by the tests over real HTTP (hostile input, Schemathesis)."""
+    server = Served.start(tmp_path_factory.mktemp("served"))
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

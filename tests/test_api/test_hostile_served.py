@@ -18,15 +18,6 @@ from tests.test_api.served import Served
 QUICK = 2.0  # seconds: a refusal and a /health answer take milliseconds; this is slack for a busy CI machine
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    server = Served.start(tmp_path_factory.mktemp("served"))
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def assert_refused(r: httpx.Response, *statuses: int) -> None:
     assert 400 <= r.status_code < 500, (r.status_code, r.text[:300])
     if statuses:
