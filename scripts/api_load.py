@@ -122,7 +122,7 @@ def funder(
 ) -> Callable[[httpx.AsyncClient, int, int], Awaitable[int]]:
     async def call(http: httpx.AsyncClient, i: int, n: int) -> int:
         request_id = ids[n % len(ids)]
-        sent = {**headers, "Idempotency-Key": f"load-{os.getpid()}-{i}-{n}"}
+        sent = {**headers, "Idempotency-Key": f"load-{run}-{i}-{n}"}
         return (await http.post(f"{api}/financing-requests/{request_id}/fund", headers=sent)).status_code
 
     return call
