@@ -117,9 +117,9 @@ def get(url: str, headers: dict[str, str]) -> Call:
     return call
 
 
-def funder(
-    api: str, headers: dict[str, str], ids: list[int]
-) -> Callable[[httpx.AsyncClient, int, int], Awaitable[int]]:
+def funder(api: str, headers: dict[str, str], ids: list[int]) -> Call:
+    run = time.time_ns()  # keys new to every row: a key reused with the same body would be a replay
+
     async def call(http: httpx.AsyncClient, i: int, n: int) -> int:
         request_id = ids[n % len(ids)]
         sent = {**headers, "Idempotency-Key": f"load-{run}-{i}-{n}"}
