@@ -2,7 +2,8 @@
 
 - a request that carries a body to a protected route must name a known API key first (401 before a byte of
   the body is read: no key, no parsing, whatever it sends);
-- a body is read up to `MAX_BODY` bytes, as it streams in: a longer one is 413 without reading the rest;
+- a body is read up to `MAX_BODY` bytes (or the larger limit given for a path prefix, e.g. for document
+  uploads), as it streams in: a longer one is 413 without reading the rest;
 - a JSON body nested deeper than `MAX_DEPTH` is refused before it is parsed. Python's recursion limit is no
   guard here: py_ecc (imported through the chain client) raises it to 100,000, and `json.loads` of 100,000
   nested arrays overflows the C stack and kills the process instead of raising RecursionError.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from api.auth import CHALLENGE, api_key_of
@@ -72,9 +73,16 @@ async def _refuse(send: Send, status: int, error: str, fields: dict[str, Any], h
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, known_key: Callable[[str], bool]) -> None:
+    def __init__(
+        self, app: ASGIApp, known_key: Callable[[str], bool], body_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.known_key = known_key
+        # Longest prefix first: the most specific limit wins.
+        self.body_limits = sorted((body_limits or {}).items(), key=lambda item: -len(item[0]))
+
+    def limit_for(self, path: str) -> int:
+        return next((limit for prefix, limit in self.body_limits if path.startswith(prefix)), MAX_BODY)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,9 +103,10 @@ class RequestGuard:
             detail = "send Authorization: Bearer <api key>" if key is None else "unknown API key"
             await _refuse(send, 401, "Unauthorized", {"detail": detail}, {**CHALLENGE, "Connection": "close"})
             return
+        limit = self.limit_for(scope["path"])
         declared = found.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-            await _too_large(send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _too_large(send, limit)
             return
         body, more = bytearray(), True
         while more:
@@ -106,8 +115,8 @@ class RequestGuard:
                 return
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > MAX_BODY:
-                await _too_large(send)
+            if len(body) > limit:
+                await _too_large(send, limit)
                 return
         if nesting_depth(bytes(body)) > MAX_DEPTH:
             fields = {"body": f"JSON nested deeper than {MAX_DEPTH} levels"}
@@ -116,9 +125,9 @@ class RequestGuard:
         await self.app(scope, _replay(bytes(body), receive), send)
 
 
-async def _too_large(send: Send) -> None:
+async def _too_large(send: Send, limit: int) -> None:
     # Connection: close, so the server drops the rest of the body instead of reading it to find the next request.
-    fields = {"limit": MAX_BODY, "detail": f"the body exceeds {MAX_BODY} bytes"}
+    fields = {"limit": limit, "detail": f"the body exceeds {limit} bytes"}
     await _refuse(send, 413, "PayloadTooLarge", fields, {"Connection": "close"})
 
 

@@ -39,7 +39,8 @@ class Party:
     name: str
     role: Role
     account: LocalAccount
-    api_key: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
+    # A fixed prefix: a key starting with "-" (one in 64 of token_urlsafe's) reads as an option on a command line.
+    api_key: str = field(default_factory=lambda: "scf_" + secrets.token_urlsafe(24), repr=False)
 
     @property
     def address(self) -> str:

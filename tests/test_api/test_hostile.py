@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from api.fields import yuan_text
+from api.guard import MAX_BODY, RequestGuard, nesting_depth
 from chain_client.receivables import token_id_of
 from tests.test_api.conftest import Api
 
@@ -219,3 +220,40 @@ def test_a_high_s_signature_is_refused_at_submission(api: Api) -> None:
     r = api.post("/financing-requests", steel, json=body)
     fields = refused(r, 422)["fields"]
     assert "high-s" in fields["body.signature"]
+
+
+# ------------------------------------------------------------------------------------------ the guard itself
+
+
+@pytest.mark.parametrize(
+    ("body", "depth"),
+    [
+        (b"", 0),
+        (b"42", 0),
+        (b"[]", 1),
+        (b'{"a": [1, {"b": []}]}', 4),
+        (b'["[[[[", "{{{{"]', 1),  # brackets inside strings do not nest
+        (b'["\\"[[[", 1]', 1),  # an escaped quote does not end the string
+        (b'["\\\\", [[]]]', 3),  # an escaped backslash does not escape the quote after it
+        (b"]]]][[", 2),  # closing more than was opened is not negative depth
+    ],
+)
+def test_nesting_depth_skips_strings_and_escapes(body: bytes, depth: int) -> None:
+    assert nesting_depth(body) == depth
+
+
+def test_nesting_depth_stops_counting_past_the_limit_and_is_quick_on_the_worst_input() -> None:
+    assert nesting_depth(b"[" * 100_000, limit=32) == 33
+    started = time.monotonic()
+    for worst in (b'"' * MAX_BODY, b'\\"' * (MAX_BODY // 2), b"[]" * (MAX_BODY // 2)):
+        nesting_depth(worst)
+    assert time.monotonic() - started < QUICK
+
+
+def test_a_path_prefix_can_have_its_own_larger_body_limit() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("not reached")
+
+    guard = RequestGuard(app, known_key=lambda _: True, body_limits={"/participants/documents": 8 * 1024 * 1024})
+    assert guard.limit_for("/participants/documents/7") == 8 * 1024 * 1024
+    assert guard.limit_for("/quotes") == MAX_BODY
