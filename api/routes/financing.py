@@ -61,8 +61,10 @@ def fund_request(
     signed with the caller's configured key (its desk allowance is topped up to the price if short).
 
     `Idempotency-Key` is required. The same key with the same body returns the first call's response and
-    sends nothing (`Idempotent-Replayed: true`); with another body it is refused (409). Of concurrent calls
-    for one request exactly one funds it; the others get 409 `RequestNotOpen`."""
+    sends nothing (`Idempotent-Replayed: true`); with another body it is refused (409). Keys are kept 24 hours.
+    If the server died while a call with this key was running, a retry returns the funding that call made, or
+    funds afresh if it made none. Of concurrent calls for one request exactly one funds it; the others get 409
+    `RequestNotOpen`. A call that cannot fund (another lender's request, another price) claims nothing."""
     stored, replayed = fund(context, member, request_id, idempotency_key, body or FundCreate())
     headers = {"Idempotent-Replayed": "true" if replayed else "false"}
     return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)

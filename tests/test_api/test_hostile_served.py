@@ -15,7 +15,7 @@ import pytest
 
 from tests.test_api.served import Served
 
-QUICK = 2.0  # seconds: a refusal and a /health answer take milliseconds; this is slack for a busy CI machine
+QUICK = 3.0  # seconds: a refusal and a /health answer take milliseconds; this is slack for a busy CI machine
 
 
 def assert_refused(r: httpx.Response, *statuses: int) -> None:
