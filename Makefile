@@ -57,7 +57,9 @@ slither: $(SLITHER_RUN)
 
 # Slither exits 255 when it reports anything; a run that worked says "success": true in its JSON.
 $(SLITHER_RUN): $(SLITHER_STAMP) $(NPM_STAMP) hardhat.slither.config.js chain_client/artifacts/_source_hash.txt $(SLITHER_SOURCES)
-	@mkdir -p $(SLITHER_OUT) && touch $(SLITHER_OUT)/.started && rm -f $(SLITHER_OUT)/*.json
+	@# A fresh build each time: Hardhat keeps older build-info files, and Slither reading a stale one reports
+	@# findings at the wrong lines (or twice) and can fail on source maps that no longer fit the file.
+	@mkdir -p $(SLITHER_OUT) && touch $(SLITHER_OUT)/.started && rm -rf $(SLITHER_OUT)/*.json $(SLITHER_OUT)/artifacts $(SLITHER_OUT)/cache
 	$(SLITHER_ENV) node_modules/.bin/hardhat compile --quiet
 	@echo "slither: analysing contracts/ ..."
 	@$(SLITHER_ENV) $(SLITHER_VENV)/bin/slither . $(SLITHER_ARGS) --filter-paths 'node_modules|contracts/bench/|contracts/test/' \

@@ -651,6 +651,14 @@ class RecourseUnavailable(ContractError):
     fields = ('financed_token_id',)
     financed_token_id: int
 
+class ReentrancyGuardReentrantCall(ContractError):
+    """`ReentrancyGuardReentrantCall()`, raised by FinancingDesk."""
+
+    selector = "0x3ee5aeb5"
+    signature = "ReentrancyGuardReentrantCall()"
+    abi_types = ()
+    fields = ()
+
 class RepaymentExceedsOutstanding(ContractError):
     """`RepaymentExceedsOutstanding(uint256,uint256,uint256)`, raised by ReceivableToken."""
 
@@ -906,6 +914,7 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractError]] = {
     "0x6e075919": ReceivableNotRepayable,
     "0xcbdf6492": RecourseEnded,
     "0x6ca9c64b": RecourseUnavailable,
+    "0x3ee5aeb5": ReentrancyGuardReentrantCall,
     "0x6b469824": RepaymentExceedsOutstanding,
     "0x6bdd2436": RequestExpired,
     "0xf3fe2a9d": RequestForAnotherFinancier,

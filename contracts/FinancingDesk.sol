@@ -5,6 +5,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IFinancingDesk} from "./interfaces/IFinancingDesk.sol";
 import {IMembership} from "./interfaces/IMembership.sol";
 import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
@@ -18,7 +19,10 @@ import {MembershipCache} from "./MembershipCache.sol";
 ///      tokens still check every party's membership, the fragment's state, freeze and maturity.
 ///      Nonces are a bitmap (256 per storage word), so a holder signing with consecutive nonces pays for a new
 ///      word once every 256 requests.
-contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache {
+///      Every state-changing function is `nonReentrant`: a financier that is a contract receives the ERC-3525
+///      hook in the middle of `finance` (a partial sale mints it a new fragment) and must not re-enter the desk
+///      before the financing is recorded. The guard lives in transient storage (EIP-1153): about 200 gas.
+contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     bytes32 public constant FINANCING_REQUEST_TYPEHASH = keccak256(
@@ -51,6 +55,7 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache {
     /// @inheritdoc IFinancingDesk
     function finance(FinancingRequest calldata request, bytes calldata signature)
         external
+        nonReentrant
         returns (uint256 financedTokenId)
     {
         _requireRole(msg.sender, IMembership.Role.Financier);
@@ -116,20 +121,20 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache {
     }
 
     /// @inheritdoc IFinancingDesk
-    function cancel(uint256 nonce) external {
+    function cancel(uint256 nonce) external nonReentrant {
         _useNonce(msg.sender, nonce);
         emit RequestCancelled(msg.sender, nonce);
     }
 
     /// @inheritdoc IFinancingDesk
-    function setExposureLimit(address debtor, uint256 limit) external {
+    function setExposureLimit(address debtor, uint256 limit) external nonReentrant {
         _requireRole(msg.sender, IMembership.Role.Financier);
         _exposures[msg.sender][debtor].limit = uint128(limit > type(uint128).max ? type(uint128).max : limit);
         emit ExposureLimitSet(msg.sender, debtor, limit);
     }
 
     /// @inheritdoc IFinancingDesk
-    function releaseExposure(uint256[] calldata financedTokenIds) external {
+    function releaseExposure(uint256[] calldata financedTokenIds) external nonReentrant {
         for (uint256 i; i < financedTokenIds.length; ++i) {
             uint256 tokenId = financedTokenIds[i];
             Financing storage record = _financings[tokenId];
@@ -153,7 +158,7 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache {
     // ------------------------------------------------------------------------------------------- recourse
 
     /// @inheritdoc IFinancingDesk
-    function claimRecourse(uint256 financedTokenId) external returns (uint256 amount) {
+    function claimRecourse(uint256 financedTokenId) external nonReentrant returns (uint256 amount) {
         Financing storage record = _requireRecourse(financedTokenId);
         if (msg.sender != record.financier) revert NotAuthorized(msg.sender, record.financier);
         if (record.recourseClaim != 0) revert RecourseUnavailable(financedTokenId);
@@ -164,7 +169,7 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache {
     }
 
     /// @inheritdoc IFinancingDesk
-    function settleRecourse(uint256 financedTokenId) external {
+    function settleRecourse(uint256 financedTokenId) external nonReentrant {
         Financing storage record = _requireRecourse(financedTokenId);
         address seller = record.seller;
         if (record.recourseClaim == 0) revert RecourseUnavailable(financedTokenId);
@@ -194,7 +199,7 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache {
     }
 
     /// @inheritdoc IFinancingDesk
-    function redeemRecourse(uint256 financedTokenId) external returns (uint256 toSeller, uint256 toFinancier) {
+    function redeemRecourse(uint256 financedTokenId) external nonReentrant returns (uint256 toSeller, uint256 toFinancier) {
         Custody storage c = _custody[financedTokenId];
         uint256 fragmentValue = c.fragmentValue;
         if (fragmentValue == 0) revert NotInCustody(financedTokenId);
@@ -314,10 +319,9 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache {
     }
 
     function _useNonce(address signer, uint256 nonce) private {
-        mapping(uint256 => uint256) storage words = _nonces[signer];
         uint256 bit = 1 << (nonce & 0xff);
-        uint256 word = words[nonce >> 8];
+        uint256 word = _nonces[signer][nonce >> 8];
         if (word & bit != 0) revert NonceAlreadyUsed(signer, nonce);
-        words[nonce >> 8] = word | bit;
+        _nonces[signer][nonce >> 8] = word | bit;
     }
 }

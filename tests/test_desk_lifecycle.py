@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
 
 from chain_client import ReceivableState, Role, ScfClient, new_account
 from chain_client.contract_errors import (
@@ -24,6 +25,7 @@ from chain_client.contract_errors import (
     RecourseUnavailable,
     SelfFinancing,
 )
+from chain_client.deploy import deploy_contract
 from chain_client.devchain import advance_time, now
 from chain_client.financing import FinanceResult, FinancingRequest
 from tests.conftest import DAY, Issued, Parties, issue_active
@@ -263,3 +265,29 @@ def test_a_claim_is_not_settled_after_the_debtor_paid_in_full(scf: ScfClient, pa
     with pytest.raises(ReceivableNotOverdue) as err:
         scf.financing.settle_recourse(p.s1, bought.financed_token_id)
     assert err.value.state == ReceivableState.REPAID
+
+
+# ------------------------------------------------------------------------------------------ re-entry (Slither)
+
+
+def test_a_financier_contract_cannot_reenter_the_desk_from_the_erc3525_hook(
+    scf: ScfClient, parties: Parties, desk: Desk
+) -> None:
+    """A partial sale mints the financier a new fragment and calls its ERC-3525 hook before the desk records the
+    financing; a hostile financier contract tries to fund a second request from there. The desk refuses."""
+    p, d = parties, desk
+    hostile = deploy_contract(scf.w3, p.operator, "HostileFinancier", scf.financing.address, scf.cash.address)
+    scf.membership.admit(p.operator, hostile.address, Role.FINANCIER)
+    scf.cash.mint(p.operator, hostile.address, 1_000_000_00)
+    scf.tx.transact(p.operator, hostile.functions.setExposureLimit(p.core.address, 10_000_000_00), 200_000)
+    outer = FinancingRequest(d.r.token_id, SOLD, SOLD * 99 // 100, nonce=101, deadline=now(scf.w3) + DAY)
+    inner = FinancingRequest(d.r.token_id, SOLD, SOLD * 99 // 100, nonce=102, deadline=now(scf.w3) + DAY)
+    call = hostile.functions.fundTwice(
+        outer.as_tuple(), scf.financing.sign(p.s1, outer), inner.as_tuple(), scf.financing.sign(p.s1, inner)
+    )
+    scf.tx.transact(p.operator, call, 1_000_000)
+    assert hostile.functions.reentered().call()
+    reason = bytes(hostile.functions.reentryError().call())
+    assert reason == keccak(text="ReentrancyGuardReentrantCall()")[:4]  # refused by the guard
+    assert scf.receivables.balance_of(d.r.token_id) == FACE - SOLD  # only the outer sale happened
+    assert not scf.financing.nonce_used(p.s1.address, 102)
