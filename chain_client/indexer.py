@@ -707,12 +707,20 @@ class EventIndex:
 
     @_locked
     def resolve_slot(self, number: int) -> int | None:
-        """The receivable `number` names: a slot, a document hash, or the token id of one of its fragments."""
+        """The receivable `number` names: a slot, the token id of one of its fragments, or a document hash
+        (slots hash the debtor with the document hash, so the hash is looked up; it names a receivable only
+        when one debtor confirmed it)."""
         for candidate in (number, number >> _SEQUENCE_BITS):
             if 0 < candidate < 1 << 224:
                 hit = self.conn.execute("SELECT 1 FROM receivables WHERE slot = ?", (slot_key(candidate),)).fetchone()
                 if hit:
                     return candidate
+        if 0 < number < 1 << 256:
+            rows = self.conn.execute(
+                "SELECT slot FROM receivables WHERE document_hash = ?", (f"0x{number:064x}",)
+            ).fetchall()
+            if len(rows) == 1:
+                return int(rows[0][0], 16)
         return None
 
     @_locked
