@@ -110,6 +110,14 @@ def _chain_unavailable(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(problem("ChainUnavailable", fields), status_code=502)
 
 
+def _internal(_: Request, exc: Exception) -> JSONResponse:
+    # A bug, not a refusal: logged with its traceback here, and nothing of it in the response.
+    log.error("unhandled %s", type(exc).__name__, exc_info=exc)
+    return JSONResponse(
+        problem("InternalError", {"detail": "the server failed; the failure is logged"}), status_code=500
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     # Starlette picks the handler of the nearest class in the exception's MRO, so one handler covers every
     # generated contract error class.
@@ -122,3 +130,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ChainError, _chain_unavailable)
     # A node that cannot be reached surfaces from web3 as the transport's error (requests' are OSErrors).
     app.add_exception_handler(OSError, _chain_unavailable)
+    # Anything else: still the usual JSON body (Starlette's default is plain text), never a traceback.
+    app.add_exception_handler(Exception, _internal)

@@ -11,7 +11,7 @@ import pytest
 from api.fields import yuan_text
 from api.guard import MAX_BODY, RequestGuard, nesting_depth
 from chain_client.receivables import token_id_of
-from tests.test_api.conftest import Api
+from tests.test_api.conftest import Api, TestClient
 
 QUICK = 1.0
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -257,3 +257,18 @@ def test_a_path_prefix_can_have_its_own_larger_body_limit() -> None:
     guard = RequestGuard(app, known_key=lambda _: True, body_limits={"/participants/documents": 8 * 1024 * 1024})
     assert guard.limit_for("/participants/documents/7") == 8 * 1024 * 1024
     assert guard.limit_for("/quotes") == MAX_BODY
+
+
+def test_an_unexpected_failure_is_a_500_with_the_usual_body_and_no_traceback(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("secret detail from deep inside")
+
+    monkeypatch.setattr("api.catalogue.receivables", broken)
+    with TestClient(api.client.app, raise_server_exceptions=False) as client:
+        r = client.get("/receivables", headers={"Authorization": f"Bearer {api.bank.api_key}"})
+    assert r.status_code == 500
+    assert r.json() == {"error": "InternalError", "fields": {"detail": "the server failed; the failure is logged"}}
+    assert "secret" not in r.text
+    assert "Traceback" not in r.text

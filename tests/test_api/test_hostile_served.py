@@ -145,3 +145,11 @@ def test_long_headers_are_refused_with_the_json_body(served: Served, size: int) 
     r = httpx.get(f"{served.url}/me", headers={"X-Padding": "p" * size}, timeout=10)
     assert_refused(r, 401)
     assert_healthy(served)
+
+
+@pytest.mark.parametrize("size", [17 * 1024, 100 * 1024])
+def test_header_blocks_over_16_kib_are_431(served: Served, size: int) -> None:
+    for path in ("/me", "/health", "/quotes"):
+        r = httpx.get(f"{served.url}{path}", headers={"X-Padding": "p" * size}, timeout=10)
+        assert_refused(r, 431)
+    assert_healthy(served)
