@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -101,6 +102,7 @@ class ApiContext:
         self.indexer = Indexer(index, scf.w3, scf.contracts, start_block=start_block)
         # One sync at a time: two overlapping syncs would both apply the same new blocks to the projection.
         self._sync_lock = threading.Lock()
+        self._synced_from = float("-inf")  # when the last successful sync started (monotonic clock)
         # One funding at a time per financier: its allowance top-up and the funding must not interleave
         # with another of its fundings.
         self._member_locks: dict[str, threading.Lock] = {}
@@ -111,8 +113,16 @@ class ApiContext:
             return self._member_locks.setdefault(address, threading.Lock())
 
     def sync(self) -> None:
+        """Bring the index up to the chain as it was when this call arrived. Concurrent readers share syncs:
+        one that started after this call arrived has seen every block this call could ask for, so a call
+        queued behind it returns at once instead of syncing again (ten readers cost one sync, not ten)."""
+        arrived = time.monotonic()
         with self._sync_lock:
+            if self._synced_from >= arrived:
+                return
+            started = time.monotonic()
             self.indexer.sync()
+            self._synced_from = started
 
     @contextmanager
     def read(self) -> Iterator[IndexView]:

@@ -3,6 +3,7 @@ answered in milliseconds (TestClient re-raises a server error, so a 500 fails lo
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -272,3 +273,31 @@ def test_an_unexpected_failure_is_a_500_with_the_usual_body_and_no_traceback(
     assert r.json() == {"error": "InternalError", "fields": {"detail": "the server failed; the failure is logged"}}
     assert "secret" not in r.text
     assert "Traceback" not in r.text
+
+
+# ------------------------------------------------------------------------------------------ reads under load
+
+
+def test_concurrent_readers_share_one_sync(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    gate, calls = threading.Event(), []
+
+    def slow_sync(*_: object, **__: object) -> None:
+        calls.append(1)
+        gate.wait(5)
+
+    monkeypatch.setattr(api.context.indexer, "sync", slow_sync)
+    first = threading.Thread(target=api.context.sync)
+    first.start()
+    while not calls:
+        time.sleep(0.001)
+    queued = [threading.Thread(target=api.context.sync) for _ in range(8)]
+    for t in queued:
+        t.start()
+    time.sleep(0.2)  # all eight are waiting behind the first sync
+    gate.set()
+    for t in (first, *queued):
+        t.join(5)
+    # The first, and one more for the eight that arrived while it ran (it might have missed their blocks).
+    assert len(calls) == 2
+    api.context.sync()  # a call arriving later syncs again
+    assert len(calls) == 3
