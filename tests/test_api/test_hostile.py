@@ -290,10 +290,18 @@ def test_concurrent_readers_share_one_sync(api: Api, monkeypatch: pytest.MonkeyP
     first.start()
     while not calls:
         time.sleep(0.001)
-    queued = [threading.Thread(target=api.context.sync) for _ in range(8)]
+    started = threading.Semaphore(0)
+
+    def reader() -> None:
+        started.release()
+        api.context.sync()
+
+    queued = [threading.Thread(target=reader) for _ in range(8)]
     for t in queued:
         t.start()
-    time.sleep(0.2)  # all eight are waiting behind the first sync
+    for _ in queued:
+        assert started.acquire(timeout=5)
+    time.sleep(0.1)  # all eight have arrived and wait behind the first sync
     gate.set()
     for t in (first, *queued):
         t.join(5)
