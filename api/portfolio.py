@@ -21,7 +21,7 @@ def position(view: IndexView, member: Member, e: Financed) -> PositionPublic:
     assert receivable is not None
     days = max(days_between(e.block_time, receivable.maturity), 1)
     paid = fragment.paid
-    claimable = claimable_now(fragment, receivable)
+    claimable = claimable_now(fragment, receivable, view.now)
     settled = fragment.burned or (receivable.state is ReceivableState.REPAID and claimable == 0)
     return PositionPublic(
         financed_token_id=e.financed_token_id,
