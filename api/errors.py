@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api.fields import ID_FIELDS
 from chain_client.exceptions import ChainError, ContractError, NotADevelopmentChain, TransactionFailed
 
 log = logging.getLogger("api")
@@ -41,7 +42,12 @@ class ApiProblem(Exception):
 
 
 def problem(error: str, fields: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    return {"error": error, "fields": dict(fields or {})}
+    """The refusal body. Ids in it are decimal strings, as in every other response (`api.fields.ID_FIELDS`)."""
+    return {"error": error, "fields": {k: _wire(k, v) for k, v in (fields or {}).items()}}
+
+
+def _wire(name: str, value: Any) -> Any:
+    return str(value) if name in ID_FIELDS and isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def status_of(exc: ContractError) -> int:

@@ -1,4 +1,4 @@
-"""The API's value types: yuan amounts as decimal strings, rates, addresses, signatures, ids.
+"""The API's value types: yuan amounts as decimal strings, rates, addresses, signatures, ids as decimal strings.
 
 On the wire money is a decimal string of yuan ("50000.00"); inside it is an int of fen, converted only by
 `_fen` (which accepts exactly the schema's pattern) and `yuan_text`. JSON numbers are refused for amounts: a
@@ -8,11 +8,14 @@ float cannot carry fen exactly, and refusing them is cheaper than explaining a r
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
 from eth_utils.address import is_address, is_checksum_address, to_checksum_address
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, PlainSerializer, WithJsonSchema
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 # Fragment values and prices are 48-bit on chain (FinancingDesk keeps `uint48 value`): larger is never valid.
 MAX_FEN = 2**48 - 1
@@ -143,6 +146,79 @@ Signature = Annotated[
     ),
 ]
 
-TokenId = Annotated[int, Field(ge=1, le=MAX_UINT256, description="fragment id: slot << 32 | sequence")]
-Slot = Annotated[int, Field(ge=1, le=MAX_SLOT, description="receivable id: the top 224 bits of its document hash")]
+# ---------------------------------------------------------------------------------------------- ids
+# Token ids, slots and nonces reach 2**256 - 1; JavaScript's JSON.parse keeps integers exactly only up to
+# 2**53 - 1 and silently rounds the rest, so two fragments of one receivable would come out as one id. On the
+# wire these ids are therefore decimal strings, both ways; inside they are ints. A JSON integer is still
+# accepted in a request body, for clients written before ids were strings.
+MAX_SAFE_INTEGER = 2**53 - 1
+ID_DESCRIPTION = "a decimal string, not a JSON number: ids exceed 2^53 - 1, beyond a JavaScript number's exact range"
+# The names under which an id appears in error bodies (`api.errors`), sent as strings like the models' ids.
+ID_FIELDS = frozenset({"token_id", "slot", "financed_token_id", "parent_id", "nonce"})
+
+
+def decimal_pattern(maximum: int, minimum: int = 0) -> str:
+    """The regular expression of the canonical decimals (no leading zeros) from `minimum` (0 or 1) to
+    `maximum`: the schema's pattern is then exactly what the server accepts, no 422 for a schema-valid id."""
+    top = str(maximum)
+    options = ["0"] if minimum == 0 else []
+    if len(top) > 1:
+        options.append(f"[1-9][0-9]{{0,{len(top) - 2}}}")
+    for i, digit in enumerate(top):  # same length as `maximum`: equal up to i, smaller at i, anything after
+        low = 1 if i == 0 else 0
+        if int(digit) > low:
+            rest = len(top) - i - 1
+            below = str(low) if int(digit) - 1 == low else f"[{low}-{int(digit) - 1}]"
+            options.append(top[:i] + below + (f"[0-9]{{{rest}}}" if rest else ""))
+    options.append(top)
+    return "^(" + "|".join(options) + ")$"
+
+
+@dataclass(frozen=True)
+class DecimalId:
+    """`Annotated[int, DecimalId(...)]`: an id from `minimum` to `maximum`, an int inside, a decimal string on
+    the wire both ways (a JSON integer is still accepted in a request body, from clients written before ids
+    were strings). The schema's pattern is exactly what is accepted: no 422 for a schema-valid id."""
+
+    maximum: int
+    minimum: int
+    description: str
+
+    def pattern(self) -> str:
+        return decimal_pattern(self.maximum, self.minimum)
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        shape = re.compile(self.pattern(), re.ASCII)
+        bits = self.maximum.bit_length()
+        refusal = f'an id is a decimal string (e.g. "4294967297"), no leading zeros, {self.minimum} to 2^{bits} - 1'
+
+        def parse(value: Any) -> Any:
+            if isinstance(value, str):
+                if shape.fullmatch(value) is None:  # the value is not echoed: it may be a megabyte long
+                    raise ValueError(refusal)
+                return int(value)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(refusal)
+            return value  # a JSON integer: the bounds below still apply
+
+        return core_schema.no_info_before_validator_function(
+            parse,
+            core_schema.int_schema(ge=self.minimum, le=self.maximum),
+            serialization=core_schema.plain_serializer_function_ser_schema(str, return_schema=core_schema.str_schema()),
+        )
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {
+            "type": "string",
+            "pattern": self.pattern(),
+            "maxLength": len(str(self.maximum)),
+            "examples": [str(max(self.minimum, 1) << 32 | 1)],
+            "description": f"{self.description}; {ID_DESCRIPTION}",
+        }
+
+
+TokenId = Annotated[int, DecimalId(MAX_UINT256, 1, "fragment id: slot << 32 | sequence")]
+Slot = Annotated[int, DecimalId(MAX_SLOT, 1, "receivable id: the top 224 bits of its document hash")]
+ParentId = Annotated[int, DecimalId(MAX_UINT256, 0, 'the fragment it was split from, "0" for the first one')]
+Nonce = Annotated[int, DecimalId(MAX_UINT256, 0, "the signer's financing-request nonce (uint256)")]
 Uint256 = Annotated[int, Field(ge=0, le=MAX_UINT256)]

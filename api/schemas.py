@@ -1,7 +1,8 @@
 """Request and response shapes: `XCreate` comes in, `XPublic` goes out, `XsPublic` is a page `{data, count}`.
 
-Amounts are yuan decimal strings (`api.fields`), ids are integers, times are unix seconds (with an ISO date
-beside a maturity, for people reading the JSON)."""
+Amounts are yuan decimal strings and token ids, slots and nonces decimal strings too (`api.fields`: they
+exceed JavaScript's exact integers); other ids and counts are integers, times are unix seconds (with an ISO
+date beside a maturity, for people reading the JSON)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from api.fields import (
     MAX_OFFSET,
     MAX_TIME,
     Address,
+    Nonce,
+    ParentId,
     PositiveYuanIn,
     Rate,
     RateOut,
@@ -84,7 +87,7 @@ class MemberPublic(BaseModel):
 
 
 class ReceivablePublic(BaseModel):
-    slot: int
+    slot: Slot
     debtor: str
     supplier: str
     face_value: Yuan
@@ -137,9 +140,9 @@ class ReceivableFilters(_In):
 
 
 class FragmentNodePublic(BaseModel):
-    token_id: int
+    token_id: TokenId
     sequence: int
-    parent_id: int  # 0 for the fragment issued to the supplier
+    parent_id: ParentId  # 0 for the fragment issued to the supplier
     owner: str
     value: Yuan
     tier: int
@@ -175,7 +178,7 @@ class ReceivableTreePublic(BaseModel):
 
 
 class HopPublic(BaseModel):
-    token_id: int
+    token_id: TokenId
     holder: str
     tier: int
     value: Yuan
@@ -209,15 +212,15 @@ class DocumentPublic(BaseModel):
     a payment's memo (the purchase order a split paid)."""
 
     kind: str  # "receivable" or "payment"
-    token_id: int
+    token_id: TokenId
     hash: str
 
 
 class FragmentPublic(BaseModel):
-    token_id: int
-    slot: int
+    token_id: TokenId
+    slot: Slot
     sequence: int
-    parent_id: int
+    parent_id: ParentId
     owner: str
     value: Yuan
     tier: int
@@ -262,7 +265,7 @@ class FragmentPublic(BaseModel):
 
 
 class RedeemPublic(BaseModel):
-    token_id: int
+    token_id: TokenId
     paid: Yuan
     burned: bool
     exposure_released: bool
@@ -282,7 +285,7 @@ class QuoteCreate(_In):
 
 
 class QuotePublic(BaseModel):
-    token_id: int
+    token_id: TokenId
     value: Yuan
     price: Yuan
     discount: Yuan
@@ -303,14 +306,14 @@ class FinancingRequestCreate(_In):
     price: PositiveYuanIn
     financier: Address | None = Field(None, description="the only financier that may fund it; null: any")
     recourse: bool = False
-    nonce: Uint256
+    nonce: Nonce
     deadline: Uint256 = Field(description="unix seconds")
     signature: Signature
 
 
 class FundingPublic(BaseModel):
     financier: str
-    financed_token_id: int
+    financed_token_id: TokenId
     tx_hash: str
     block_number: int
     funded_at: int
@@ -320,8 +323,8 @@ class FinancingRequestPublic(BaseModel):
     id: int
     request_hash: str
     status: str
-    token_id: int
-    slot: int
+    token_id: TokenId
+    slot: Slot
     holder: str
     debtor: str | None
     maturity: int | None
@@ -330,7 +333,7 @@ class FinancingRequestPublic(BaseModel):
     discount: Yuan
     financier: str | None
     recourse: bool
-    nonce: int
+    nonce: Nonce
     deadline: int
     signature: str
     days: int = Field(description="whole days from now to the receivable's maturity")
@@ -355,9 +358,9 @@ class FundCreate(_In):
 
 
 class PositionPublic(BaseModel):
-    financed_token_id: int
+    financed_token_id: TokenId
     request_hash: str
-    slot: int
+    slot: Slot
     debtor: str
     seller: str
     recourse: bool

@@ -163,12 +163,12 @@ def submit_requests(context: ApiContext, demo: DemoChain) -> list[FinancingReque
         r = signed.request
         body = FinancingRequestCreate.model_validate(
             {
-                "token_id": r.token_id,
+                "token_id": str(r.token_id),  # as a client sends it: ids are decimal strings
                 "value": yuan_text(r.value),
                 "price": yuan_text(r.price),
                 "financier": None if r.financier == ZERO_ADDRESS else r.financier,
                 "recourse": r.recourse,
-                "nonce": r.nonce,
+                "nonce": str(r.nonce),
                 "deadline": r.deadline,
                 "signature": "0x" + signed.signature.hex(),
             }

@@ -41,9 +41,9 @@ def pct(rate: str | None) -> str:
     return "-" if rate is None else f"{Decimal(rate) * 100:.3f}%"
 
 
-def short(n: int) -> str:
-    text = str(n)
-    return text if len(text) <= 14 else f"{text[:6]}…{text[-6:]}"
+def short(token_id: str) -> str:
+    """Ids arrive as decimal strings (JSON numbers would lose digits in JavaScript); kept as strings here."""
+    return token_id if len(token_id) <= 14 else f"{token_id[:6]}…{token_id[-6:]}"
 
 
 def show_market(console: Console, requests: list[dict[str, Any]]) -> None:
@@ -84,11 +84,11 @@ def show_portfolio(console: Console, title: str, positions: list[dict[str, Any]]
 
 def fund_some(
     console: Console, http: httpx.Client, me: dict[str, Any], market: list[dict[str, Any]], count: int, rate: str
-) -> list[int]:
+) -> list[str]:
     """Quote and fund the `count` best-paying requests this bank may fund; returns the financed token ids."""
     mine = [r for r in market if r["financier"] in (None, me["address"])]
     mine.sort(key=lambda r: Decimal(r["implied_rate"] or 0), reverse=True)
-    financed: list[int] = []
+    financed: list[str] = []
     for r in mine[:count]:
         q = call(http, "POST", "/quotes", json={"token_id": r["token_id"], "value": r["value"], "annual_rate": rate})
         console.print(
@@ -106,11 +106,11 @@ def fund_some(
             console.print(f"  retried with the same Idempotency-Key: {again.status_code}, replayed={replayed}")
             if not replayed:
                 raise ApiFailure(again)
-        financed.append(int(funded["funding"]["financed_token_id"]))
+        financed.append(funded["funding"]["financed_token_id"])
     return financed
 
 
-def run_to_maturity(console: Console, http: httpx.Client, operator: httpx.Client, financed: list[int]) -> None:
+def run_to_maturity(console: Console, http: httpx.Client, operator: httpx.Client, financed: list[str]) -> None:
     positions = [p for p in call(http, "GET", "/portfolio")["data"] if p["financed_token_id"] in financed]
     chain_time = call(http, "GET", "/health")["chain_time"]
     latest = max(p["maturity"] for p in positions)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Path
 
 from api import devtools
 from api.deps import ContextDep, Operator
-from api.fields import MAX_SLOT
+from api.fields import Slot
 from api.routes.problems import AUTH, CONFLICT, NOT_FOUND
 from api.schemas import AdvanceTimeCreate, ChainTimePublic, RepayCreate, RepaymentPublic
 
@@ -25,7 +25,7 @@ def advance_time(context: ContextDep, _: Operator, body: AdvanceTimeCreate) -> C
 def repay(
     context: ContextDep,
     operator: Operator,
-    slot: Annotated[int, Path(ge=1, le=MAX_SLOT)],
+    slot: Annotated[Slot, Path()],
     body: Annotated[RepayCreate | None, Body()] = None,
 ) -> RepaymentPublic:
     """The debtor (whose key must be configured) repays `amount`, default all outstanding; the operator

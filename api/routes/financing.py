@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from api import market
 from api.deps import ContextDep, CurrentMember, Holder, Lender
-from api.fields import MAX_OFFSET
+from api.fields import MAX_OFFSET, MAX_SAFE_INTEGER
 from api.funding import fund
 from api.routes.problems import AUTH, CONFLICT, NOT_FOUND
 from api.schemas import FinancingRequestCreate, FinancingRequestPublic, FinancingRequestsPublic, FundCreate
@@ -17,7 +17,8 @@ from api.store import Status
 
 router = APIRouter(prefix="/financing-requests", tags=["financing"], responses=AUTH)
 
-RequestId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+# Request ids are SQLite row ids, far below 2^53: a JSON integer is exact for them in any language.
+RequestId = Annotated[int, Path(ge=1, le=MAX_SAFE_INTEGER)]
 
 
 @router.post("", status_code=201, responses={**NOT_FOUND, **CONFLICT})

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Path
 
 from api import catalogue, portfolio
 from api.deps import ContextDep, CurrentMember, Holder
-from api.fields import MAX_UINT256
+from api.fields import TokenId
 from api.routes.problems import AUTH, CONFLICT, NOT_FOUND
 from api.schemas import FragmentPublic, RedeemPublic
 
 router = APIRouter(prefix="/fragments", tags=["fragments"], responses={**AUTH, **NOT_FOUND})
 
-TokenIdPath = Annotated[int, Path(ge=1, le=MAX_UINT256)]
+TokenIdPath = Annotated[TokenId, Path()]
 
 
 @router.get("/{token_id}")

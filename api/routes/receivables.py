@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from api import catalogue
 from api.deps import ContextDep, CurrentMember
-from api.fields import MAX_SLOT
+from api.fields import Slot
 from api.routes.problems import AUTH, NOT_FOUND
 from api.schemas import ReceivableFilters, ReceivablesPublic, ReceivableTreePublic
 
@@ -24,8 +24,6 @@ def list_receivables(
 
 
 @router.get("/{slot}", responses=NOT_FOUND)
-def read_receivable(
-    context: ContextDep, _: CurrentMember, slot: Annotated[int, Path(ge=1, le=MAX_SLOT)]
-) -> ReceivableTreePublic:
+def read_receivable(context: ContextDep, _: CurrentMember, slot: Annotated[Slot, Path()]) -> ReceivableTreePublic:
     """The receivable and every fragment it ever had (burned ones flagged), linked by `parent_id`."""
     return catalogue.tree(context, slot)

@@ -122,12 +122,12 @@ class Api:
         )
         signature = self.scf.financing.sign(holder.account, request)
         return {
-            "token_id": token_id,
+            "token_id": str(token_id),  # ids are decimal strings on the wire
             "value": yuan_text(value),
             "price": yuan_text(price),
             "financier": financier,
             "recourse": recourse,
-            "nonce": nonce,
+            "nonce": str(nonce),
             "deadline": request.deadline,
             "signature": "0x" + signature.hex(),
         }

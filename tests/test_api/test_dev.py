@@ -27,7 +27,7 @@ def test_the_debtor_repays_all_or_part_of_a_receivable(api: Api) -> None:
     assert (rest.json()["state"], rest.json()["repaid"]) == ("repaid", "600000.00")
     nothing = api.post(f"/dev/repay/{slot}", api.demo.operator)
     assert nothing.status_code == 409
-    assert nothing.json() == {"error": "NothingOutstanding", "fields": {"slot": slot}}
+    assert nothing.json() == {"error": "NothingOutstanding", "fields": {"slot": str(slot)}}
     receivable = api.get(f"/receivables/{slot}", api.bank).json()["receivable"]
     assert (receivable["state"], receivable["repaid"]) == ("repaid", "600000.00")
 
@@ -35,7 +35,7 @@ def test_the_debtor_repays_all_or_part_of_a_receivable(api: Api) -> None:
 def test_repaying_an_unknown_receivable_is_404(api: Api) -> None:
     r = api.post("/dev/repay/4242", api.demo.operator)
     assert r.status_code == 404
-    assert r.json() == {"error": "NonexistentReceivable", "fields": {"slot": 4242}}
+    assert r.json() == {"error": "NonexistentReceivable", "fields": {"slot": "4242"}}
 
 
 def test_a_real_network_refuses_the_development_routes(api: Api) -> None:

@@ -81,7 +81,11 @@ def test_a_signer_who_does_not_hold_the_fragment_is_refused(api: Api) -> None:
     assert r.status_code == 409
     assert r.json() == {
         "error": "SignerNotHolder",
-        "fields": {"token_id": root(api), "signer": paints.address, "holder": api.party("Jiangcheng Steel").address},
+        "fields": {
+            "token_id": str(root(api)),
+            "signer": paints.address,
+            "holder": api.party("Jiangcheng Steel").address,
+        },
     }
 
 
@@ -128,7 +132,7 @@ def test_a_nonce_cancelled_on_the_desk_is_refused(api: Api) -> None:
     api.scf.financing.cancel(steel.account, 7)
     r = api.post("/financing-requests", steel, json=api.signed(steel, root(api), 100_00, 99_00, nonce=7))
     assert r.status_code == 409
-    assert r.json() == {"error": "NonceAlreadyUsed", "fields": {"signer": steel.address, "nonce": 7}}
+    assert r.json() == {"error": "NonceAlreadyUsed", "fields": {"signer": steel.address, "nonce": "7"}}
 
 
 def test_the_same_request_twice_is_a_duplicate(api: Api) -> None:
@@ -159,7 +163,7 @@ def test_a_frozen_fragment_cannot_be_offered(api: Api) -> None:
     api.scf.receivables.freeze(api.demo.operator.account, root(api), b"\x01" * 32)
     r = api.post("/financing-requests", steel, json=api.signed(steel, root(api), 100_00, 99_00, nonce=10))
     assert r.status_code == 409
-    assert r.json() == {"error": "FragmentFrozen", "fields": {"token_id": root(api)}}
+    assert r.json() == {"error": "FragmentFrozen", "fields": {"token_id": str(root(api))}}
 
 
 def test_a_fragment_that_does_not_exist_cannot_be_offered(api: Api) -> None:
@@ -167,7 +171,7 @@ def test_a_fragment_that_does_not_exist_cannot_be_offered(api: Api) -> None:
     missing = token_id_of(api.demo.slots[0], 999)
     r = api.post("/financing-requests", steel, json=api.signed(steel, missing, 100_00, 99_00, nonce=11))
     assert r.status_code == 404
-    assert r.json() == {"error": "NonexistentToken", "fields": {"token_id": missing}}
+    assert r.json() == {"error": "NonexistentToken", "fields": {"token_id": str(missing)}}
 
 
 def test_statuses_follow_cancellation_funding_outside_the_api_and_expiry(api: Api) -> None:

@@ -17,7 +17,7 @@ def test_a_tier_three_fragment_is_traced_to_the_confirmed_receivable(api: Api) -
     assert (body["owner"], body["tier"], body["value"]) == (tier3.holder, 3, "120000.00")
     path = body["path"]
     assert [hop["tier"] for hop in path] == [3, 2, 1]
-    assert path[-1]["token_id"] == token_id_of(tier3.slot, 1)
+    assert path[-1]["token_id"] == str(token_id_of(tier3.slot, 1))
     assert [hop["holder"] for hop in path[1:]] == [
         api.party("Hanyang Castings").address,
         api.party("Jiangcheng Steel").address,
@@ -34,7 +34,7 @@ def test_a_tier_three_fragment_is_traced_to_the_confirmed_receivable(api: Api) -
 def test_an_unknown_fragment_is_404(api: Api, token_id: int) -> None:
     r = api.get(f"/fragments/{token_id}", api.bank)
     assert r.status_code == 404
-    assert r.json() == {"error": "NonexistentToken", "fields": {"token_id": token_id}}
+    assert r.json() == {"error": "NonexistentToken", "fields": {"token_id": str(token_id)}}
 
 
 def test_a_fragment_id_of_a_known_receivable_that_was_never_minted_is_404(api: Api) -> None:

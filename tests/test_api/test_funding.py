@@ -27,7 +27,7 @@ def test_funding_pays_the_holder_and_hands_the_value_to_the_bank(api: Api) -> No
     assert funded["funding"]["financier"] == api.bank.address
     assert api.cash(holder) == before[0] + request.price
     assert api.cash(api.bank) == before[1] - request.price
-    assert api.scf.receivables.owner_of(funded["funding"]["financed_token_id"]) == api.bank.address
+    assert api.scf.receivables.owner_of(int(funded["funding"]["financed_token_id"])) == api.bank.address
     assert api.get(f"/financing-requests/{request.id}", api.bank).json()["status"] == "funded"
 
 

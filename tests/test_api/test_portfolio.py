@@ -31,7 +31,7 @@ def test_a_funded_position_shows_cost_face_value_and_expected_yield(api: Api) ->
     assert (book["financier"], book["count"]) == (api.bank.address, 2)
     first = book["data"][0]
     days = days_between(first["funded_at"], first["maturity"])
-    assert first["financed_token_id"] == whole_id
+    assert first["financed_token_id"] == str(whole_id)
     assert (first["cost"], first["face_value"], first["expected_payoff"]) == ("118600.00", "120000.00", "120000.00")
     assert (first["state"], first["held"], first["repaid"], first["realised_yield"]) == ("active", True, "0.00", None)
     assert first["expected_yield"] == rate_text(annualised_yield(whole.price, whole.value, days, DayCount.ACT_365))
@@ -68,7 +68,7 @@ def test_redeeming_before_maturity_is_a_conflict(api: Api) -> None:
     r = api.post(f"/fragments/{token}/redeem", api.bank)
     assert r.status_code == 409
     assert r.json()["error"] == "ReceivableNotMatured"
-    assert r.json()["fields"]["slot"] == request.slot
+    assert r.json()["fields"]["slot"] == str(request.slot)
 
 
 def test_only_holders_redeem_and_only_their_own_fragments(api: Api) -> None:
@@ -79,7 +79,7 @@ def test_only_holders_redeem_and_only_their_own_fragments(api: Api) -> None:
     assert r.status_code == 409
     assert r.json() == {
         "error": "NotOwnerNorApproved",
-        "fields": {"token_id": request.token_id, "caller": api.bank.address},
+        "fields": {"token_id": str(request.token_id), "caller": api.bank.address},
     }
     assert api.post("/fragments/77/redeem", api.bank).status_code == 404
 
@@ -88,5 +88,5 @@ def test_a_financing_funded_outside_the_api_is_in_the_portfolio(api: Api) -> Non
     signed = api.demo.requests[1]
     done = api.scf.financing.finance(api.bank.account, signed.request, signed.signature)
     book = api.get("/portfolio", api.bank).json()
-    assert [p["financed_token_id"] for p in book["data"]] == [done.financed_token_id]
+    assert [p["financed_token_id"] for p in book["data"]] == [str(done.financed_token_id)]
     assert book["data"][0]["cost"] == "45039.40"

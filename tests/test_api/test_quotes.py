@@ -37,7 +37,7 @@ def test_a_quote_for_more_than_the_fragment_holds_is_409(api: Api) -> None:
     assert r.status_code == 409
     assert r.json() == {
         "error": "InvalidFinancingValue",
-        "fields": {"token_id": request.token_id, "value": 120_000_01, "balance": 120_000_00},
+        "fields": {"token_id": str(request.token_id), "value": 120_000_01, "balance": 120_000_00},
     }
 
 

@@ -86,11 +86,11 @@ def test_a_receivable_comes_with_its_whole_split_tree(api: Api) -> None:
     r = api.get(f"/receivables/{slot}", api.bank)
     assert r.status_code == 200
     body = r.json()
-    assert body["receivable"]["slot"] == slot
+    assert body["receivable"]["slot"] == str(slot)
     fragments = body["fragments"]
     by_id = {f["token_id"]: f for f in fragments}
     root = fragments[0]
-    assert (root["sequence"], root["parent_id"], root["tier"]) == (1, 0, 1)
+    assert (root["sequence"], root["parent_id"], root["tier"]) == (1, "0", 1)
     assert all(f["parent_id"] in by_id for f in fragments[1:])  # every other fragment hangs off one listed
     assert sorted(f["tier"] for f in fragments) == [1, 2, 2, 3, 3, 3]
     live_fen = sum(int(f["value"].replace(".", "")) for f in fragments if not f["burned"])
@@ -102,4 +102,4 @@ def test_an_unknown_or_impossible_slot_is_404_or_422(api: Api, slot: object, sta
     r = api.get(f"/receivables/{slot}", api.bank)
     assert r.status_code == status
     if status == 404:
-        assert r.json() == {"error": "NonexistentReceivable", "fields": {"slot": slot}}
+        assert r.json() == {"error": "NonexistentReceivable", "fields": {"slot": str(slot)}}
