@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api import docs
 from api.context import ApiContext
 from api.errors import install_error_handlers
 from api.funding import recover
@@ -25,13 +26,15 @@ contract's custom error where the chain refused: 401 no or unknown key, 403 wron
 
 
 def create_app(context: ApiContext) -> FastAPI:
-    app = FastAPI(title="SCF lender API", version="1", description=DESCRIPTION)
+    # /docs and /redoc are served from local files (`api.docs`), not FastAPI's CDN pages.
+    app = FastAPI(title="SCF lender API", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None)
     app.state.context = context
     install_error_handlers(app)
     app.add_middleware(RequestGuard, known_key=lambda key: context.members.by_key(key) is not None)
     for router in ROUTERS:
         app.include_router(router)
     install_openapi(app)
+    docs.install(app)
     # A previous process may have died between claiming a request and recording its funding.
     recover(context)
     return app
