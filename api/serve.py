@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import sys
 import tempfile
@@ -35,6 +36,7 @@ from chain_client.indexer import EventIndex
 from chain_client.pricing import DayCount
 
 DEFAULT_STORE = "scf-api.sqlite"
+LENDER_DEMO = Path(__file__).resolve().parent.parent / "scripts" / "lender_demo.py"
 
 
 class UsageError(Exception):
@@ -124,9 +126,24 @@ def _print_keys(console: Console, demo: DemoChain, open_requests: int, args: arg
     console.print(f"{open_requests} signed financing requests are open. OpenAPI: {url}/docs")
     console.print(f'Try: curl -H "Authorization: Bearer {bank.api_key}" "{url}/financing-requests?status=open"')
     console.print(
-        f"Lender demo: python scripts/lender_demo.py --api {url} --key {bank.api_key} "
-        f"--operator-key {demo.operator.api_key}"
+        "Lender demo: " + lender_demo_command(url, bank.api_key, demo.operator.api_key), soft_wrap=True, markup=False
     )
+
+
+def shown_path(path: Path, cwd: Path | None = None) -> str:
+    """`path` as a user types it in `cwd`: relative when it lies below (`.venv/bin/python`), else absolute.
+    Not resolved: a venv's `python` is a symlink, and only through the venv's own path does it find the venv."""
+    path, cwd = path.absolute(), (cwd or Path.cwd()).absolute()
+    text = str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)
+    return shlex.quote(text)
+
+
+def lender_demo_command(url: str, key: str, operator_key: str, cwd: Path | None = None) -> str:
+    """The command that runs the lender demo against this server, with this process's interpreter (the venv's:
+    a bare `python` outside the venv lacks the packages), as it works when typed in `cwd`."""
+    python = shown_path(Path(sys.executable), cwd)
+    script = shown_path(LENDER_DEMO, cwd)
+    return f"{python} {script} --api {url} --key {key} --operator-key {operator_key}"
 
 
 # py_ecc (imported through the chain client) raises Python's recursion limit to 100,000 for its own sake;
