@@ -154,7 +154,7 @@ Signature = Annotated[
 MAX_SAFE_INTEGER = 2**53 - 1
 ID_DESCRIPTION = "a decimal string, not a JSON number: ids exceed 2^53 - 1, beyond a JavaScript number's exact range"
 # The names under which an id appears in error bodies (`api.errors`), sent as strings like the models' ids.
-ID_FIELDS = frozenset({"token_id", "slot", "financed_token_id", "parent_id", "nonce"})
+ID_FIELDS = frozenset({"token_id", "slot", "financed_token_id", "parent_id", "nonce", "from_token_id", "to_token_id"})
 
 
 def decimal_pattern(maximum: int, minimum: int = 0) -> str:

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 from api import fields
+from api.errors import problem
+from chain_client.contract_errors import ERRORS_BY_SELECTOR
 from tests.test_api.conftest import Api
 
 ID_NAMES = ("token_id", "slot", "parent_id", "financed_token_id", "nonce")
@@ -83,6 +85,17 @@ def test_ids_in_refusals_are_strings_too(api: Api) -> None:
     missing = (api.demo.slots[0] << 32) | 999
     r = api.get(f"/fragments/{missing}", api.bank)
     assert r.json() == {"error": "NonexistentToken", "fields": {"token_id": str(missing)}}
+
+
+def test_every_id_a_contract_error_carries_is_sent_as_a_string() -> None:
+    names = {f for error in ERRORS_BY_SELECTOR.values() for f in error.fields}
+    ids = {f for f in names if f.endswith("token_id") or f in ("slot", "nonce")}
+    assert ids <= fields.ID_FIELDS
+    assert problem("X", {"from_token_id": 2**255, "value": 5, "flag": True})["fields"] == {
+        "from_token_id": str(2**255),
+        "value": 5,
+        "flag": True,
+    }
 
 
 def test_a_request_may_send_an_id_as_a_string_or_as_an_older_clients_json_integer(api: Api) -> None:
