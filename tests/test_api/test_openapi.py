@@ -55,7 +55,16 @@ def test_every_refusal_is_documented_with_the_problem_body(api: Api) -> None:
 
 @pytest.mark.parametrize(
     ("annotation", "valid"),
-    [(fields.Address, True), (fields.YuanIn, True), (fields.PositiveYuanIn, True), (fields.Rate, True)],
+    [
+        (fields.Address, True),
+        (fields.YuanIn, True),
+        (fields.PositiveYuanIn, True),
+        (fields.Rate, True),
+        (fields.TokenId, True),
+        (fields.Slot, True),
+        (fields.ParentId, True),
+        (fields.Nonce, True),
+    ],
 )
 def test_the_schemas_examples_are_accepted(annotation: Any, valid: bool) -> None:
     adapter = TypeAdapter(annotation)
