@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: demo test lint contracts gas clean browser slither
+.PHONY: demo test lint contracts gas clean browser slither soak
 
 demo: contracts
 	$(BIN)/python -m scripts.demo
@@ -26,6 +26,11 @@ browser:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not installed and not root: the report screenshot test will be skipped"; fi; }
+
+# The whole-system state machine at length, on fresh random seeds (CI runs 2,000 steps on fixed ones).
+SOAK_STEPS ?= 20000
+soak: contracts
+	SCF_SOAK_STEPS=$(SOAK_STEPS) $(BIN)/pytest -q -s tests/test_system_stateful.py
 
 lint: $(PY_STAMP)
 	$(BIN)/ruff check .
