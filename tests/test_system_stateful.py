@@ -509,7 +509,11 @@ class SystemMachine(RuleBasedStateMachine):
         expired = self.rng.randint(0, 19)
         reuse = self.rng.randint(0, 19)
         movable = [f for f in self._holders() if not f.frozen and self._movable_refusal(f) is None]
-        frag = self.rng.choice(movable if movable and self.rng.random() < 0.8 else self._holders())
+        bought = [f for f in movable if f.owner in {b.address for b in self.financiers}]
+        if bought and self.rng.random() < 0.3:  # a financier resells what it bought, through the desk
+            frag = self.rng.choice(bought)
+        else:
+            frag = self.rng.choice(movable if movable and self.rng.random() < 0.8 else self._holders())
         assert frag.owner is not None
         holder = self.accounts[frag.owner]
         if value_kind == 23:
@@ -653,12 +657,18 @@ class SystemMachine(RuleBasedStateMachine):
     def _releasable(self) -> list[int]:
         return [t for t, rec in self.records.items() if not rec.released]
 
+    def _release_due(self, tid: int) -> bool:
+        """`releaseExposure`'s test: repaid in full, burned, or no longer held by the financier."""
+        record, frag = self.records[tid], self.fragments[tid]
+        return self.receivables[frag.slot].state is S.REPAID or frag.owner != record.financier
+
     def release_exposure(self, data: st.DataObject) -> None:
-        tid = self.rng.choice(self._releasable())
+        due = [t for t in self._releasable() if self._release_due(t)]
+        tid = self.rng.choice(due if due and self.rng.random() < 0.75 else self._releasable())
         record = self.records[tid]
         frag = self.fragments[tid]
         r = self.receivables[frag.slot]
-        done = r.state is S.REPAID or frag.owner is None or frag.owner != record.financier
+        done = self._release_due(tid)
         refusal = None if done else refuse(ExposureStillOutstanding, financed_token_id=tid)
         if self._attempt("release_exposure", refusal, lambda: self.scf.financing.release_exposure(self.keeper, [tid])):
             self._release(tid, record, r.debtor, record.value)
@@ -910,6 +920,10 @@ class SystemMachine(RuleBasedStateMachine):
                 self._release(tid, record, r.debtor, record.value)
             frag.owner = self.desk
             self._move_cash(record.seller, record.financier, due)
+            self._sync_clock()
+            if self.rng.random() < 0.6:  # the story goes on: the debtor pays late, the desk passes it on
+                self._repay(r, in_full=self.rng.random() < 0.5)
+                self._redeem_recourse(tid)
         self._sync_clock()
 
     def redeem_recourse(self, data: st.DataObject) -> None:
@@ -1082,8 +1096,8 @@ ACTIONS: list[tuple[str, Callable[[SystemMachine], bool], int]] = [
     ("mark_overdue", lambda self: bool(self._open()), 2),
     ("redeem", lambda self: bool(self._holders()), 3),
     ("settle", lambda self: bool(self._settleable()), 3),
-    ("a_debtor_defaults", lambda self: bool(self._defaults_ahead()), 3),
-    ("a_late_payment_after_a_buy_back", lambda self: bool(self._late_payments_due()), 3),
+    ("a_debtor_defaults", lambda self: bool(self._defaults_ahead()), 4),
+    ("a_late_payment_after_a_buy_back", lambda self: bool(self._late_payments_due()), 5),
     ("claim_recourse", lambda self: bool(self._recourse_records()), 3),
     (
         "settle_recourse",
