@@ -68,3 +68,24 @@ def dust(repaid: int, face: int, values: Iterable[int]) -> int:
     the shares. `values` is every fragment of the receivable, burned ones at the value they had when burned
     (their share was all of it), so that they sum to `face`. Zero once the receivable is repaid in full."""
     return repaid - sum(entitled(value, repaid, face) for value in values)
+
+
+# ---------------------------------------------------------------------------------- recourse (FinancingDesk)
+
+
+def recourse_due(recorded_value: int, fragment_value: int, repaid: int, face: int) -> int:
+    """What a seller owes under recourse now (`FinancingDesk._recourseDue`): of the value it sold with recourse
+    that the financier still holds, min(recorded, fragment value), the part repayments have not covered."""
+    capped = min(recorded_value, fragment_value)
+    return capped - entitled(capped, repaid, face)
+
+
+def custody_shares(
+    received: int, fragment_value: int, paid_before: int, seller_share: int, distributed: int, paid_to_seller: int
+) -> tuple[int, int]:
+    """What `FinancingDesk.redeemRecourse` pays on now, (to the seller, to the financier), when a bought-back
+    fragment has received `received` since the desk took it: the seller's cumulative share is
+    floor(received × seller_share / (fragment_value − paid_before)), the financier has the rest."""
+    seller_total = received * seller_share // (fragment_value - paid_before)
+    to_seller = seller_total - paid_to_seller
+    return to_seller, received - distributed - to_seller

@@ -72,6 +72,14 @@ def sell(
     return scf.financing.finance(buyer, req, scf.financing.sign(seller, req))
 
 
+def bought_with_recourse_then_merged(scf: ScfClient, p: Parties, d: Desk, merged: int) -> FinanceResult:
+    """The financier buys SOLD from s1 with recourse, then `merged` more without, merged into the first."""
+    bought = sell(scf, d, p.s1, p.financier, d.r.token_id, SOLD, recourse=True)
+    more = sell(scf, d, p.s1, p.financier, d.r.token_id, merged, recourse=False)
+    scf.receivables.merge(p.financier, more.financed_token_id, bought.financed_token_id, merged)
+    return bought
+
+
 def go_overdue(scf: ScfClient, p: Parties, d: Desk, repaid_percent: int) -> None:
     advance_time(scf.w3, d.r.maturity - now(scf.w3))
     if repaid_percent:
@@ -115,9 +123,7 @@ def test_value_merged_into_a_recourse_fragment_does_not_raise_the_claim(
 ) -> None:
     """The seller agreed to recourse on ¥100,000; the financier merges ¥400,000 more into that fragment."""
     p, d = parties, desk
-    bought = sell(scf, d, p.s1, p.financier, d.r.token_id, SOLD, recourse=True)
-    more = sell(scf, d, p.s1, p.financier, d.r.token_id, 4 * SOLD, recourse=False)
-    scf.receivables.merge(p.financier, more.financed_token_id, bought.financed_token_id, 4 * SOLD)
+    bought = bought_with_recourse_then_merged(scf, p, d, 4 * SOLD)
     assert scf.receivables.balance_of(bought.financed_token_id) == 5 * SOLD
     with pytest.raises(SelfFinancing) as refused:  # re-financing it to itself would rewrite the record
         sell(scf, d, p.financier, p.financier, bought.financed_token_id, 5 * SOLD, recourse=False)
@@ -209,9 +215,7 @@ def test_custody_shares_later_repayments_when_other_value_was_merged_in(
 ) -> None:
     """Recourse on ¥100,000 of a ¥300,000 fragment: the seller gets a third of what is paid later, exactly."""
     p, d = parties, desk
-    bought = sell(scf, d, p.s1, p.financier, d.r.token_id, SOLD, recourse=True)
-    more = sell(scf, d, p.s1, p.financier, d.r.token_id, 2 * SOLD, recourse=False)
-    scf.receivables.merge(p.financier, more.financed_token_id, bought.financed_token_id, 2 * SOLD)
+    bought = bought_with_recourse_then_merged(scf, p, d, 2 * SOLD)
     tid = bought.financed_token_id
     go_overdue(scf, p, d, 10)
     scf.financing.claim_recourse(p.financier, tid)

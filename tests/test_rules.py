@@ -363,3 +363,19 @@ def test_rules_match_the_contracts_views_over_random_histories(w3: Web3, parties
     print(f"rules vs contract: {RulesMachine.examples} examples in {elapsed:.1f} s; {dict(RulesMachine.outcomes)}")
     missing = REQUIRED_OUTCOMES - set(RulesMachine.outcomes)
     assert not missing, f"never reached: {sorted(missing)}; reached: {dict(RulesMachine.outcomes)}"
+
+
+def test_recourse_due_is_the_unpaid_part_of_the_value_sold_with_recourse_still_held() -> None:
+    assert rules.recourse_due(100_000_00, 25_000_00, 0, 1_000_000_00) == 25_000_00  # capped at what is held
+    assert rules.recourse_due(100_000_00, 500_000_00, 400_000_00, 1_000_000_00) == 60_000_00  # capped at the sale
+
+
+def test_custody_shares_add_up_to_the_sellers_share_exactly_when_paid_in_full() -> None:
+    """Fragment 300,000 taken at 10 % paid (30,000): the seller bought back 90,000 of the 270,000 to come."""
+    value, before, share = 300_000_00, 30_000_00, 90_000_00
+    distributed = to_seller_total = 0
+    for received in (89_100_01, 212_400_00, value - before):  # cumulative, odd amounts on the way
+        to_seller, to_financier = rules.custody_shares(received, value, before, share, distributed, to_seller_total)
+        assert min(to_seller, to_financier) >= 0
+        distributed, to_seller_total = received, to_seller_total + to_seller
+    assert (to_seller_total, distributed - to_seller_total) == (share, value - before - share)

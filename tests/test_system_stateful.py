@@ -864,8 +864,7 @@ class SystemMachine(RuleBasedStateMachine):
             return refuse(NonexistentToken, token_id=tid), 0
         if frag.owner != record.financier:
             return refuse(RecourseEnded, financed_token_id=tid, holder=frag.owner), 0
-        capped = min(record.value, frag.value)
-        return None, capped - rules.entitled(capped, r.repaid, r.face)
+        return None, rules.recourse_due(record.value, frag.value, r.repaid, r.face)
 
     def claim_recourse(self, data: st.DataObject) -> None:
         wrong = self.rng.randint(0, 9)
@@ -948,9 +947,9 @@ class SystemMachine(RuleBasedStateMachine):
             if received == c.distributed:
                 refusal = refuse(NothingToDistribute, financed_token_id=tid)
             else:
-                seller_total = received * c.seller_share // (c.fragment_value - c.paid_before)
-                to_seller = seller_total - c.paid_to_seller
-                to_financier = received - c.distributed - to_seller
+                to_seller, to_financier = rules.custody_shares(
+                    received, c.fragment_value, c.paid_before, c.seller_share, c.distributed, c.paid_to_seller
+                )
                 if to_seller:
                     refusal = self._inactive(record.seller)
                 if to_financier and refusal is None:

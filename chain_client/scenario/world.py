@@ -230,8 +230,7 @@ class World:
     def recourse_due(self, record: FinancingModel) -> int:
         """`_recourseDue`: the unpaid part of the value sold with recourse that the financier still holds."""
         r = self.receivable_of(record.financed_id)
-        capped = min(record.value, self.fragments[record.financed_id].value)
-        return capped - capped * r.repaid // r.face
+        return rules.recourse_due(record.value, self.fragments[record.financed_id].value, r.repaid, r.face)
 
     def buy_back(self, record: FinancingModel) -> int:
         """`settleRecourse`: the financier is paid what the fragment is owed now, the seller pays the unpaid part
@@ -263,10 +262,10 @@ class World:
             return None
         if not f.burned:
             self.pay_fragment(r, f)
-        seller_total = received * c.seller_share // (c.fragment_value - c.paid_before)
-        to_seller = seller_total - c.paid_to_seller
-        to_financier = received - c.distributed - to_seller
-        c.distributed, c.paid_to_seller = received, seller_total
+        to_seller, to_financier = rules.custody_shares(
+            received, c.fragment_value, c.paid_before, c.seller_share, c.distributed, c.paid_to_seller
+        )
+        c.distributed, c.paid_to_seller = received, c.paid_to_seller + to_seller
         self.move_cash(DESK, c.seller, to_seller)
         self.move_cash(DESK, c.financier, to_financier)
         return Redemption(financed_id, to_seller, to_financier, received)

@@ -24,7 +24,7 @@ from chain_client.devchain import now
 from chain_client.financing import FinancingRequest
 from chain_client.receivables import token_id_of
 from tests.rpc.conftest import ROOT, hardhat_w3
-from tests.test_api.served import free_port, wait_for_health
+from tests.test_api.served import free_port, stop, wait_for_health
 
 pytestmark = pytest.mark.rpc
 
@@ -124,10 +124,4 @@ def test_sigkill_mid_funding_loses_nothing_and_funds_nothing_twice(hardhat_url: 
         assert all(scf.financing.nonce_used(steel.address, 1000 + i) for i in range(FUNDINGS))
         print(f"\nfault run: {answered} of {FUNDINGS} answered before SIGKILL; all {FUNDINGS} funded once after retry")
     finally:
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        stop(server)

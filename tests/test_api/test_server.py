@@ -8,37 +8,12 @@ import json
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
 from api.serve import LENDER_DEMO, lender_demo_command
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_health(url: str, server: subprocess.Popen[str], log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"the server exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"no /health within {timeout} s:\n{log.read_text()}")
+from tests.test_api.served import ROOT, free_port, stop, wait_for_health
 
 
 def without_venv() -> dict[str, str]:
@@ -76,12 +51,7 @@ def test_the_lender_demo_runs_against_the_served_api(tmp_path: Path) -> None:
             ["bash", "-c", command], cwd=ROOT, env=without_venv(), capture_output=True, text=True, timeout=120
         )
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "replayed=True" in demo.stdout
     yields = re.findall(r"^realised yield \S+: (\d+\.\d{3})%$", demo.stdout, re.MULTILINE)
