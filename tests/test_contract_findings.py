@@ -16,6 +16,7 @@ from chain_client.contract_errors import (
     NotSubscribed,
 )
 from chain_client.devchain import now
+from chain_client.exceptions import ContractRevert
 from tests.conftest import DAY, Parties, doc_hash, issue_active
 
 # ------------------------------------------------------------------------------------------ defect 3: approvals
@@ -100,8 +101,9 @@ def test_a_reverting_subscriber_can_be_removed_so_admission_and_suspension_work_
     broken = new_account(scf.w3).address  # no code: every push to it reverts
     scf.membership.add_subscriber(p.operator, broken, [])
     newcomer = new_account(scf.w3)
-    with pytest.raises(Exception):  # noqa: B017, PT011 - the push reverts without data
+    with pytest.raises(ContractRevert):  # the push to a contract-less address reverts without data
         scf.membership.admit(p.operator, newcomer.address, Role.SUPPLIER)
+    assert not scf.membership.is_active(newcomer.address)
     scf.membership.remove_subscriber(p.operator, broken)
     assert broken not in scf.membership.subscribers()
     scf.membership.admit(p.operator, newcomer.address, Role.SUPPLIER)
