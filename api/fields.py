@@ -17,6 +17,8 @@ from pydantic import BeforeValidator, Field, GetCoreSchemaHandler, GetJsonSchema
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
+from chain_client.rates import percent_to_fraction
+
 # Fragment values and prices are 48-bit on chain (FinancingDesk keeps `uint48 value`): larger is never valid.
 MAX_FEN = 2**48 - 1
 MAX_UINT256 = 2**256 - 1
@@ -64,6 +66,11 @@ def _fen(value: Any) -> int:
 
 def _rate(value: Any) -> Decimal:
     if not isinstance(value, str) or _RATE.fullmatch(value) is None:
+        # The platform's one rate notation is the fraction (chain_client.rates); scenario files also take "3.35%",
+        # so a client may send that: tell it the fraction to send instead, the wire format stays as it is.
+        fraction = percent_to_fraction(value) if isinstance(value, str) else None
+        if fraction is not None:
+            raise ValueError(f'an annual rate is a decimal fraction, not a percentage: send "{fraction}" for {value}')
         raise ValueError('an annual rate is a decimal string from 0 to 1, at most 18 decimals, e.g. "0.036"')
     return Decimal(value)
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, StringConstraints
 
 from chain_client.money import parse_yuan
+from chain_client.rates import parse_rate
 
 MAX_FEN = 2**48 - 1  # a fragment's value is a 48-bit number of fen on chain
 
@@ -53,17 +54,6 @@ def _percent(value: Any) -> Decimal:
     return number
 
 
-def _rate(value: Any) -> Decimal:
-    """'3.6%' -> 0.036; a bare number is a fraction: 0.036 (not 3.6, which would be 360%)."""
-    if isinstance(value, str) and value.strip().endswith("%"):
-        rate = _decimal(value.strip().removesuffix("%"), "an annual rate") / 100
-    else:
-        rate = _decimal(value, "an annual rate")
-    if not 0 <= rate < 1:
-        raise ValueError(f"an annual rate is written '3.6%' or 0.036, below 100%; got {value!r}")
-    return rate
-
-
 def _fraction(value: Any) -> Decimal:
     """A probability: 0.3 or '30%'."""
     if isinstance(value, str) and value.strip().endswith("%"):
@@ -77,7 +67,7 @@ def _fraction(value: Any) -> Decimal:
 
 Yuan = Annotated[int, BeforeValidator(_yuan)]  # fen
 Percent = Annotated[Decimal, BeforeValidator(_percent)]
-Rate = Annotated[Decimal, BeforeValidator(_rate)]
+Rate = Annotated[Decimal, BeforeValidator(parse_rate)]  # '3.35%' or '0.0335', exactly (chain_client.rates)
 Probability = Annotated[Decimal, BeforeValidator(_fraction)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]

@@ -157,7 +157,7 @@ class TransferStep(_Step):
 class Finance(_Strict):
     fragment: Name
     financier: Name = Field(description="who funds it")
-    rate: Rate = Field(description="annual discount rate: '3.6%' or 0.036")
+    rate: Rate = Field(description="annual discount rate, quoted: '0.036' or '3.6%' (the same, exactly)")
     amount: Yuan | None = Field(default=None, description="value sold; default: the whole fragment")
     percent: Percent | None = None
     open_market: bool = Field(default=False, description="the signed request names no financier: any may fund it")
