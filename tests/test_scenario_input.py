@@ -131,6 +131,64 @@ def test_every_problem_is_reported_not_just_the_first(
     assert "¥30,000,000.00 is not within the ¥6,000,000.00 outstanding" in problems[2]
 
 
+def test_mistakes_of_shape_names_and_simulation_are_reported_in_one_run(
+    tmp_path: Path, chain: Web3, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One of each kind: the dry run still runs on the well-formed steps although step 8 is ill-formed.
+    text = (
+        LATE.read_text()
+        .replace('{member: Zhijiang Rubber, amount: "500,000.00"}', '{member: Zhijiang Rubber, amount: "2,500,000.00"}')
+        .replace('rate: "5.50%"', "rate: 5.5")
+        .replace("- mark_overdue: hydraulics", "- mark_overdue: hydraulic")
+    )
+    path = tmp_path / "three_kinds.yaml"
+    path.write_text(text)
+    code, problems = run_cli(path, chain, monkeypatch, capsys)
+    assert code == 2
+    assert problems == [
+        f"{path.name}:51: step 4 (pay): to: pays ¥3,700,000.00 in all out of valves, which holds ¥3,000,000.00 at "
+        "that point",
+        f"{path.name}:57: step 8 (finance): rate: write the rate as quoted text, '5.5%' or '0.055': an unquoted 5.5 is "
+        "a binary float, not exact",
+        f"{path.name}:65: step 13 (mark_overdue): unknown receivable 'hydraulic' (did you mean 'hydraulics'?)",
+    ]
+
+
+def test_what_an_ill_formed_item_would_have_defined_is_not_reported_again(tmp_path: Path) -> None:
+    # Shashi Pumps (no tier) and step 1 (a misspelt verb) are left out of the dry run: their consequences (the
+    # member unknown in step 3, the receivable still pending in every later step) are not mistakes of their own;
+    # a name the file defines nowhere (step 18) is one whatever the state.
+    text = (
+        LATE.read_text()
+        .replace("{name: Shashi Pumps, role: supplier, tier: 2}", "{name: Shashi Pumps, role: supplier}")
+        .replace("  - accept: hydraulics", "  - acept: hydraulics")
+        .replace("- unfreeze: seals", "- unfreeze: seal")
+    )
+    path = tmp_path / "echo.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as err:
+        session.prepare(path)
+    assert [p.split(": ", 2)[:2] for p in err.value.problems] == [
+        [f"{path.name}:25", "member 6 (Shashi Pumps)"],
+        [f"{path.name}:39", "step 1"],
+        [f"{path.name}:73", "step 18 (unfreeze)"],
+    ]
+    assert err.value.problems[2].endswith("unknown fragment 'seal' (name fragments with `as:`)")
+
+
+def test_the_dry_run_waits_when_a_section_is_ill_formed_as_a_whole(tmp_path: Path) -> None:
+    # Two members of one name: which one a step means is unknown, so only that is said.
+    text = LATE.read_text().replace(
+        "{name: Zhijiang Rubber, role: supplier, tier: 3}", "{name: Dangyang Castings, role: supplier, tier: 3}"
+    )
+    path = tmp_path / "twice.yaml"
+    path.write_text(text.replace("- mark_overdue: hydraulics", "- mark_overdue: hydraulic"))
+    with pytest.raises(ScenarioError) as err:
+        session.prepare(path)
+    (problem,) = err.value.problems
+    assert "member 'Dangyang Castings' appears twice" in problem
+
+
 def test_steps_out_of_time_are_refused_with_the_day(tmp_path: Path, chain: Web3) -> None:
     path, line = variant(
         tmp_path, "  - mark_overdue: hydraulics", "  - claim_recourse: f_pumps\n  - mark_overdue: hydraulics"
@@ -158,7 +216,7 @@ def test_steps_out_of_time_are_refused_with_the_day(tmp_path: Path, chain: Web3)
         ("name: x\nsteps: [{pay: {from: r1, to: []}}]\n", "step 1 (pay): to: List should have at least 1 item"),
         (
             "name: x\nsteps: [{finance: {fragment: a, financier: B, rate: 3.6}}]\n",
-            "step 1 (finance): rate: an annual rate",
+            "step 1 (finance): rate: write the rate as quoted text, '3.6%' or '0.036': an unquoted 3.6 is",
         ),
         ("name: [unclosed\n", "not valid YAML"),
     ],

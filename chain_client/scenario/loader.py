@@ -1,10 +1,16 @@
 """Reading a scenario file: YAML (duplicate keys refused) into the pydantic schema, every problem as one line
-that names the file, the line, the step (or member, or receivable) and the field."""
+that names the file, the line, the step (or member, or receivable) and the field.
+
+A file with mistakes of shape is still dry-run on its well-formed part (`dry_run_the_rest`), so that a user
+sees the mistakes of shape, the unknown names and what the simulation refuses in one run, not in three.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import sys
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,6 +125,10 @@ def load(path: str | Path, *, seed: int | None = None) -> Source:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         problems = [Problem(_yaml_path(err["loc"]), _message(err["msg"])) for err in exc.errors()]
+        # Not only the shape: the dry run's findings (names, amounts, states) on what is well formed, so that
+        # one run reports every mistake that can be found rather than one kind per run.
+        problems += dry_run_the_rest(data, problems)
+        problems.sort(key=lambda p: locator.line(p.path) or 0)  # stable: in the file's order, shape first
         raise ScenarioError([describe(file.name, locator, p, data) for p in problems]) from None
     digest = hashlib.sha256(text.encode()).hexdigest()
     steps = data.get("steps")
@@ -173,3 +183,162 @@ def _field(rest: YamlPath) -> str:
     for item in rest:
         out += f"[{item}]" if isinstance(item, int) else (f".{item}" if out else str(item))
     return out
+
+
+# ---------------------------------------------------------------------------------------------- the rest
+
+
+_SECTIONS = ("members", "receivables", "steps")
+
+
+def dry_run_the_rest(data: dict[str, Any], shape: Sequence[Problem]) -> list[Problem]:
+    """The dry run's problems in the well-formed part of a file whose `shape` problems pydantic found, in the
+    file's places; only those that cannot be a consequence of leaving the ill-formed items out:
+
+    - an ill-formed member, receivable or step is left out, and any problem about a name it defines (a member,
+      a receivable, a fragment or financing named with `as:`) is not reported: it is its own mistake's echo;
+    - after the first ill-formed step (or everywhere, if `settings:` is ill-formed) the model's state (time,
+      holdings, cash, receivable states) is not what the file means, so only names that the file defines
+      nowhere are reported there: those are mistakes whatever the state.
+
+    The dry run does not run at all when what it needs is ill-formed as a whole: a section that is not a list,
+    a `generate:` section (its generated part would be missing, and the file's steps may use its names), a
+    problem of the whole file (no receivables, a name given twice), or a part that is still invalid together.
+    """
+    part = _Part.of(data, shape)
+    if part is None:
+        return []
+    # Imported here: the dry run (plan, context) imports this module for Problem and YamlPath.
+    from chain_client.scenario.generate import expand
+    from chain_client.scenario.plan import PlanError, build_plan
+
+    try:
+        scenario = expand(Scenario.model_validate(part.data))
+    except (ValidationError, ValueError):
+        return []
+    try:
+        # The wall clock, as `--dry-run` uses: nothing will be sent, the file has to be fixed first.
+        build_plan(scenario, t0=int(time.time()))
+    except PlanError as exc:
+        defined = part.defined | _defined(scenario.model_dump(by_alias=True))
+        return [p for q in exc.problems if (p := part.place(q)) is not None and part.keeps(p, defined)]
+    return []
+
+
+@dataclass
+class _Part:
+    """The well-formed part of a file: its data, where its items are in the file, and what was left out."""
+
+    file: dict[str, Any]
+    data: dict[str, Any]
+    index: dict[str, list[int]]  # section -> the file's index of each item kept
+    left_out: set[str]  # names that ill-formed items define
+    trusted_steps: int  # the model's state is the file's before this step (its 0-based index in the file)
+    settings_ok: bool
+    defined: set[str]  # every name the file defines, well-formed or not
+
+    @classmethod
+    def of(cls, data: dict[str, Any], shape: Sequence[Problem]) -> _Part | None:
+        bad: dict[str, set[int]] = {section: set() for section in _SECTIONS}
+        bad_settings: set[str] = set()
+        for problem in shape:
+            path = problem.path
+            if not path or path[0] == "generate":
+                return None
+            head = str(path[0])
+            if head in _SECTIONS:
+                if len(path) < 2 or not isinstance(path[1], int):
+                    return None  # the section as a whole (not a list, a name twice): nothing to stand on
+                bad[head].add(path[1])
+            elif head == "settings":
+                bad_settings.add(str(path[1]) if len(path) > 1 else "")
+        part = {k: v for k, v in data.items() if k in Scenario.model_fields}  # unknown keys: reported, unused
+        if any(p.path[:1] == ("name",) for p in shape):
+            part["name"] = "scenario"
+        if any(p.path[:1] == ("description",) for p in shape):
+            part["description"] = ""
+        settings = data.get("settings")
+        if bad_settings:  # the defaults instead: the state is not the file's, see `keeps`
+            given = settings if isinstance(settings, dict) and "" not in bad_settings else {}
+            part["settings"] = {k: v for k, v in given.items() if k not in bad_settings}
+        index: dict[str, list[int]] = {}
+        left_out: set[str] = set()
+        for section in _SECTIONS:
+            items = data.get(section) or []
+            index[section] = [i for i in range(len(items)) if i not in bad[section]]
+            part[section] = [items[i] for i in index[section]]
+            for i in bad[section]:
+                left_out |= _names_in(section, [items[i]])
+        trusted = min(bad["steps"], default=sys.maxsize)
+        return cls(data, part, index, left_out, trusted, not bad_settings, _defined(data))
+
+    def place(self, problem: Problem) -> Problem | None:
+        """`problem` with the file's index of its item instead of the part's."""
+        path = problem.path
+        if len(path) < 2 or str(path[0]) not in self.index or not isinstance(path[1], int):
+            return problem
+        section, i = str(path[0]), path[1]
+        kept = self.index[section]
+        if i >= len(kept):  # generated: after what the file writes
+            i += len(self.file.get(section) or []) - len(kept)
+        else:
+            i = kept[i]
+        return Problem((section, i, *path[2:]), problem.message)
+
+    def keeps(self, problem: Problem, defined: set[str]) -> bool:
+        named = _value_at(self.file, problem.path)
+        name = named.strip() if isinstance(named, str) else None
+        if name in self.left_out:
+            return False  # an echo of the ill-formed item that defines this name
+        path = problem.path
+        if path[:1] == ("steps",):
+            trusted = self.settings_ok and isinstance(path[1], int) and path[1] < self.trusted_steps
+        else:
+            trusted = self.settings_ok  # the set-up (members, receivables) comes before any step
+        return trusted or (name is not None and name not in defined)  # a name defined nowhere: wrong in any state
+
+
+def _defined(data: dict[str, Any]) -> set[str]:
+    """Every name `data` (a file's, or a scenario's dump) defines: members, receivables, `as:` in steps."""
+    names: set[str] = set()
+    for section in _SECTIONS:
+        items = data.get(section)
+        if isinstance(items, list):
+            names |= _names_in(section, items)
+    return names
+
+
+def _names_in(section: str, items: list[Any]) -> set[str]:
+    if section != "steps":
+        return {item["name"].strip() for item in items if isinstance(item, dict) and isinstance(item.get("name"), str)}
+    return {value.strip() for value in _as_values(items) if isinstance(value, str)}
+
+
+def _as_values(node: Any) -> Iterator[Any]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "as":
+                yield value
+            else:
+                yield from _as_values(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _as_values(value)
+
+
+def _value_at(data: Any, path: YamlPath) -> Any:
+    """What the file has at `path`, or the scalar standing for the rest of it (`accept: r1` for `accept[0]`,
+    `freeze: f1` for `freeze.fragment`); None where the file has nothing."""
+    node = data
+    for item in path:
+        if isinstance(node, dict):
+            if item not in node:
+                return None
+            node = node[item]
+        elif isinstance(node, list):
+            if not (isinstance(item, int) and 0 <= item < len(node)):
+                return None
+            node = node[item]
+        else:
+            break
+    return node
