@@ -6,6 +6,7 @@ amount) with a message that says what to write instead; pydantic puts the field'
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -65,12 +66,53 @@ def _fraction(value: Any) -> Decimal:
     return number
 
 
-Yuan = Annotated[int, BeforeValidator(_yuan)]  # fen
-Percent = Annotated[Decimal, BeforeValidator(_percent)]
-Rate = Annotated[Decimal, BeforeValidator(parse_rate)]  # '3.35%' or '0.0335', exactly (chain_client.rates)
-Probability = Annotated[Decimal, BeforeValidator(_fraction)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+@dataclass(frozen=True)
+class Written:
+    """How values of a field type are written in a file: the generated field reference (docs/scenarios.md, by
+    scripts/scenario_reference.py) names the type and shows this; validation ignores it."""
+
+    name: str
+    how: str
+
+
+Yuan = Annotated[
+    int,
+    BeforeValidator(_yuan),
+    Written(
+        "yuan",
+        'quoted yuan text, at most two decimals (`"1,200,000.50"`, `"¥1000"`), or whole yuan as an integer; '
+        "never an unquoted decimal (a float is not exact); more than 0",
+    ),
+]  # fen
+Percent = Annotated[
+    Decimal,
+    BeforeValidator(_percent),
+    Written("percent", '`25`, `"12.5"` or `"12.5%"`: more than 0, at most 100'),
+]
+Rate = Annotated[
+    Decimal,
+    BeforeValidator(parse_rate),
+    Written(
+        "rate",
+        'an annual rate as quoted text: the fraction `"0.0335"` (as the API writes it) or the percentage `"3.35%"`, '
+        "the same rate exactly; from 0 to below 100%; an unquoted number is refused (not exact)",
+    ),
+]
+Probability = Annotated[
+    Decimal,
+    BeforeValidator(_fraction),
+    Written("probability", '`0.3` or `"30%"`: from 0 to 1'),
+]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
+    Written("name", "text, 1 to 80 characters; a member's, a receivable's or a fragment's name"),
+]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    Written("text", "text, 1 to 500 characters"),
+]
 
 
 def percent_of(value: int, percent: Decimal) -> int:

@@ -33,7 +33,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from chain_client.pricing import DayCount
-from chain_client.scenario.fields import Name, Percent, Probability, Rate, Text, Yuan
+from chain_client.scenario.fields import Name, Percent, Probability, Rate, Text, Written, Yuan
 
 
 class _Strict(BaseModel):
@@ -53,8 +53,11 @@ class MemberRole(StrEnum):
 
 
 class Member(_Strict):
-    name: Name
-    role: MemberRole
+    """A consortium member, admitted at the start with its role; steps and receivables refer to it by name. A
+    supplier has a tier; only a core enterprise has a credit line, only a financier an exposure limit."""
+
+    name: Name = Field(description="unique among members")
+    role: MemberRole = Field(description="what it does on chain")
     tier: int | None = Field(default=None, ge=1, le=20, description="suppliers only: 1 is paid by the core enterprise")
     cash: Yuan | None = Field(default=None, description="settlement cash minted to it at the start")
     credit_line: Yuan | None = Field(default=None, description="core only; default: its receivables' total face value")
@@ -77,14 +80,15 @@ class Member(_Strict):
 
 
 class Receivable(_Strict):
-    """Confirmed by `debtor` to `holder` at the start; its first fragment is called by the receivable's name."""
+    """Confirmed by `debtor` to `holder` at the start; its first fragment is called by the receivable's name. Give
+    either tenor_days or maturity."""
 
-    name: Name
-    debtor: Name
-    holder: Name
-    face: Yuan
-    tenor_days: int | None = Field(default=None, ge=1, le=3650)
-    maturity: date | None = None
+    name: Name = Field(description="unique; also the name of its first fragment")
+    debtor: Name = Field(description="the core enterprise that confirms and repays it (a member)")
+    holder: Name = Field(description="the tier-1 supplier it is confirmed to, who accepts it (a member)")
+    face: Yuan = Field(description="face value")
+    tenor_days: int | None = Field(default=None, ge=1, le=3650, description="days from the start to maturity")
+    maturity: date | None = Field(default=None, description="the due date instead of tenor_days (YYYY-MM-DD)")
     document: Text = Field(description="the trade documents' reference; its keccak-256 hash goes on chain")
 
     @model_validator(mode="after")
@@ -110,20 +114,25 @@ def _keyed(key: str) -> Any:
     return BeforeValidator(lambda value: {key: value} if isinstance(value, str) else value)
 
 
-NameList = Annotated[list[Name], BeforeValidator(_names), Field(min_length=1)]
+NameList = Annotated[
+    list[Name], BeforeValidator(_names), Field(min_length=1), Written("names", "a name, or a list of names")
+]
 
 
 class AcceptStep(_Step):
-    accept: NameList
+    accept: NameList = Field(description="receivables the holder accepts (签收): a name or a list of names")
 
 
 class RejectStep(_Step):
-    reject: NameList
+    reject: NameList = Field(description="receivables the holder rejects: a name or a list of names")
 
 
 class Payee(_Strict):
-    member: Name
-    amount: Yuan | None = None
+    """One payment of a `pay` step: a new fragment split off the fragment paid out of. Give either amount or
+    percent."""
+
+    member: Name = Field(description="the supplier paid")
+    amount: Yuan | None = Field(default=None, description="value paid (or percent)")
     percent: Percent | None = Field(default=None, description="of the fragment's value before this payment")
     as_: Name | None = Field(default=None, alias="as", description="name for the new fragment")
 
@@ -135,34 +144,44 @@ class Payee(_Strict):
 
 
 class Pay(_Strict):
+    """The holder of a fragment pays its own suppliers with pieces of it (拆分/流转), in one transaction."""
+
     from_: Name = Field(alias="from", description="the fragment paid out of")
-    to: list[Payee] = Field(min_length=1, max_length=200)
+    to: list[Payee] = Field(min_length=1, max_length=200, description="the payments, 1 to 200")
     by: Name | None = Field(default=None, description="the payer (checked against the fragment's holder)")
     memo: Text | None = Field(default=None, description="purchase order or invoice reference, hashed on chain")
 
 
 class PayStep(_Step):
-    pay: Pay
+    pay: Pay = Field(description="see `pay` below")
 
 
 class Transfer(_Strict):
-    fragment: Name
-    to: Name
+    """A whole fragment changes hands."""
+
+    fragment: Name = Field(description="the fragment moved, whole")
+    to: Name = Field(description="the new holder: a supplier or a financier")
 
 
 class TransferStep(_Step):
-    transfer: Transfer
+    transfer: Transfer = Field(description="see `transfer` below")
 
 
 class Finance(_Strict):
-    fragment: Name
+    """The holder signs a financing request and the financier funds it: cash for value in one transaction, at
+    `price = value - value × rate × days / basis` (融资/贴现). Give amount or percent, or neither to sell the whole
+    fragment."""
+
+    fragment: Name = Field(description="the fragment sold, whole or in part")
     financier: Name = Field(description="who funds it")
     rate: Rate = Field(description="annual discount rate, quoted: '0.036' or '3.6%' (the same, exactly)")
     amount: Yuan | None = Field(default=None, description="value sold; default: the whole fragment")
-    percent: Percent | None = None
+    percent: Percent | None = Field(default=None, description="of the fragment's value, instead of amount")
     open_market: bool = Field(default=False, description="the signed request names no financier: any may fund it")
-    recourse: bool = False
-    day_count: DayCount | None = None
+    recourse: bool = Field(
+        default=False, description="if the debtor pays late, the financier may claim what is unpaid from the seller"
+    )
+    day_count: DayCount | None = Field(default=None, description="default: settings.day_count")
     as_: Name | None = Field(
         default=None, alias="as", description="name for the financing and the financier's fragment"
     )
@@ -175,26 +194,33 @@ class Finance(_Strict):
 
 
 class FinanceStep(_Step):
-    finance: Finance
+    finance: Finance = Field(description="see `finance` below")
 
 
 class Freeze(_Strict):
-    fragment: Name
-    reason: Text | None = None
+    """The operator freezes a fragment (a dispute, a court order): its value cannot move and settlement skips
+    it until it is unfrozen."""
+
+    fragment: Name = Field(description="the fragment frozen")
+    reason: Text | None = Field(default=None, description="why, recorded with the freeze")
 
 
 class FreezeStep(_Step):
-    freeze: Annotated[Freeze, _keyed("fragment")]
+    freeze: Annotated[Freeze, _keyed("fragment")] = Field(
+        description="a fragment's name, or the mapping below (`freeze: f1` is `freeze: {fragment: f1}`)"
+    )
 
 
 class UnfreezeStep(_Step):
-    unfreeze: Name
+    unfreeze: Name = Field(description="a frozen fragment: it may move again and is paid at the next settlement")
 
 
 class Advance(_Strict):
-    days: int | None = Field(default=None, ge=1, le=3650)
+    """Move the chain's clock forward (a development chain only). Give either days or to_maturity_of."""
+
+    days: int | None = Field(default=None, ge=1, le=3650, description="this many days (or to_maturity_of)")
     to_maturity_of: Name | None = Field(default=None, description="a receivable: move the clock to its maturity")
-    plus_days: int = Field(default=0, ge=0, le=3650)
+    plus_days: int = Field(default=0, ge=0, le=3650, description="with to_maturity_of: this many days after it")
 
     @model_validator(mode="after")
     def _one_target(self) -> Advance:
@@ -206,11 +232,15 @@ class Advance(_Strict):
 
 
 class AdvanceStep(_Step):
-    advance: Advance
+    advance: Advance = Field(description="see `advance` below")
 
 
 class Repay(_Strict):
-    receivable: Name
+    """The debtor pays into the receivable once (到期兑付); with `settle`, every holder's share is pushed to it
+    (清分). A partial payment is shared pro rata; what is paid later is shared later. Give amount or percent, or
+    neither to pay everything outstanding."""
+
+    receivable: Name = Field(description="the receivable repaid")
     amount: Yuan | None = Field(default=None, description="default: everything outstanding")
     percent: Percent | None = Field(default=None, description="of the face value")
     by: Name | None = Field(default=None, description="the payer; default: the debtor")
@@ -224,26 +254,36 @@ class Repay(_Strict):
 
 
 class RepayStep(_Step):
-    repay: Annotated[Repay, _keyed("receivable")]
+    repay: Annotated[Repay, _keyed("receivable")] = Field(
+        description="a receivable's name (everything outstanding, then settled), or the mapping below"
+    )
 
 
 class SettleStep(_Step):
-    settle: Name
+    settle: Name = Field(description="a matured receivable: push every holder's share of what was repaid")
 
 
 class MarkOverdueStep(_Step):
-    mark_overdue: Name
+    mark_overdue: Name = Field(
+        description="a receivable not repaid in full by maturity plus settings.grace_period_days: mark it overdue"
+    )
 
 
 class ClaimRecourseStep(_Step):
-    claim_recourse: Name = Field(description="a financing's name (its `as`)")
+    claim_recourse: Name = Field(
+        description="a financing's name (its `as`) made with recourse, on an overdue receivable: the financier "
+        "claims what is unpaid from the seller"
+    )
 
 
 class SettleRecourseStep(_Step):
-    settle_recourse: Name
+    settle_recourse: Name = Field(
+        description="a financing whose recourse was claimed: the seller pays what is due and the desk takes the "
+        "fragment back"
+    )
 
 
-_STEP_MODELS: dict[str, type[_Step]] = {
+STEP_MODELS: dict[str, type[_Step]] = {
     "accept": AcceptStep,
     "reject": RejectStep,
     "pay": PayStep,
@@ -258,7 +298,7 @@ _STEP_MODELS: dict[str, type[_Step]] = {
     "claim_recourse": ClaimRecourseStep,
     "settle_recourse": SettleRecourseStep,
 }
-VERBS = tuple(_STEP_MODELS)
+VERBS = tuple(STEP_MODELS)
 
 
 class _BadStep(_Step):
@@ -270,10 +310,10 @@ class _BadStep(_Step):
         if not isinstance(value, dict):
             raise PydanticCustomError("step_shape", "a step is a mapping such as `accept: r1`")
         keys = [k for k in value if k != "note"]
-        verbs = [k for k in keys if k in _STEP_MODELS]
+        verbs = [k for k in keys if k in STEP_MODELS]
         if len(verbs) > 1:
             raise PydanticCustomError("step_verbs", "one verb per step, got {verbs}", {"verbs": ", ".join(verbs)})
-        unknown = next((str(k) for k in keys if k not in _STEP_MODELS), None)
+        unknown = next((str(k) for k in keys if k not in STEP_MODELS), None)
         hint = ""
         if unknown is not None:
             close = get_close_matches(unknown, VERBS, n=1)
@@ -286,7 +326,7 @@ class _BadStep(_Step):
 def _verb_of(value: Any) -> str:
     if isinstance(value, dict):
         keys = [k for k in value if k != "note"]
-        if len(keys) == 1 and keys[0] in _STEP_MODELS:
+        if len(keys) == 1 and keys[0] in STEP_MODELS:
             return str(keys[0])
     elif isinstance(value, _Step):
         return verb_of(value)
@@ -313,7 +353,7 @@ Step = Annotated[
 
 
 def verb_of(step: _Step) -> str:
-    return next(verb for verb, model in _STEP_MODELS.items() if isinstance(step, model))
+    return next(verb for verb, model in STEP_MODELS.items() if isinstance(step, model))
 
 
 # ---------------------------------------------------------------------------------------------- generator
@@ -340,35 +380,49 @@ RateRange = Annotated[tuple[Rate, Rate], BeforeValidator(_pair), AfterValidator(
 
 
 class GeneratedCore(_Strict):
-    name: Name = "Core Enterprise"
+    """The generated chain's core enterprise."""
+
+    name: Name = Field(default="Core Enterprise", description="its name")
     cash: Yuan | None = Field(default=None, description="default: the total face value (enough to repay everything)")
 
 
 class GeneratedFinancier(_Strict):
-    name: Name
-    rate: RateRange
+    """A financier of the generated chain."""
+
+    name: Name = Field(description="its name")
+    rate: RateRange = Field(description="the rates it finances at, drawn in whole basis points")
     cash: Yuan | None = Field(default=None, description="default: the total face value")
 
 
 class Generator(_Strict):
     """A random supply chain: `suppliers_per_tier[0]` tier-1 suppliers, each confirmed `receivables_per_tier1`
     receivables; every holder pays part of what it received to suppliers of the next tier (each of them paid at
-    least once); then fragments are financed at random; then every receivable is repaid at maturity."""
+    least once); then fragments are financed at random; then every receivable is repaid at maturity. Give
+    financing_probability or financings, not both."""
 
-    core: GeneratedCore = GeneratedCore()
-    financiers: list[GeneratedFinancier] = Field(min_length=1, max_length=20)
-    suppliers_per_tier: list[Annotated[int, Field(ge=1, le=100_000)]] = Field(min_length=1, max_length=8)
-    receivables_per_tier1: int = Field(default=1, ge=1, le=100)
-    face: YuanRange
-    tenor_days: DayRange
-    fan_out: CountRange = (2, 5)
+    core: GeneratedCore = Field(default=GeneratedCore(), description="see `generate.core` below")
+    financiers: list[GeneratedFinancier] = Field(
+        min_length=1, max_length=20, description="1 to 20; see `generate.financiers[]` below"
+    )
+    suppliers_per_tier: list[Annotated[int, Field(ge=1, le=100_000)]] = Field(
+        min_length=1, max_length=8, description="how many suppliers in tier 1, tier 2, ... (1 to 8 tiers)"
+    )
+    receivables_per_tier1: int = Field(default=1, ge=1, le=100, description="confirmed to each tier-1 supplier")
+    face: YuanRange = Field(description="face values, drawn in whole thousands of yuan")
+    tenor_days: DayRange = Field(description="tenors in days")
+    fan_out: CountRange = Field(default=(2, 5), description="how many suppliers of the next tier each holder pays")
     pay_share: PercentRange = Field(default=(Decimal(40), Decimal(80)), description="of a fragment paid down")
     payments_per_holder: int = Field(default=1, ge=1, le=10, description="purchase orders each holder pays in")
-    financing_probability: Probability | None = None
+    financing_probability: Probability | None = Field(
+        default=None, description="each fragment of more than ¥100 is financed with this probability"
+    )
     financings: int | None = Field(default=None, ge=0, le=1_000_000, description="exact count; overrides probability")
     financed_share: PercentRange = Field(default=(Decimal(50), Decimal(100)), description="of a fragment sold")
-    recourse_probability: Probability = Decimal(0)
-    repayment: Literal["on_time", "partial_then_late"] = "on_time"
+    recourse_probability: Probability = Field(default=Decimal(0), description="a financing is with recourse")
+    repayment: Literal["on_time", "partial_then_late"] = Field(
+        default="on_time",
+        description="`partial_then_late`: 60% at maturity, overdue, recourse claimed, the rest ten days later",
+    )
 
     @model_validator(mode="after")
     def _one_financing_rule(self) -> Generator:
@@ -381,20 +435,30 @@ class Generator(_Strict):
 
 
 class Settings(_Strict):
-    day_count: DayCount = DayCount.ACT_360
+    """How the chain is set up and how financing is priced."""
+
+    day_count: DayCount = Field(
+        default=DayCount.ACT_360, description="the day basis of the discount (ACT/360 as for Chinese bills)"
+    )
     tenor_cap_days: int = Field(default=365, ge=1, le=3650, description="the chain's longest tenor (set at deployment)")
     grace_period_days: int = Field(default=3, ge=0, le=365, description="after maturity, before overdue may be marked")
     seed: int = Field(default=0, ge=0, description="for `generate` (the command line's --seed overrides it)")
 
 
 class Scenario(_Strict):
-    name: Text
-    description: str = ""
-    settings: Settings = Settings()
-    members: list[Member] = []
-    receivables: list[Receivable] = []
-    generate: Generator | None = None
-    steps: list[Step] = []
+    """A scenario file: who takes part, what is confirmed at the start, and what happens, step by step. It needs
+    receivables, or a generate section. Unknown keys are refused everywhere (a misspelt key would otherwise be
+    ignored), and so is a key given twice."""
+
+    name: Text = Field(description="shown in the report")
+    description: str = Field(default="", description="what the scenario shows, shown in the report")
+    settings: Settings = Field(default=Settings(), description="see `settings` below")
+    members: list[Member] = Field(default=[], description="see `members[]` below")
+    receivables: list[Receivable] = Field(default=[], description="confirmed at the start; see `receivables[]`")
+    generate: Generator | None = Field(
+        default=None, description="a random supply chain written after the file's own; see `generate` below"
+    )
+    steps: list[Step] = Field(default=[], description="in order; each is one verb, see `steps[]` below")
 
     @field_validator("members")
     @classmethod
