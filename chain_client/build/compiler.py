@@ -2,6 +2,13 @@
 
 Uses a native `solc` of the pinned version when one is on PATH, otherwise npm's solc-js through
 `scripts/solcjs-wrapper`. Recompiles only when the source hash changed, so a second run is instant.
+
+    python -m chain_client.build            # compile if the sources changed (needs `npm ci` then)
+    python -m chain_client.build --check    # exit 0 if the committed artifacts match the sources, else 1
+    python -m chain_client.build --force    # compile anyway
+
+The source hash covers the npm libraries' versions as package-lock.json pins them, so `--check` needs no
+node_modules: `make demo` on a fresh clone installs no npm package while the artifacts are current.
 """
 
 from __future__ import annotations
@@ -120,6 +127,11 @@ def main(argv: list[str]) -> int:
     from chain_client.build.errors_codegen import write_errors_module
 
     force = "--force" in argv
+    if "--check" in argv:  # for the Makefile: is a compiler (npm's solc-js and libraries) needed at all?
+        if artifacts_fresh():
+            return 0
+        print("contracts: the sources changed since the committed artifacts: a compiler is needed")
+        return 1
     if not force and artifacts_fresh():
         print("contracts: artifacts up to date")
         return 0
