@@ -6,4 +6,4 @@ import sys
 
 from api.serve import main
 
-sys.exit(main())
+sys.exit(main(prog="python -m api"))

@@ -1,8 +1,8 @@
-"""`python -m api`: run the lender API.
+"""`scf serve` (or `python -m api`): run the lender API.
 
-    python -m api                          # embedded chain, seeded with a demo supply chain; prints API keys
-    python -m api --keys-out keys.json     # ... and writes them (with the demo's signing keys) to a file
-    python -m api --rpc URL --deployment deployment.json --keys-file keys.json   # a real node
+    scf serve                          # embedded chain, seeded with a demo supply chain; prints API keys
+    scf serve --keys-out keys.json     # ... and writes them (with the demo's signing keys) to a file
+    scf serve --rpc URL --deployment deployment.json --keys-file keys.json   # a real node
 
 The embedded chain lives inside this process, so this process is its only door: everything else (the
 lender demo, curl) talks to it over HTTP.
@@ -29,6 +29,7 @@ from api.seed import DemoChain, seed_demo, submit_requests
 from api.settings import ENV_DEPLOYMENT, ENV_INDEX, ENV_KEYS_FILE, ENV_RPC, ENV_STORE, Settings, write_members
 from api.store import RequestStore
 from chain_client.chain import accounts_of, connect
+from chain_client.cli import OneLineParser
 from chain_client.client import ScfClient
 from chain_client.deploy import DeploymentRecord, deploy_all, load_contracts
 from chain_client.exceptions import ChainError
@@ -43,10 +44,10 @@ class UsageError(Exception):
     """A bad argument or configuration: one line on stderr, exit code 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m api", description="Serve the SCF lender API (OpenAPI at /docs).")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+def build_parser(prog: str = "scf serve") -> argparse.ArgumentParser:
+    p = OneLineParser(prog=prog, description="Serve the SCF lender API (OpenAPI at /docs).")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port to listen on (default: 8000)")
     env = os.environ.get
     p.add_argument("--rpc", metavar="URL", default=env(ENV_RPC), help=f"a JSON-RPC node (env {ENV_RPC})")
     p.add_argument("--deployment", metavar="FILE", help=f"deployment record, with --rpc (env {ENV_DEPLOYMENT})")
@@ -59,8 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
         "uses a temporary one, removed on exit",
     )
     p.add_argument("--index", metavar="FILE", help=f"the API's own event index (env {ENV_INDEX}; default: in memory)")
-    p.add_argument("--day-count", choices=[d.value for d in DayCount], default=DayCount.ACT_360.value)
-    p.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument(
+        "--day-count",
+        choices=[d.value for d in DayCount],
+        default=DayCount.ACT_360.value,
+        help="day-count basis of quotes and discounts (default: %(default)s)",
+    )
+    p.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="uvicorn's log level (default: %(default)s)",
+    )
     return p
 
 
@@ -124,7 +135,9 @@ def _print_keys(console: Console, demo: DemoChain, open_requests: int, args: arg
     url = f"http://{args.host}:{args.port}"
     bank = demo.banks[0]
     console.print(f"{open_requests} signed financing requests are open. OpenAPI: {url}/docs")
-    console.print(f'Try: curl -H "Authorization: Bearer {bank.api_key}" "{url}/financing-requests?status=open"')
+    # soft_wrap: a command is printed on one line (the terminal may fold it, but a copy gets it whole).
+    curl = f'curl -H "Authorization: Bearer {bank.api_key}" "{url}/financing-requests?status=open"'
+    console.print("Try: " + curl, soft_wrap=True, markup=False)
     console.print(
         "Lender demo: " + lender_demo_command(url, bank.api_key, demo.operator.api_key), soft_wrap=True, markup=False
     )
@@ -159,8 +172,16 @@ def _exit_on_sigterm(signum: int, _: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, *, prog: str = "scf serve") -> int:
+    try:
+        return _main(argv, prog)
+    except KeyboardInterrupt:  # Ctrl-C while deploying and seeding (uvicorn handles it itself once serving)
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None, prog: str) -> int:
+    args = build_parser(prog).parse_args(argv)
     sys.setrecursionlimit(min(sys.getrecursionlimit(), RECURSION_LIMIT))
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     console = Console(width=None if sys.stdout.isatty() else 200, highlight=False)
@@ -168,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             context = _remote(args) if args.rpc else _embedded(args, Path(store_dir), console)
         except (UsageError, ChainError) as exc:
-            print(f"python -m api: error: {exc}", file=sys.stderr)
+            print(f"{prog}: error: {exc}", file=sys.stderr)
             return 2
         sys.stdout.flush()
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -27,7 +28,7 @@ from web3.exceptions import Web3Exception
 
 from chain_client.chain import accounts_of, connect, is_embedded, new_account
 from chain_client.client import ScfClient
-from chain_client.deploy import DeploymentRecord, deploy_all, load_contracts, record_of
+from chain_client.deploy import CONTRACT_NAMES, DeploymentRecord, deploy_all, load_contracts, record_of
 from chain_client.devchain import now
 from chain_client.exceptions import ChainError
 from chain_client.indexer import EventIndex, FragmentNode, Indexer, ReceivableTree, SyncReport, reconcile
@@ -39,17 +40,54 @@ DEFAULT_INDEX = "scf-index.sqlite"
 DEFAULT_DEPLOYMENT = "deployment.json"
 KEY_ENV = "SCF_OPERATOR_KEY"
 DAY = 24 * 3600
+_CONTRACTS_TEXT = ", ".join(CONTRACT_NAMES[:-1]) + " and " + CONTRACT_NAMES[-1]  # what `deploy_all` deploys
+
+
+def add_operator_key_file(p: argparse.ArgumentParser) -> None:
+    """The one spelling, in every `scf` command, of where the operator's signing key comes from."""
+    p.add_argument(
+        "--operator-key-file",
+        metavar="FILE",
+        help=f"file holding the operator's hex private key, for --rpc (or set ${KEY_ENV})",
+    )
 
 
 class UsageError(Exception):
     """A bad argument found after parsing (exit code 2, like argparse's own)."""
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad argument is one line (not usage plus message)."""
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line (not usage plus message); `scf serve` and `scf scenario` too."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+class DeprecatedFlag(argparse.Action):
+    """An old spelling of a flag: still works, says in one line on stderr which flag replaces it, and is left out
+    of `--help`. `const` is the message's advice, e.g. "use --operator-key-file FILE"."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        kwargs.setdefault("help", argparse.SUPPRESS)
+        super().__init__(option_strings, dest, **kwargs)  # type: ignore[arg-type]
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[object] | None,
+        option_string: str | None = None,
+    ) -> None:
+        print(f"{parser.prog}: {option_string} is deprecated: {self.const}", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def read_key_file(path: str | Path) -> str:
+    """The hex private key held in a file (whitespace around it ignored); `UsageError` if it cannot be read."""
+    try:
+        return Path(path).read_text().strip()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the key file ({exc.strerror or exc})") from None
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -68,9 +106,9 @@ def _connect(url: str) -> Web3:
 
 
 def _key(args: argparse.Namespace) -> LocalAccount:
-    text = args.key or os.environ.get(KEY_ENV)
+    text = read_key_file(args.operator_key_file) if args.operator_key_file else args.key or os.environ.get(KEY_ENV)
     if not text:
-        raise UsageError(f"the operator's key is needed: set {KEY_ENV} (or give --key)")
+        raise UsageError(f"the operator's key is needed with --rpc: set {KEY_ENV} or give --operator-key-file FILE")
     try:
         account: LocalAccount = Account.from_key(text)
     except Exception:
@@ -142,7 +180,8 @@ def _day(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
 
 
-def _short(slot: int) -> str:
+def short_slot(slot: int) -> str:
+    """A receivable's id as every terminal view shows it: 0x-hex, the first 12 of its 56 digits."""
     return f"{slot:#058x}"[:14] + "…"
 
 
@@ -161,7 +200,7 @@ def render_tree(tree: ReceivableTree, names: _Names) -> Tree:
     """The split tree: every fragment under the one it was split from, with tier, holder and value."""
     r = tree.receivable
     title = (
-        f"[bold]Receivable {_short(r.slot)}[/bold]  owed by {names(r.debtor)}  face {format_fen(r.face_value)}  "
+        f"[bold]Receivable {short_slot(r.slot)}[/bold]  owed by {names(r.debtor)}  face {format_fen(r.face_value)}  "
         f"state {r.state.name.lower()}  matures {_day(r.maturity)}"
     )
     root = Tree(title)
@@ -197,8 +236,8 @@ def render_tree(tree: ReceivableTree, names: _Names) -> Tree:
 def cmd_deploy(args: argparse.Namespace) -> int:
     console = _console()
     if args.rpc:
+        operator = _key(args)  # before connecting: a missing key is found without a network round trip
         w3 = _connect(args.rpc)
-        operator = _key(args)
         w3.scf_accounts[operator.address] = operator  # type: ignore[attr-defined]
     else:
         w3 = connect()
@@ -283,7 +322,7 @@ def cmd_tree(args: argparse.Namespace) -> int:
 
 
 def _print_tiers(console: Console, index: EventIndex, slot: int) -> None:
-    table = Table(title=f"Value by tier, receivable {_short(slot)}")
+    table = Table(title=f"Value by tier, receivable {short_slot(slot)}")
     for column in ("tier", "fragments", "holders", "value", "of which financed"):
         table.add_column(column, justify="right")
     for t in index.tier_totals(slot):
@@ -304,7 +343,9 @@ def cmd_path(args: argparse.Namespace) -> int:
         raise UsageError(f"no fragment {args.token} in the index")
     names = _Names(index)
     hops = index.path_to_root(token_id)
-    table = Table(title=f"Path of fragment #{sequence_of(token_id)} of receivable {_short(token_id >> 32)} to its root")
+    table = Table(
+        title=f"Path of fragment #{sequence_of(token_id)} of receivable {short_slot(token_id >> 32)} to its root"
+    )
     for column in ("#", "tier", "holder", "value now", "split off", "paid out by", "memo", "time (UTC)"):
         table.add_column(column)
     for h in hops:
@@ -333,7 +374,7 @@ def cmd_holdings(args: argparse.Namespace) -> int:
     for h in held:
         flags = ", ".join(n for n, on in (("frozen", h.frozen), ("financed", h.financed)) if on)
         table.add_row(
-            _short(h.slot),
+            short_slot(h.slot),
             str(sequence_of(h.token_id)),
             format_fen(h.value),
             str(h.tier),
@@ -388,13 +429,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.index != ":memory:" and Path(args.index).exists():
         raise UsageError(f"{args.index} already exists: the demo writes a new index (give another --index)")
     if args.rpc:
+        operator = _key(args)  # before connecting: a missing key is found without a network round trip
         w3 = _connect(args.rpc)
-        operator = _key(args)
         w3.scf_accounts[operator.address] = operator  # type: ignore[attr-defined]
     else:
         w3 = connect()
         operator = accounts_of(w3)[0]
-    console.print("[bold]1.[/bold] Deploying Membership, SettlementToken and ReceivableToken")
+    console.print("[bold]1.[/bold] Deploying " + _CONTRACTS_TEXT)
     scf = ScfClient(w3, deploy_all(w3, operator))
     if args.out:
         record_of(w3, scf.contracts, operator.address).save(args.out)
@@ -408,7 +449,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _print_tiers(console, index, slot)
     console.print(f"slot {slot:#x}")
     if args.index != ":memory:":
-        console.print(f"index written to {args.index}: try `scf tree {slot:#x} --index {args.index}`")
+        # soft_wrap: the command stays on one line however narrow the terminal, so it can be copied whole.
+        console.print(f"index written to {args.index}; try:", markup=False)
+        console.print(f"  scf tree {slot:#x} --index {shlex.quote(args.index)}", soft_wrap=True, markup=False)
     return 0
 
 
@@ -467,13 +510,13 @@ def run_demo(scf: ScfClient, operator: LocalAccount, index: EventIndex, console:
 
 def build_parser() -> argparse.ArgumentParser:
     env = os.environ.get
-    parser = _Parser(
+    parser = OneLineParser(
         prog="scf",
         description="Supply-chain finance on an EVM chain: deploy, index events, trace receivables.",
         epilog="Queries (tree, path, holdings, receivables, tiers) read only the index file. "
         "Environment: SCF_RPC, SCF_DEPLOYMENT, SCF_INDEX, SCF_OPERATOR_KEY.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
     def index_opt(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -500,15 +543,18 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     def key_opt(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--key", help=f"operator's private key (hex) for --rpc; better: set ${KEY_ENV}, which keeps it out of ps"
+        add_operator_key_file(p)
+        p.add_argument(  # the key itself on the command line: visible to every user in `ps`
+            "--key",
+            action=DeprecatedFlag,
+            const=f"put the key in a file and give --operator-key-file FILE (or set ${KEY_ENV})",
         )
 
     p = sub.add_parser(
         "deploy",
         help="deploy the contracts and write a deployment file",
-        description="Deploy Membership, SettlementToken and ReceivableToken (the operator becomes the first member) "
-        "and write a deployment file that other commands and processes use.",
+        description=f"Deploy {_CONTRACTS_TEXT} (the operator becomes the first member) and write a deployment "
+        "file that other commands and processes use.",
     )
     rpc_opt(p, required=False)
     key_opt(p)
@@ -654,8 +700,16 @@ def _one_line(exc: BaseException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     line = list(sys.argv[1:] if argv is None else argv)
-    if line and line[0] in _DELEGATED_HELP:
-        return _delegate(line[0], line[1:])
+    try:
+        if line and line[0] in _DELEGATED_HELP:
+            return _delegate(line[0], line[1:])
+        return _main(line)
+    except KeyboardInterrupt:  # Ctrl-C anywhere (a delegated tool, parsing, a chain call): one line, not a traceback
+        print(f"scf{' ' + line[0] if line and not line[0].startswith('-') else ''}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(line: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(line)
     if args.command is None:
@@ -668,9 +722,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
     except Exception as exc:
         if not _expected(exc):
             raise  # a bug: the traceback helps more than a line would

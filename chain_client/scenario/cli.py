@@ -1,65 +1,93 @@
 """`scf scenario FILE` (and `python -m chain_client.scenario FILE`): run a scenario file and report.
 
 Exit codes: 0 every invariant holds; 1 an invariant failed or the chain refused a step; 2 the file, the options
-or the journal are wrong (one line per problem, nothing sent).
+or the journal are wrong (one line per problem, nothing sent); 130 interrupted (Ctrl-C).
+
+`--index FILE` also writes the run's events into the event index that `scf tree`, `scf path`, `scf holdings`,
+`scf receivables` and `scf tiers` read (their `--index FILE`, or $SCF_INDEX), with every member's name as a label.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from rich.console import Console
 
+from chain_client.cli import DeprecatedFlag, OneLineParser, add_operator_key_file
 from chain_client.exceptions import ChainError
+from chain_client.indexer import EventIndex, Indexer
 from chain_client.scenario.html import write_html
 from chain_client.scenario.loader import ScenarioError
 from chain_client.scenario.report import print_summary, write_json
 from chain_client.scenario.runner import StepFailed
-from chain_client.scenario.session import KEY_ENV, RunOptions, prepare, run_scenario
+from chain_client.scenario.session import KEY_ENV, Outcome, RunOptions, prepare, run_scenario
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def build_parser(prog: str = "scf scenario") -> argparse.ArgumentParser:
-    p = _Parser(
+    p = OneLineParser(
         prog=prog,
         description="Run a scripted supply chain (scripts/scenarios/*.yaml) on the embedded chain or a node, and "
         "report per tier, per lender and per receivable, with invariant checks.",
-        epilog=f"With --rpc the operator's key comes from ${KEY_ENV} or --key-file, and a journal lets the same "
-        "command resume an interrupted run. Exit codes: 0 ok, 1 a check failed or a step was refused, 2 bad input "
-        "(nothing sent).",
+        epilog=f"With --rpc the operator's key comes from ${KEY_ENV} or --operator-key-file, and a journal lets the "
+        "same command resume an interrupted run. Exit codes: 0 ok, 1 a check failed or a step was refused, 2 bad "
+        "input (nothing sent), 130 interrupted.",
     )
     p.add_argument("file", type=Path, help="the scenario file (YAML)")
     p.add_argument("--rpc", metavar="URL", help="a JSON-RPC node instead of the embedded chain")
-    p.add_argument("--key-file", type=Path, metavar="FILE", help=f"file holding the operator's hex key (or ${KEY_ENV})")
+    add_operator_key_file(p)
+    p.add_argument("--key-file", action=DeprecatedFlag, dest="operator_key_file", const="use --operator-key-file FILE")
     p.add_argument(
         "--journal", type=Path, metavar="FILE", help="journal file (default with --rpc: ./NAME.journal.json)"
     )
     p.add_argument("--seed", type=int, help="seed for the scenario's generator (overrides settings.seed)")
     p.add_argument("--report", type=Path, metavar="OUT.html", help="write a self-contained HTML report")
     p.add_argument("--json", type=Path, metavar="OUT.json", help="write the summary as JSON")
+    p.add_argument(
+        "--index",
+        type=Path,
+        metavar="FILE",
+        help="write the run's events into this event index, for `scf tree/path/holdings/receivables --index FILE`",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar and no tables (exit code and files only)")
     p.add_argument("--dry-run", action="store_true", help="check the file and print the plan's size; send nothing")
     return p
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str = "scf scenario") -> int:
+    try:
+        return _main(argv, prog)
+    except KeyboardInterrupt:  # one line, not a traceback through the runner and the chain
+        _say(f"{prog}: interrupted")
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None, prog: str) -> int:
     args = build_parser(prog).parse_args(argv)
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     err = Console(stderr=True, highlight=False)
     try:
         if args.dry_run:
             return _dry_run(args, out)
-        key = _read_key(args.key_file)
+        key = _read_key(args.operator_key_file)
+        if args.rpc and key is None and not os.environ.get(KEY_ENV):
+            raise ScenarioError(
+                [f"the operator's key is needed with --rpc: set {KEY_ENV} or give --operator-key-file FILE"]
+            )
+        if args.index and not args.rpc and args.index.exists():
+            raise ScenarioError(
+                [
+                    f"{args.index} already exists: the embedded chain is new on every run, and so is its index "
+                    "(give a new file)"
+                ]
+            )
         options = RunOptions(rpc=args.rpc, operator_key=key, journal=args.journal, seed=args.seed, quiet=args.quiet)
         outcome = run_scenario(args.file, options, console=err)
     except ScenarioError as exc:
@@ -85,8 +113,33 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "scf scenario") -> in
     if args.report:
         write_html(summary, args.report)
         if not args.quiet:
-            out.print(f"report: {args.report.resolve()}", markup=False)
+            out.print(f"report: {args.report.resolve()}", markup=False, soft_wrap=True)
+    if args.index:
+        try:
+            _write_index(outcome, args.index)
+        except (ChainError, ValueError, OSError, sqlite3.Error) as exc:
+            _say(f"{args.index}: cannot write the index: {exc}")
+            return EXIT_USAGE
+        if not args.quiet:
+            _print_index_hint(out, outcome, args.index)
     return EXIT_OK if summary.passed else EXIT_FAILED
+
+
+def _write_index(outcome: Outcome, path: Path) -> None:
+    """The run's events, as `scf index` would read them, and every member's name as a label for the queries."""
+    with EventIndex(path) as index:
+        Indexer(index, outcome.w3, outcome.record, start_block=outcome.record.block_number).sync()
+        for address, name in outcome.accounts.names.items():
+            index.set_label(address, name)
+
+
+def _print_index_hint(out: Console, outcome: Outcome, path: Path) -> None:
+    # One command per line and soft_wrap: a command is never broken across lines, whatever the terminal's width.
+    shown = shlex.quote(str(path))
+    out.print(f"index written to {path}; explore it with:", markup=False, soft_wrap=True)
+    out.print(f"  scf receivables --index {shown}", markup=False, soft_wrap=True)
+    for slot in list(outcome.plan.receivables.values())[:1]:
+        out.print(f"  scf tree {slot:#x} --index {shown} --tiers", markup=False, soft_wrap=True)
 
 
 def _say(line: str) -> None:
@@ -94,11 +147,11 @@ def _say(line: str) -> None:
     print(line, file=sys.stderr)
 
 
-def _read_key(path: Path | None) -> str | None:
+def _read_key(path: str | None) -> str | None:
     if path is None:
         return None
     try:
-        return path.read_text().strip()
+        return Path(path).read_text().strip()
     except OSError as exc:
         raise ScenarioError([f"{path}: cannot read the key file ({exc.strerror or exc})"]) from None
 
