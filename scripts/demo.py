@@ -3,10 +3,13 @@
 1. `scripts/scenarios/hubei_auto.yaml`: a carmaker confirms receivables to 3 tier-1 suppliers, who pay 12
    tier-2, who pay 40 tier-3; two banks finance pieces; the carmaker repays at maturity and every holder is
    paid. The summary is printed and the HTML report (one credit tree per receivable) is written.
-2. On the same chain, a new receivable is issued and spread over three tiers, and its holders put signed
-   financing requests on the market; the lender API starts on a local port.
+2. On the same embedded chain, a second and smaller supply chain of its own (another core enterprise, six
+   suppliers, two other banks: not the scenario's members) is seeded; its holders put signed financing requests
+   on the market, and the lender API starts on a local port over it.
 3. A bank's integration (`scripts/lender_demo.py`) talks to the API over real HTTP: it lists the open
    requests, quotes, funds three, moves the chain to maturity, has the debtor repay and redeems.
+
+Ctrl-C stops it with one line and exit code 130.
 """
 
 from __future__ import annotations
@@ -20,20 +23,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import uvicorn
-from rich.console import Console
-
-from api.context import ApiContext, Members
-from api.main import create_app
-from api.seed import seed_demo, submit_requests
-from api.store import RequestStore
-from chain_client.indexer import EventIndex
-from chain_client.scenario.html import write_html
-from chain_client.scenario.report import print_summary
-from chain_client.scenario.session import RunOptions, run_scenario
-from scripts import lender_demo
-
 ROOT = Path(__file__).resolve().parents[1]
+EXIT_INTERRUPTED = 130
 
 
 def _free_port() -> int:
@@ -47,6 +38,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scenario", type=Path, default=ROOT / "scripts" / "scenarios" / "hubei_auto.yaml")
     parser.add_argument("--report", type=Path, default=Path("demo-report.html"), help="where the HTML report goes")
     args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except KeyboardInterrupt:  # Ctrl-C: one line, not a hundred lines of traceback through the chain and the API
+        print("demo: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def run(args: argparse.Namespace) -> int:
+    # Imported here, inside the Ctrl-C guard: loading web3, py-evm and the web stack takes seconds.
+    import uvicorn
+    from rich.console import Console
+
+    from api.context import ApiContext, Members
+    from api.main import create_app
+    from api.seed import seed_demo, submit_requests
+    from api.store import RequestStore
+    from chain_client.indexer import EventIndex
+    from chain_client.scenario.html import write_html
+    from chain_client.scenario.report import print_summary
+    from chain_client.scenario.session import RunOptions, run_scenario
+    from scripts import lender_demo
+
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     started = time.perf_counter()
 
@@ -58,10 +71,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.print("[red]an invariant failed: stopping[/red]")
         return 1
 
-    out.rule("2. The lender API on the same chain")
+    out.rule("2. The lender API, on the same embedded chain, over a supply chain of its own")
     scf, operator = outcome.scf, outcome.accounts.operator
     start_block = scf.w3.eth.block_number + 1  # the API indexes the lender market, not the whole scenario
     demo = seed_demo(scf, operator)
+    banks = " and ".join(b.name for b in demo.banks)
+    out.print(
+        f"seeded beside the scenario: {demo.core.name} owes {len(demo.suppliers)} suppliers in three tiers; "
+        f"{banks} lend (not the scenario's members)",
+        markup=False,
+    )
     index = EventIndex(":memory:")
     demo.label(index)
     with tempfile.TemporaryDirectory(prefix="scf-demo-") as tmp:
@@ -88,7 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             context.close()
 
     out.rule("Done")
-    out.print(f"report: {args.report.resolve()}  (open it in a browser: one credit tree per receivable)")
+    # The path on a line of its own, never folded by rich: it is what a user copies into a browser.
+    out.print("report (open it in a browser: one credit tree per receivable):")
+    out.print(f"  {args.report.resolve()}", markup=False, soft_wrap=True)
     out.print(f"{time.perf_counter() - started:.1f} s in all, on the embedded chain")
     return code
 

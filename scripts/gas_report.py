@@ -5,29 +5,53 @@
 
 Every figure is the gasUsed of one real transaction (21,000 base cost included), the worst case unless the
 name says otherwise: recipients are new holders, so their storage words are written for the first time.
+
+The figures are the same on every run: accounts and document hashes are derived from fixed seeds and the chain's
+clock starts at a fixed time, because calldata costs 4 gas per zero byte and 16 per other byte, and random
+addresses, hashes or timestamps would move a figure by a few gas from one run to the next.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
-import os
 import sys
 from typing import Any
 
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
 from rich.console import Console
 from rich.table import Table
 from web3 import Web3
 from web3.contract import Contract
 
-from chain_client import Role, ScfClient, accounts_of, connect, deploy_all, new_account
+from chain_client import Role, ScfClient, accounts_of, connect, deploy_all
 from chain_client.deploy import deploy_contract
 from chain_client.devchain import advance_time, now
 from chain_client.financing import FinancingRequest
 from chain_client.tx import Transactor
 
 DAY = 24 * 3600
+START_TIME = 2_000_000_000  # 2033-05-18: the chain's clock is moved here first, so every timestamp is the same
+_ACCOUNTS = itertools.count(1)
+_DOCUMENTS = itertools.count(1)
+
+
+def new_account(w3: Web3, *, fund_wei: int) -> LocalAccount:
+    """A new account, the same on every run (`chain_client.new_account` makes random ones)."""
+    account: LocalAccount = Account.from_key(keccak(text=f"scf gas report account {next(_ACCOUNTS)}"))
+    w3.scf_accounts[account.address] = account  # type: ignore[attr-defined]
+    if fund_wei:
+        Transactor.for_web3(w3).send_value(accounts_of(w3)[0], account.address, fund_wei)
+    return account
+
+
+def document() -> bytes:
+    """A trade document's hash, the same on every run."""
+    return keccak(text=f"scf gas report document {next(_DOCUMENTS)}")
+
 
 # Design targets from the foundation issue (gas, base cost included).
 TARGETS = {
@@ -67,16 +91,16 @@ def measure_ours(w3: Web3) -> dict[str, int]:
     s1, s2, s3 = (_fresh(w3, scf, operator) for _ in range(3))
     maturity = now(w3) + 90 * DAY
 
-    issued = rt.issue(core, s1.address, 1_000_000_00, maturity, os.urandom(32))
+    issued = rt.issue(core, s1.address, 1_000_000_00, maturity, document())
     gas["issue"] = issued.gas_used
     gas["accept"] = rt.accept(s1, issued.token_id).gas_used
-    gas["issue_existing_holder"] = rt.issue(core, s1.address, 5_00, maturity, os.urandom(32)).gas_used
+    gas["issue_existing_holder"] = rt.issue(core, s1.address, 5_00, maturity, document()).gas_used
 
     split = rt.split(s1, issued.token_id, s2.address, 100_000_00)
     gas["split"] = split.gas_used
     gas["split_existing_holder"] = rt.split(s1, issued.token_id, s2.address, 100_000_00).gas_used
     batch_to = [(_fresh(w3, scf, operator).address, 1_000_00) for _ in range(10)]
-    batch = rt.split_batch(s1, issued.token_id, batch_to, os.urandom(32))
+    batch = rt.split_batch(s1, issued.token_id, batch_to, document())
     gas["split_batch_10"] = batch.gas_used
     gas["merge"] = rt.merge(s1, issued.token_id, split.new_token_ids[0], 1_00).gas_used
     gas["transfer"] = rt.transfer(s2, s3.address, split.new_token_ids[0]).gas_used
@@ -97,7 +121,7 @@ def measure_financing(w3: Web3, scf: ScfClient, operator: LocalAccount, core: Lo
     rt, desk = scf.receivables, scf.financing
     holder = _fresh(w3, scf, operator)
     bank = _fresh(w3, scf, operator, Role.FINANCIER)
-    issued = rt.issue(core, holder.address, 1_000_000_00, now(w3) + 90 * DAY, os.urandom(32))
+    issued = rt.issue(core, holder.address, 1_000_000_00, now(w3) + 90 * DAY, document())
     rt.accept(holder, issued.token_id)
     rt.set_approval_for_all(holder, desk.address, True)
     scf.cash.mint(operator, bank.address, 10**11)
@@ -123,7 +147,7 @@ def measure_repayment(w3: Web3, scf: ScfClient, operator: LocalAccount, core: Lo
     scf.cash.mint(operator, holder.address, 1)  # holders usually hold some cash already
 
     def receivable(fragments: int) -> tuple[int, list[int]]:
-        issued = rt.issue(core, holder.address, 10_000_000_00, now(w3) + 30 * DAY, os.urandom(32))
+        issued = rt.issue(core, holder.address, 10_000_000_00, now(w3) + 30 * DAY, document())
         rt.accept(holder, issued.token_id)
         ids = [issued.token_id]
         for start in range(0, fragments - 1, 50):
@@ -191,11 +215,12 @@ def measure_references(w3: Web3) -> dict[str, int]:
 
 def render(gas: dict[str, int]) -> Table:
     table = Table(title="Gas per operation (embedded chain, one transaction each, base cost included)")
-    table.add_column("operation")
-    table.add_column("gasUsed", justify="right")
-    table.add_column("target", justify="right")
-    table.add_column("compared with")
-    table.add_column("ratio", justify="right")
+    # no_wrap: an operation's name or a figure is never folded or cut, whatever the width (see `console`).
+    table.add_column("operation", no_wrap=True)
+    table.add_column("gasUsed", justify="right", no_wrap=True)
+    table.add_column("target", justify="right", no_wrap=True)
+    table.add_column("compared with", no_wrap=True)
+    table.add_column("ratio", justify="right", no_wrap=True)
     for name, used in gas.items():
         if name.startswith("ref_"):
             continue
@@ -212,17 +237,24 @@ def render(gas: dict[str, int]) -> Table:
     return table
 
 
+def console() -> Console:
+    """A terminal gets its own width; a pipe or a file (`make gas > gas.txt`) gets room for the whole table, where
+    rich would otherwise assume 80 columns and cut the names short."""
+    return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print one JSON object: operation -> gasUsed")
     args = parser.parse_args(argv)
     w3 = connect()
+    advance_time(w3, START_TIME - now(w3))
     gas = measure_ours(w3)
     gas.update(measure_references(w3))
     if args.json:
         print(json.dumps(gas, indent=1))
     else:
-        Console().print(render(gas))
+        console().print(render(gas))
     return 0
 
 

@@ -6,6 +6,9 @@ Lists the open financing requests, quotes them at the bank's own rate, funds thr
 Idempotency-Key, and one call repeated to show that a retry sends nothing twice), shows the portfolio. On a
 development chain, with the operator's key, it then moves the clock to maturity, has the debtor repay,
 redeems every financed fragment and prints the realised yields.
+
+Shown as `scf` shows them: a receivable as 0x-hex (`0x5d3a8b9c12ab…`), a fragment as receivable#sequence,
+amounts as ¥1,234.50 and times as UTC dates.
 """
 
 from __future__ import annotations
@@ -14,12 +17,19 @@ import argparse
 import sys
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import httpx
 from rich.console import Console
 from rich.table import Table
+
+from chain_client.cli import short_slot
+from chain_client.money import format_fen, parse_yuan
+from chain_client.receivables import sequence_of
+
+DAY = 86_400
 
 
 class ApiFailure(Exception):
@@ -41,21 +51,48 @@ def pct(rate: str | None) -> str:
     return "-" if rate is None else f"{Decimal(rate) * 100:.3f}%"
 
 
-def short(token_id: str) -> str:
-    """Ids arrive as decimal strings (JSON numbers would lose digits in JavaScript); kept as strings here."""
-    return token_id if len(token_id) <= 14 else f"{token_id[:6]}…{token_id[-6:]}"
+def as_id(value: str | int) -> int:
+    """An id from the API: a string (JSON numbers would lose digits in JavaScript), decimal or 0x-hex."""
+    if isinstance(value, int):
+        return value
+    return int(value, 16) if value.lower().startswith("0x") else int(value)
+
+
+def receivable(slot: str | int) -> str:
+    """A receivable as `scf` shows it: 0x-hex, shortened."""
+    return short_slot(as_id(slot))
+
+
+def fragment(token_id: str | int) -> str:
+    """A fragment as `scf` shows it: its receivable, then #sequence (`scf path` takes the full form)."""
+    tid = as_id(token_id)
+    return f"{short_slot(tid >> 32)}#{sequence_of(tid)}"
+
+
+def yuan(text: str) -> str:
+    """The API's yuan string ("45678.90") as every terminal view shows money: ¥45,678.90."""
+    return format_fen(parse_yuan(text))
+
+
+def day(ts: int | None) -> str:
+    return "-" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
+
+
+def when(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def show_market(console: Console, requests: list[dict[str, Any]]) -> None:
     table = Table(title=f"Open financing requests ({len(requests)})")
-    for column in ("id", "fragment", "value ¥", "price ¥", "days", "implied rate", "recourse", "for"):
-        table.add_column(column, justify="right" if column in ("value ¥", "price ¥", "days") else "left")
+    for column in ("id", "fragment", "value", "price", "matures", "days", "implied rate", "recourse", "for"):
+        table.add_column(column, justify="right" if column in ("value", "price", "days") else "left")
     for r in requests:
         table.add_row(
             str(r["id"]),
-            short(r["token_id"]),
-            r["value"],
-            r["price"],
+            fragment(r["token_id"]),
+            yuan(r["value"]),
+            yuan(r["price"]),
+            day(r["maturity"]),
             str(r["days"]),
             pct(r["implied_rate"]),
             "yes" if r["recourse"] else "no",
@@ -66,15 +103,17 @@ def show_market(console: Console, requests: list[dict[str, Any]]) -> None:
 
 def show_portfolio(console: Console, title: str, positions: list[dict[str, Any]]) -> None:
     table = Table(title=title)
-    for column in ("fragment", "state", "cost ¥", "face ¥", "repaid ¥", "days", "expected yield", "realised yield"):
-        table.add_column(column, justify="left" if column in ("fragment", "state") else "right")
+    columns = ("fragment", "state", "cost", "face", "repaid", "matures", "days", "expected yield", "realised yield")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("fragment", "state", "matures") else "right")
     for p in positions:
         table.add_row(
-            short(p["financed_token_id"]),
+            fragment(p["financed_token_id"]),
             p["state"],
-            p["cost"],
-            p["face_value"],
-            p["repaid"],
+            yuan(p["cost"]),
+            yuan(p["face_value"]),
+            yuan(p["repaid"]),
+            day(p["maturity"]),
             str(p["days"]),
             pct(p["expected_yield"]),
             pct(p["realised_yield"]),
@@ -92,8 +131,8 @@ def fund_some(
     for r in mine[:count]:
         q = call(http, "POST", "/quotes", json={"token_id": r["token_id"], "value": r["value"], "annual_rate": rate})
         console.print(
-            f"request {r['id']}: ¥{r['value']} due in {q['days']} days; at {pct(rate)} we would pay ¥{q['price']}, "
-            f"the holder asks ¥{r['price']} ({pct(r['implied_rate'])})"
+            f"request {r['id']}: {yuan(r['value'])} due in {q['days']} days; at {pct(rate)} we would pay "
+            f"{yuan(q['price'])}, the holder asks {yuan(r['price'])} ({pct(r['implied_rate'])})"
         )
         key = str(uuid.uuid4())
         body = {"price": r["price"]}  # refuse to fund if the request's price is not what we saw
@@ -116,24 +155,27 @@ def run_to_maturity(console: Console, http: httpx.Client, operator: httpx.Client
     latest = max(p["maturity"] for p in positions)
     if latest > chain_time:
         moved = call(operator, "POST", "/dev/advance-time", json={"seconds": latest - chain_time})
-        console.print(f"development chain: clock moved {latest - chain_time:,} s to maturity ({moved['chain_time']})")
-    for slot in sorted({p["slot"] for p in positions}):
+        console.print(
+            f"development chain: clock moved {(latest - chain_time) / DAY:.1f} days, from {when(chain_time)} "
+            f"to maturity, {when(moved['chain_time'])}"
+        )
+    for slot in sorted({p["slot"] for p in positions}, key=as_id):
         response = operator.post(f"/dev/repay/{slot}")
         if response.status_code == 409 and response.json().get("error") == "NothingOutstanding":
             continue  # repaid already (an earlier run)
         if response.status_code >= 400:
             raise ApiFailure(response)
-        console.print(f"debtor repaid ¥{response.json()['paid']} on receivable {short(slot)}")
+        console.print(f"debtor repaid {yuan(response.json()['paid'])} on receivable {receivable(slot)}")
     for token_id in financed:
         redeemed = call(http, "POST", f"/fragments/{token_id}/redeem")
         console.print(
-            f"redeemed {short(token_id)}: ¥{redeemed['paid']} paid, burned={redeemed['burned']}, "
+            f"redeemed {fragment(token_id)}: {yuan(redeemed['paid'])} paid, burned={redeemed['burned']}, "
             f"exposure released={redeemed['exposure_released']}"
         )
     settled = [p for p in call(http, "GET", "/portfolio")["data"] if p["financed_token_id"] in financed]
     show_portfolio(console, "Realised yields (ACT/365)", settled)
     for p in settled:
-        console.print(f"realised yield {short(p['financed_token_id'])}: {pct(p['realised_yield'])}")
+        console.print(f"realised yield {fragment(p['financed_token_id'])}: {pct(p['realised_yield'])}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -153,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with client(args.key) as http:
             health = call(http, "GET", "/health")
             me = call(http, "GET", "/me")
-            console.print(f"{me['name']} ({me['address']}), cash ¥{me['cash']}; chain {health['chain_id']}")
+            console.print(f"{me['name']} ({me['address']}), cash {yuan(me['cash'])}; chain {health['chain_id']}")
             market = call(http, "GET", "/financing-requests", params={"status": "open", "limit": 500})["data"]
             show_market(console, market)
             financed = fund_some(console, http, me, market, args.count, args.rate)
