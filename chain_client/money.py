@@ -1,4 +1,5 @@
-"""Money is integers in fen everywhere; these are the only conversions to and from yuan text."""
+"""Money is integers in fen everywhere; these are the only conversions to and from yuan text, and `format_fen` is
+the one way an amount is shown to a person (terminal, report): ¥ sign, thousands separators, always two decimals."""
 
 from __future__ import annotations
 
@@ -25,3 +26,9 @@ def parse_yuan(text: str) -> int:
     if fen != fen.to_integral_value():
         raise ValueError(f"{text!r} has more than two decimals (fen is the smallest unit)")
     return int(fen)
+
+
+def format_yuan(text: str) -> str:
+    """A yuan string as the API sends it ('45678.9', '120000.00') -> '¥45,678.90': the same text as `format_fen`,
+    for terminal output that starts from the wire format."""
+    return format_fen(parse_yuan(text))

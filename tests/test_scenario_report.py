@@ -93,7 +93,7 @@ def test_a_crowded_tier_shows_its_largest_holders_and_one_node_for_the_rest() ->
         edges=edges,
     )
     svg = render_svg(tree)
-    assert svg.count('<g class="node supplier">') == 1 + MAX_ROWS
+    assert svg.count('<g class="node supplier"') == 1 + MAX_ROWS
     assert f"+ {100 - (MAX_ROWS - 1)} more holders" in svg
     assert "Leaf 99" in svg  # the largest are shown
     assert "<title>Leaf 0" not in svg  # the smallest are folded into the last node

@@ -8,7 +8,16 @@ from html import escape
 from pathlib import Path
 
 from chain_client.money import format_fen
-from chain_client.scenario.report import lender_cells, percent
+from chain_client.scenario.report import (
+    TIER_HEAD,
+    TIER_NOTE,
+    counted,
+    deploy_facts,
+    lender_cells,
+    run_facts,
+    tier_cells,
+    tier_totals,
+)
 from chain_client.scenario.summary import Summary, Tree
 from chain_client.scenario.svg import render_svg
 
@@ -20,6 +29,7 @@ h3 { font-size: 15px; margin: 22px 0 6px; } p.lead { max-width: 980px; color: #3
 .facts { color: #52627a; font-size: 13px; } .facts b { color: #1d2733; }
 table { border-collapse: collapse; font-size: 13px; margin: 6px 0 4px; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #e3e8ef; text-align: right; white-space: nowrap; }
+th { white-space: normal; max-width: 140px; }
 th { background: #eef3f9; font-weight: 600; } td:first-child, th:first-child { text-align: left; }
 tfoot td { font-weight: 600; border-top: 2px solid #c9d3e0; }
 .ok { color: #18794e; font-weight: 600; } .bad { color: #c0392b; font-weight: 600; }
@@ -27,6 +37,8 @@ ul.checks { list-style: none; padding-left: 0; font-size: 14px; } ul.checks li {
 ul.fail { color: #c0392b; font-size: 12px; }
 .tree-box { overflow-x: auto; background: #fff; border: 1px solid #dfe6ef; border-radius: 8px; padding: 6px; }
 svg.tree text { font-size: 12px; fill: #1d2733; } svg.tree text.fig { font-size: 11px; fill: #52627a; }
+svg.tree { max-width: 100%; height: auto; } svg.tree text.sold { fill: #b0601a; }
+svg.tree text.tag { font-size: 10px; font-weight: 600; fill: #2c7fb8; }
 svg.tree text.light { fill: #ffffff; } svg.tree text.col { font-size: 12px; font-weight: 600; fill: #52627a; }
 svg.tree path.edge { fill: none; opacity: 0.55; } svg.tree path.edge:hover { opacity: 0.95; }
 svg.tree text.legend { font-size: 11px; fill: #52627a; }
@@ -46,33 +58,8 @@ def _table(head: list[str], rows: list[list[str]], foot: list[str] | None = None
 
 
 def _tiers(s: Summary) -> str:
-    rows = [
-        [
-            f"tier {r.tier}",
-            str(r.members),
-            format_fen(r.value_received),
-            format_fen(r.value_financed),
-            str(r.financings),
-            format_fen(r.cash_from_financing),
-            percent(r.financing_cost),
-            format_fen(r.cash_at_maturity),
-        ]
-        for r in s.tiers
-    ]
-    t = s.tiers
-    foot = [
-        "all",
-        str(sum(r.members for r in t)),
-        format_fen(sum(r.value_received for r in t)),
-        format_fen(sum(r.value_financed for r in t)),
-        str(sum(r.financings for r in t)),
-        format_fen(sum(r.cash_from_financing for r in t)),
-        "",
-        format_fen(sum(r.cash_at_maturity for r in t)),
-    ]
-    head = ["tier", "suppliers", "value received", "value financed", "financings", "cash obtained",
-            "avg financing cost", "paid at maturity"]  # fmt: skip
-    return _table(head, rows, foot)
+    table = _table(TIER_HEAD, [tier_cells(r) for r in s.tiers], tier_totals(s))
+    return table + f'<p class="meta">{escape(TIER_NOTE)}</p>'
 
 
 def _lenders(s: Summary) -> str:
@@ -117,13 +104,31 @@ def _checks(s: Summary) -> str:
 
 
 def _tree(t: Tree) -> str:
-    financed = sum(e.value for e in t.edges if e.kind == "finance")
+    financings = [e for e in t.edges if e.kind == "finance"]
+    financed = sum(e.value for e in financings)
+    with_recourse = sum(e.value for e in financings if e.recourse)
+    bought_back = sum(e.value for e in t.edges if e.kind == "buyback")
     holders = sum(1 for n in t.nodes if n.role == "supplier")
+    names = {n.address: n.name for n in t.nodes}
+    facts = [
+        f"document: {t.document}",
+        f"slot {t.slot[:18]}…",
+        counted(holders, "supplier holder"),
+        f"{format_fen(financed)} financed"
+        + (f", {format_fen(with_recourse)} of it with recourse" if with_recourse else ""),
+    ]
+    if bought_back:
+        facts.append(f"{format_fen(bought_back)} bought back under recourse")
+    for f in t.frozen:
+        until = f"unfrozen {f.unfrozen}" if f.unfrozen else "still frozen"
+        why = f": {f.reason}" if f.reason else ""
+        facts.append(
+            f"{names.get(f.holder, f.holder)}'s fragment of {format_fen(f.value)} frozen {f.frozen}, {until}{why}"
+        )
     return (
         f'<section class="receivable"><h3>{escape(t.receivable)}: {escape(t.debtor)} owes {format_fen(t.face)}, '
         f"due {escape(t.maturity)} ({escape(t.state)})</h3>"
-        f'<p class="meta">document: {escape(t.document)} · slot {escape(t.slot[:18])}… · {holders} supplier '
-        f"holders · {format_fen(financed)} financed</p>"
+        f'<p class="meta">{" · ".join(escape(f) for f in facts)}</p>'
         f'<div class="tree-box">{render_svg(t)}</div></section>'
     )
 
@@ -132,10 +137,10 @@ def render_html(s: Summary) -> str:
     verdict = (
         '<span class="ok">all invariants hold</span>' if s.passed else '<span class="bad">an invariant failed</span>'
     )
-    facts = (
-        f"<b>{s.steps}</b> steps · <b>{s.transactions:,}</b> transactions · <b>{s.operations:,}</b> operations · "
-        f"<b>{s.financings}</b> financings · <b>{s.gas_used:,}</b> gas · <b>{s.wall_seconds:.1f} s</b> on the "
-        f"{escape(s.chain)} (chain id {s.chain_id}) · started {escape(s.started)} · day count {escape(s.day_count)}"
+    deployed = deploy_facts(s)
+    facts = escape(run_facts(s) + (f" ({deployed})" if deployed else "")) + (
+        f" · <b>{s.wall_seconds:.1f} s</b> on the {escape(s.chain)} (chain id {s.chain_id}) · started "
+        f"{escape(s.started)} · day count {escape(s.day_count)}"
     )
     body = [
         f"<h1>{escape(s.scenario)}</h1>",
@@ -150,8 +155,10 @@ def render_html(s: Summary) -> str:
         "<h2>Repayment</h2>",
         _repayments(s),
         "<h2>Credit trees</h2>",
-        '<p class="meta">Holders by tier; an edge is value moved, its width grows with the value; dashed orange '
-        "edges are financings and an orange dot marks a holder that financed. Hover for figures.</p>",
+        '<p class="meta">Holders by tier; an edge is value moved, its width grows with the value. A financing is a '
+        "dashed orange edge from the supplier that sold the fragment to the financier's box beside it, and an orange "
+        "dot marks the seller; a dotted purple edge is a buy-back under recourse. Amounts are exact: each tier's "
+        "boxes add up to what the tier before paid on, tier 1's to the face. Hover for more figures.</p>",
         *(_tree(t) for t in s.trees),
         '<p class="meta">Deployment: '
         + " · ".join(f"{escape(k)} {escape(v)}" for k, v in s.deployment.items())

@@ -41,6 +41,7 @@ class JournalData(BaseModel):
     steps_total: int
     steps_done: int = 0  # steps finished; step 0 is the set-up
     deployment: dict[str, str] | None = None
+    deployed_block: int | None = None  # the last block of the deployment: the run's own transactions come after it
 
     @property
     def finished(self) -> bool:
@@ -116,8 +117,8 @@ class Journal:
             raise JournalRefused(f"{path}: the deployment it records is not on this chain ({gone[0]}); {again}")
         return cls(path, data)
 
-    def deployed(self, addresses: dict[str, str]) -> None:
-        self.data = self.data.model_copy(update={"deployment": addresses})
+    def deployed(self, addresses: dict[str, str], block: int | None = None) -> None:
+        self.data = self.data.model_copy(update={"deployment": addresses, "deployed_block": block})
         self.save()
 
     def step_done(self, number: int) -> None:

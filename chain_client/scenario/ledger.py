@@ -1,6 +1,6 @@
 """What happened, read back from the chain's event logs: every movement of value between holders, every
 financing, repayment, payment to a holder, recourse claim, buy-back and what the desk passed on from a bought-back
-fragment, and every cash balance (the financing desk's among them).
+fragment, every freeze, and every cash balance (the financing desk's among them).
 
 The report is built from this, not from what the runner meant to do, so it shows the chain's own record (and a
 resumed run reports exactly like an uninterrupted one).
@@ -9,7 +9,7 @@ resumed run reports exactly like an uninterrupted one).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hexbytes import HexBytes
@@ -27,6 +27,8 @@ _HANDLERS = {
     ("ReceivableToken", "RepaymentReceived"): "_repayment",
     ("ReceivableToken", "FragmentRedeemed"): "_redeemed",
     ("ReceivableToken", "ReceivableOverdue"): "_overdue",
+    ("ReceivableToken", "Frozen"): "_frozen",
+    ("ReceivableToken", "Unfrozen"): "_unfrozen",
     ("FinancingDesk", "Financed"): "_financed",
     ("FinancingDesk", "RecourseClaimed"): "_recourse_claimed",
     ("FinancingDesk", "RecourseSettled"): "_recourse_settled",
@@ -85,6 +87,20 @@ class Paid:
 
 
 @dataclass(frozen=True)
+class Freeze:
+    """The operator froze fragment `token_id` (held by `holder`, worth `value` then) at `time`, for `reason` (the
+    hash the chain keeps); `until` is when it was unfrozen (None: still frozen)."""
+
+    slot: int
+    token_id: int
+    holder: str
+    value: int
+    reason: bytes
+    time: int
+    until: int | None = None
+
+
+@dataclass(frozen=True)
 class Repaid:
     slot: int
     payer: str
@@ -125,6 +141,7 @@ class Ledger:
     claims: list[Recourse] = field(default_factory=list)
     settled_claims: list[Recourse] = field(default_factory=list)  # buy-backs: the amount the seller paid
     redemptions: list[Redeemed] = field(default_factory=list)
+    freezes: list[Freeze] = field(default_factory=list)
     cash: dict[str, int] = field(default_factory=dict)  # balances replayed from transfers
     minted: int = 0
     logs: int = 0
@@ -246,6 +263,27 @@ class _Reader:
 
     def _overdue(self, e: EventData, log: LogReceipt) -> None:
         self.ledger.overdue[int(e["args"]["slot"])] = self.time(log)
+
+    def _frozen(self, e: EventData, log: LogReceipt) -> None:
+        a = e["args"]
+        token_id = int(a["tokenId"])
+        freeze = Freeze(
+            token_id >> 32,
+            token_id,
+            self.owner.get(token_id, ZERO),
+            self.value.get(token_id, 0),
+            bytes(a["reason"]),
+            self.time(log),
+        )
+        self.ledger.freezes.append(freeze)
+
+    def _unfrozen(self, e: EventData, log: LogReceipt) -> None:
+        token_id = int(e["args"]["tokenId"])
+        freezes = self.ledger.freezes
+        for i in range(len(freezes) - 1, -1, -1):
+            if freezes[i].token_id == token_id and freezes[i].until is None:
+                freezes[i] = replace(freezes[i], until=self.time(log))
+                break
 
     # ------------------------------------------------------------------ financing desk
 

@@ -10,39 +10,67 @@ from rich.table import Table
 from rich.text import Text
 
 from chain_client.money import format_fen
-from chain_client.scenario.summary import LenderRow, Summary
+from chain_client.scenario.plan import Plan
+from chain_client.scenario.summary import LenderRow, Summary, TierRow
 
 
 def percent(rate: Decimal | None) -> str:
     return "—" if rate is None else f"{rate * 100:.2f}%"
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 receivable`, `3 receivables`, `1,200 transactions`: a count with its noun in the right number."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+TIER_HEAD = ["tier", "suppliers", "value received", "value financed", "financings", "cash obtained",
+             "avg financing cost", "paid on time", "paid late"]  # fmt: skip
+
+
+def tier_cells(r: TierRow) -> list[str]:
+    """One tier's row, as text: the same cells in the terminal and in the HTML report."""
+    return [
+        f"tier {r.tier}",
+        str(r.members),
+        format_fen(r.value_received),
+        format_fen(r.value_financed),
+        str(r.financings),
+        format_fen(r.cash_from_financing),
+        percent(r.financing_cost),
+        format_fen(r.paid_on_time),
+        format_fen(r.paid_late),
+    ]
+
+
+def tier_totals(s: Summary) -> list[str]:
+    """The footer: value received is counted again at every tier it passes, so its total is what was issued."""
+    t = s.tiers
+    return [
+        "all tiers",
+        str(sum(r.members for r in t)),
+        f"issued {format_fen(s.issued)}",
+        format_fen(sum(r.value_financed for r in t)),
+        str(sum(r.financings for r in t)),
+        format_fen(sum(r.cash_from_financing for r in t)),
+        "",
+        format_fen(sum(r.paid_on_time for r in t)),
+        format_fen(sum(r.paid_late for r in t)),
+    ]
+
+
+TIER_NOTE = (
+    "value received: what reached a tier's suppliers; a fen paid on is received again by the next tier, so the "
+    "total is the value issued. avg cost: annual discount rate, weighted by value and days. paid on time: by "
+    "maturity plus the grace period; late: after it."
+)
+
+
 def tier_table(s: Summary) -> Table:
-    t = Table(
-        title="Per tier (avg cost: annual discount rate, weighted by value and days)",
-        title_justify="left",
-        show_footer=True,
-    )
-    rows = s.tiers
-    t.add_column("tier", footer="all")
-    t.add_column("suppliers", justify="right", footer=str(sum(r.members for r in rows)))
-    t.add_column("value received", justify="right", footer=format_fen(sum(r.value_received for r in rows)))
-    t.add_column("value financed", justify="right", footer=format_fen(sum(r.value_financed for r in rows)))
-    t.add_column("financings", justify="right", footer=str(sum(r.financings for r in rows)))
-    t.add_column("cash obtained", justify="right", footer=format_fen(sum(r.cash_from_financing for r in rows)))
-    t.add_column("avg cost", justify="right")
-    t.add_column("paid at maturity", justify="right", footer=format_fen(sum(r.cash_at_maturity for r in rows)))
-    for r in rows:
-        t.add_row(
-            f"tier {r.tier}",
-            str(r.members),
-            format_fen(r.value_received),
-            format_fen(r.value_financed),
-            str(r.financings),
-            format_fen(r.cash_from_financing),
-            percent(r.financing_cost),
-            format_fen(r.cash_at_maturity),
-        )
+    t = Table(title="Per tier", title_justify="left", caption=TIER_NOTE, caption_justify="left", show_footer=True)
+    for i, (name, foot) in enumerate(zip(TIER_HEAD, tier_totals(s), strict=True)):
+        t.add_column(name.replace("avg financing cost", "avg cost"), justify="left" if i == 0 else "right", footer=foot)
+    for r in s.tiers:
+        t.add_row(*tier_cells(r))
     return t
 
 
@@ -77,7 +105,7 @@ def lender_table(s: Summary) -> Table:
 def repayment_table(s: Summary, limit: int = 25) -> Table:
     t = Table(title="Repayment", title_justify="left", show_footer=len(s.repayments) > 1)
     rows = s.repayments
-    t.add_column("receivable", footer=f"{len(rows)} receivables")
+    t.add_column("receivable", footer=counted(len(rows), "receivable"))
     t.add_column("face", justify="right", footer=format_fen(sum(r.face for r in rows)))
     t.add_column("maturity")
     t.add_column("on time", justify="right", footer=format_fen(sum(r.on_time for r in rows)))
@@ -116,11 +144,40 @@ def checks_text(s: Summary) -> Text:
     return out
 
 
+def run_facts(s: Summary) -> str:
+    """The run's size, counted as the dry run and the progress bar count it (the deployment apart)."""
+    return ", ".join(
+        [
+            counted(s.steps, "step"),
+            counted(s.transactions, "transaction"),
+            counted(s.operations, "operation"),
+            counted(s.financings, "financing"),
+            f"{s.gas_used:,} gas",
+        ]
+    )
+
+
+def deploy_facts(s: Summary) -> str:
+    if not s.deploy_transactions:
+        return ""
+    return (
+        f"before them, deploying the contracts: {counted(s.deploy_transactions, 'transaction')}, {s.deploy_gas:,} gas"
+    )
+
+
+def dry_run_line(name: str, plan: Plan) -> str:
+    """What `--dry-run` prints: the same counts, with the same words, as the progress bar and the summary."""
+    return (
+        f"{name}: {counted(len(plan.members), 'member')}, {counted(len(plan.receivables), 'receivable')}, "
+        f"{counted(len(plan.steps) - 1, 'step')} -> {counted(plan.transactions, 'transaction')}, "
+        f"{counted(plan.operations, 'operation')}; no problems found"
+    )
+
+
 def footer(s: Summary) -> Text:
+    deployed = deploy_facts(s)
     return Text(
-        f"{s.steps} steps, {s.transactions:,} transactions ({s.operations:,} operations, {s.financings} financings), "
-        f"{s.gas_used:,} gas, {s.wall_seconds:.1f} s on the {s.chain}",
-        style="dim",
+        f"{run_facts(s)}; {s.wall_seconds:.1f} s on the {s.chain}" + (f"\n{deployed}" if deployed else ""), style="dim"
     )
 
 

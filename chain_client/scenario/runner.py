@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
@@ -40,8 +41,33 @@ def deployment(w3: Web3, operator: LocalAccount, plan: Plan, journal: Journal) -
         record = DeploymentRecord(journal.data.chain_id, journal.data.start_block, operator.address, recorded)
         return load_contracts(w3, record)
     contracts = deploy_all(w3, operator, max_tenor=plan.scenario.settings.tenor_cap_days * DAY)
-    journal.deployed(record_of(w3, contracts, operator.address).addresses)
+    journal.deployed(record_of(w3, contracts, operator.address).addresses, int(w3.eth.block_number))
     return contracts
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What the run sent, from the chain's blocks: the plan's transactions (what the dry run and the progress bar
+    count) and, apart, the deployment's."""
+
+    transactions: int
+    gas_used: int
+    deploy_transactions: int
+    deploy_gas: int
+
+
+def totals(w3: Web3, journal: Journal) -> Totals:
+    """Every transaction in the run's blocks (the run is the only sender it expects), the deployment's apart. A
+    journal written before deployments were recorded by block counts the deployment with the run."""
+    start = journal.data.start_block
+    deployed = journal.data.deployed_block if journal.data.deployed_block is not None else start - 1
+    counts = {True: [0, 0], False: [0, 0]}
+    for number in range(start, int(w3.eth.block_number) + 1):
+        block = w3.eth.get_block(number)
+        sums = counts[number <= deployed]
+        sums[0] += len(block["transactions"])
+        sums[1] += int(block["gasUsed"])
+    return Totals(counts[False][0], counts[False][1], counts[True][0], counts[True][1])
 
 
 def execute(plan: Plan, executor: Executor, journal: Journal, *, resumed: bool, console: Console | None) -> None:
@@ -65,12 +91,13 @@ def execute(plan: Plan, executor: Executor, journal: Journal, *, resumed: bool, 
 class _Bar:
     def __init__(self, progress: Progress | None, plan: Plan, first: int) -> None:
         self.progress = progress
-        self.total = len(plan.steps) - 1
+        self.total = len(plan.steps) - 1  # the scenario's steps, as the dry run and the summary count them
         self.steps: TaskID | None = None
         self.txs: TaskID | None = None
         if progress is not None:
             done_txs = sum(op.transactions for step in plan.steps[:first] for op in step.ops)
-            self.steps = progress.add_task("set-up".ljust(DESCRIPTION_WIDTH), total=len(plan.steps), completed=first)
+            done_steps = max(first - 1, 0)  # step 0, the set-up, is not one of them
+            self.steps = progress.add_task("set-up".ljust(DESCRIPTION_WIDTH), total=self.total, completed=done_steps)
             self.txs = progress.add_task(
                 "transactions".ljust(DESCRIPTION_WIDTH), total=plan.transactions, completed=done_txs
             )
@@ -87,7 +114,7 @@ class _Bar:
             self.progress.advance(self.txs, op.transactions)
 
     def finish(self, step: PlannedStep) -> None:
-        if self.progress is not None and self.steps is not None:
+        if self.progress is not None and self.steps is not None and step.number > 0:
             self.progress.advance(self.steps, 1)
 
 

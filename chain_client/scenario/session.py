@@ -35,7 +35,7 @@ from chain_client.scenario.journal import Journal, JournalRefused
 from chain_client.scenario.ledger import Ledger, read_ledger
 from chain_client.scenario.loader import Problem, ScenarioError, Source, load
 from chain_client.scenario.plan import Plan, PlanError, build_plan, dry_run_address
-from chain_client.scenario.runner import deployment, execute
+from chain_client.scenario.runner import deployment, execute, totals
 from chain_client.scenario.summary import Summarizer, Summary, check_rows
 from chain_client.scenario.world import DESK
 
@@ -55,8 +55,10 @@ class RunOptions:
 class RunStats:
     wall_seconds: float = 0.0
     check_seconds: float = 0.0
-    transactions: int = 0
+    transactions: int = 0  # the plan's (set-up and steps), as the dry run and the progress bar count them
     gas_used: int = 0
+    deploy_transactions: int = 0  # the contracts' deployment, apart
+    deploy_gas: int = 0
     resumed_from: int | None = None  # the step a resumed run started at
     nothing_to_send: bool = False  # the journal said the run had finished
 
@@ -139,7 +141,9 @@ def run_scenario(
     with quick_receipts(w3):
         ledger = read_ledger(w3, contracts, start_block)
         checks = run_checks(w3, scf, plan, accounts, ledger, start_block)
-    stats.transactions, stats.gas_used = _block_totals(w3, start_block)
+    sent = totals(w3, journal)
+    stats.transactions, stats.gas_used = sent.transactions, sent.gas_used
+    stats.deploy_transactions, stats.deploy_gas = sent.deploy_transactions, sent.deploy_gas
     stats.check_seconds = time.monotonic() - checked
     record = DeploymentRecord(journal.data.chain_id, start_block, operator.address, journal.data.deployment or {})
     summary = _summary(source, plan, accounts, ledger, checks, scf, w3, options, stats, record)
@@ -190,16 +194,6 @@ def _check_clock(source: Source, plan: Plan, w3: Web3) -> None:
             raise ScenarioError([source.describe(problem)])
 
 
-def _block_totals(w3: Web3, start_block: int) -> tuple[int, int]:
-    """Transactions and gas of the run: everything in its blocks (the run is the only sender it expects)."""
-    txs = gas = 0
-    for number in range(start_block, int(w3.eth.block_number) + 1):
-        block = w3.eth.get_block(number)
-        txs += len(block["transactions"])
-        gas += int(block["gasUsed"])
-    return txs, gas
-
-
 def _summary(
     source: Source,
     plan: Plan,
@@ -229,6 +223,8 @@ def _summary(
         transactions=stats.transactions,
         operations=plan.operations,
         gas_used=stats.gas_used,
+        deploy_transactions=stats.deploy_transactions,
+        deploy_gas=stats.deploy_gas,
         financings=len(ledger.financings),
         tiers=s.tiers(),
         lenders=s.lenders(),

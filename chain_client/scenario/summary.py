@@ -7,8 +7,11 @@ Definitions:
   of a fragment, or handed to them whole.
 - average financing cost / rate: the discount as an annual rate on the scenario's day count, weighted by value
   and days: Σ discount / Σ (value × days to maturity / basis).
+- value received does not add up across tiers (what tier 1 pays on is received again by tier 2): the total
+  of the column is the value issued, the face of every receivable.
 - paid at maturity (a tier): repayments that reached its members, paid to the fragments they hold or, for a
-  fragment a member bought back under recourse, passed on by the desk that holds it (`RecourseRedeemed`).
+  fragment a member bought back under recourse, passed on by the desk that holds it (`RecourseRedeemed`); on
+  time when paid by maturity plus the grace period, late after it.
 - yield (a lender): simple annual yield, ACT/365, on financings whose fragment was paid in full (or bought back
   by the seller under recourse): 365 × Σ (cash received − price) / Σ (price × days from funding to the cash,
   weighted by amount). Cash received counts payments on its fragment, the buy-back and the desk's later
@@ -23,14 +26,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict
 
 from chain_client.pricing import days_between
 from chain_client.scenario.accounts import Accounts
 from chain_client.scenario.checks import Check
 from chain_client.scenario.ledger import Financed, Ledger
-from chain_client.scenario.models import MemberRole
+from chain_client.scenario.models import Freeze, MemberRole
 from chain_client.scenario.plan import Plan
+from chain_client.scenario.steps import ZERO_MEMO
 from chain_client.scenario.world import DAY, DESK
 
 _DAYS = Decimal(DAY)
@@ -48,7 +53,9 @@ class TierRow(_Row):
     financings: int
     cash_from_financing: int
     financing_cost: Decimal | None  # annual rate, e.g. 0.0385
-    cash_at_maturity: int
+    cash_at_maturity: int  # paid_on_time + paid_late
+    paid_on_time: int = 0
+    paid_late: int = 0
 
 
 class LenderRow(_Row):
@@ -97,6 +104,18 @@ class Edge(_Row):
     value: int
     kind: str  # issue, pay, finance, buyback (into the desk's custody)
     fragments: int
+    recourse: bool = False  # a financing with recourse to the seller
+    seller: str | None = None  # finance and buyback edges: the supplier that sold the fragment (address)
+
+
+class FrozenFragment(_Row):
+    """A fragment the operator froze: who held it, its value then, why, and when (unfrozen: None if still)."""
+
+    holder: str  # address
+    value: int
+    reason: str
+    frozen: str
+    unfrozen: str | None
 
 
 class Tree(_Row):
@@ -109,6 +128,7 @@ class Tree(_Row):
     document: str
     nodes: list[Node]
     edges: list[Edge]
+    frozen: list[FrozenFragment] = []
 
 
 class CheckRow(_Row):
@@ -128,7 +148,7 @@ class Summary(_Row):
     started: str
     wall_seconds: float
     steps: int
-    transactions: int
+    transactions: int  # the plan's (set-up and steps): the dry run's and the progress bar's count
     operations: int
     gas_used: int
     financings: int
@@ -137,10 +157,17 @@ class Summary(_Row):
     repayments: list[RepaymentRow]
     trees: list[Tree]
     checks: list[CheckRow]
+    deploy_transactions: int = 0  # deploying the contracts, before the plan's transactions and apart from them
+    deploy_gas: int = 0
 
     @property
     def passed(self) -> bool:
         return all(c.passed for c in self.checks)
+
+    @property
+    def issued(self) -> int:
+        """The face value of every receivable issued: what the tiers' value received comes from."""
+        return sum(r.face for r in self.repayments)
 
 
 def _date(t: int) -> str:
@@ -167,6 +194,10 @@ class Summarizer:
     def days_to_maturity(self, slot: int, t: int) -> int:
         return days_between(t, self.ledger.issued[slot].maturity)
 
+    def deadline(self, slot: int) -> int:
+        """The last moment a payment on `slot` is on time: maturity plus the grace period."""
+        return self.ledger.issued[slot].maturity + self.plan.scenario.settings.grace_period_days * DAY
+
     # ------------------------------------------------------------------ tables
 
     def tiers(self) -> list[TierRow]:
@@ -179,13 +210,13 @@ class Summarizer:
         for f in self.ledger.financings:
             if (tier := self.tier_of(f.seller)) is not None:
                 sold[tier].append((f.value, f.price, Decimal(f.value * self.days_to_maturity(f.slot, f.time))))
-        at_maturity: dict[int, int] = defaultdict(int)
-        for p in self.ledger.payouts:
-            if (tier := self.tier_of(p.holder)) is not None:
-                at_maturity[tier] += p.amount
-        for d in self.ledger.redemptions:
-            if (tier := self.tier_of(d.seller)) is not None:
-                at_maturity[tier] += d.to_seller
+        on_time: dict[int, int] = defaultdict(int)
+        late: dict[int, int] = defaultdict(int)
+        paid = [(p.holder, p.slot, p.amount, p.time) for p in self.ledger.payouts]
+        paid += [(d.seller, d.financed_id >> 32, d.to_seller, d.time) for d in self.ledger.redemptions]
+        for holder, slot, amount, t in paid:
+            if (tier := self.tier_of(holder)) is not None:
+                (late if t > self.deadline(slot) else on_time)[tier] += amount
         counts: dict[int, int] = defaultdict(int)
         for m in self.plan.members.values():
             if m.tier is not None:
@@ -203,7 +234,9 @@ class Summarizer:
                     financings=len(deals),
                     cash_from_financing=sum(p for _, p, _ in deals),
                     financing_cost=_rate(sum(v - p for v, p, _ in deals), weight),
-                    cash_at_maturity=at_maturity[tier],
+                    cash_at_maturity=on_time[tier] + late[tier],
+                    paid_on_time=on_time[tier],
+                    paid_late=late[tier],
                 )
             )
         return rows
@@ -257,13 +290,12 @@ class Summarizer:
         return rows
 
     def repayments(self, states: dict[int, str]) -> list[RepaymentRow]:
-        grace = self.plan.scenario.settings.grace_period_days * DAY
         rows = []
         for name, slot in self.plan.receivables.items():
             issued = self.ledger.issued.get(slot)
             if issued is None:
                 continue
-            deadline = issued.maturity + grace
+            deadline = self.deadline(slot)
             payments = [r for r in self.ledger.repayments if r.slot == slot]
             late = [r for r in payments if r.time > deadline]
             payouts = [p for p in self.ledger.payouts if p.slot == slot]
@@ -289,15 +321,38 @@ class Summarizer:
 
     def trees(self, states: dict[int, str], documents: dict[str, str]) -> list[Tree]:
         by_slot: dict[int, list[Edge]] = defaultdict(list)
-        grouped: dict[tuple[int, str, str, str], list[int]] = defaultdict(list)
+        grouped: dict[tuple[int, str, str, str, bool, str | None], list[int]] = defaultdict(list)
+        financed = {f.financed_id: f for f in self.ledger.financings}
         for move in self.ledger.moves:
             if move.sender == move.recipient:
                 continue  # a merge within one holder moves no credit
             kind = {"issue": "issue", "finance": "finance", "buyback": "buyback"}.get(move.kind, "pay")
-            grouped[move.slot, move.sender, move.recipient, kind].append(move.value)
-        for (slot, source, target, kind), values in grouped.items():
-            by_slot[slot].append(
-                Edge(source=source, target=target, value=sum(values), kind=kind, fragments=len(values))
+            deal = financed.get(move.token_id) if kind in ("finance", "buyback") else None
+            recourse = deal is not None and deal.recourse
+            seller = deal.seller if deal is not None else None
+            grouped[move.slot, move.sender, move.recipient, kind, recourse, seller].append(move.value)
+        for (slot, source, target, kind, recourse, seller), values in grouped.items():
+            edge = Edge(
+                source=source,
+                target=target,
+                value=sum(values),
+                kind=kind,
+                fragments=len(values),
+                recourse=recourse,
+                seller=seller,
+            )
+            by_slot[slot].append(edge)
+        reasons = self.freeze_reasons()
+        frozen: dict[int, list[FrozenFragment]] = defaultdict(list)
+        for fz in self.ledger.freezes:
+            frozen[fz.slot].append(
+                FrozenFragment(
+                    holder=fz.holder,
+                    value=fz.value,
+                    reason=reasons.get(fz.reason, "0x" + fz.reason.hex()),
+                    frozen=_date(fz.time),
+                    unfrozen=_date(fz.until) if fz.until is not None else None,
+                )
             )
         paid: dict[tuple[int, str], int] = defaultdict(int)
         for p in self.ledger.payouts:
@@ -324,9 +379,18 @@ class Summarizer:
                     document=documents[name],
                     nodes=nodes,
                     edges=edges,
+                    frozen=frozen[slot],
                 )
             )
         return out
+
+    def freeze_reasons(self) -> dict[bytes, str]:
+        """The chain keeps a reason's hash; the scenario file has its text."""
+        reasons = {ZERO_MEMO: ""}
+        for step in self.plan.scenario.steps:
+            if isinstance(freeze := getattr(step, "freeze", None), Freeze) and freeze.reason:
+                reasons[keccak(text=freeze.reason)] = freeze.reason
+        return reasons
 
     def _node(self, slot: int, address: str, edges: list[Edge], paid: dict[tuple[int, str], int]) -> Node:
         member = self.member.get(address)
