@@ -229,6 +229,28 @@ def test_schema_problems_name_their_place(tmp_path: Path, yaml_text: str, expect
     assert any(expected in p and p.startswith("s.yaml:") for p in err.value.problems), err.value.problems
 
 
+def test_a_misspelt_key_is_one_line_saying_what_was_meant_and_what_is_expected(tmp_path: Path) -> None:
+    path = tmp_path / "keys.yaml"
+    path.write_text(
+        "name: x\nmembers:\n  - {name: A, role: core}\n  - {name: S, role: supplier, tier: 1}\nreceivables:\n"
+        "  - {name: r, debtor: A, holder: S, face: '1', tenor_days: 3, documnt: x}\n"
+        "steps:\n  - repay: {receivable: r}\n"
+    )
+    with pytest.raises(ScenarioError) as err:
+        session.prepare(path)
+    assert err.value.problems == [
+        "keys.yaml:6: receivable 1 (r): documnt: unknown key (did you mean 'document'?); expected name, debtor, "
+        "holder, face, tenor_days, maturity, document"
+    ]
+    path.write_text("name: x\nreceivables:\n  - {name: r, debtor: A, holder: S, face: '1', tenor_days: 3}\n")
+    with pytest.raises(ScenarioError) as err:
+        session.prepare(path)
+    assert err.value.problems == [
+        "keys.yaml:3: receivable 1 (r): document: required, missing (the trade documents' reference; its keccak-256 "
+        "hash goes on chain)"
+    ]
+
+
 def test_a_dry_run_sends_nothing_and_says_how_big_the_run_is(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main([str(LATE), "--dry-run"]) == 0
     out = capsys.readouterr().out

@@ -12,11 +12,15 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from difflib import get_close_matches
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, Tag, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -124,7 +128,7 @@ def load(path: str | Path, *, seed: int | None = None) -> Source:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = [Problem(_yaml_path(err["loc"]), _message(err["msg"])) for err in exc.errors()]
+        problems = _shape_problems(exc.errors())
         # Not only the shape: the dry run's findings (names, amounts, states) on what is well formed, so that
         # one run reports every mistake that can be found rather than one kind per run.
         problems += dry_run_the_rest(data, problems)
@@ -143,8 +147,77 @@ def _yaml_path(loc: tuple[int | str, ...]) -> YamlPath:
     return tuple(loc)
 
 
-def _message(msg: str) -> str:
-    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+def _shape_problems(errors: list[ErrorDetails]) -> list[Problem]:
+    """One problem per mistake: a misspelt key is an unknown key, not also a missing one."""
+    meant = {(err["loc"][:-1], close) for err in errors if (close := _meant(err)) is not None}
+    return [
+        Problem(_yaml_path(err["loc"]), _message(err))
+        for err in errors
+        if not (err["type"] == "missing" and (err["loc"][:-1], err["loc"][-1]) in meant)
+    ]
+
+
+def _meant(err: ErrorDetails) -> str | None:
+    """For an unknown key, the key of its mapping it is closest to (if any is close)."""
+    model = _model_at(err["loc"][:-1]) if err["type"] == "extra_forbidden" and err["loc"] else None
+    if model is None:
+        return None
+    close = get_close_matches(
+        str(err["loc"][-1]), [info.alias or name for name, info in model.model_fields.items()], n=1
+    )
+    return close[0] if close else None
+
+
+def _message(err: ErrorDetails) -> str:
+    """pydantic's message, or for a key that is missing or unknown, what is expected there."""
+    loc = err["loc"]
+    model = _model_at(loc[:-1]) if loc else None
+    if model is not None and err["type"] == "missing":
+        info = _field_info(model, str(loc[-1]))
+        return "required, missing" + (f" ({info.description})" if info is not None and info.description else "")
+    if model is not None and err["type"] == "extra_forbidden":
+        keys = [info.alias or name for name, info in model.model_fields.items()]
+        close = _meant(err)
+        return f"unknown key{f' (did you mean {close!r}?)' if close else ''}; expected {', '.join(keys)}"
+    return err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model that reads the mapping at pydantic's location `loc` (its tags included), if one does."""
+    node: Any = Scenario
+    for item in loc:
+        node = _bare(node)
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            info = _field_info(node, str(item))
+            if info is None:
+                return None
+            node = info.annotation
+        elif get_origin(node) in (list, tuple) and isinstance(item, int):
+            node = get_args(node)[0]
+        elif get_origin(node) in (Union, UnionType):  # the steps: pydantic's location names the tag
+            node = next((a for a in get_args(node) if Tag(str(item)) in get_args(a)[1:]), None)
+        else:
+            return None
+    node = _bare(node)
+    return node if isinstance(node, type) and issubclass(node, BaseModel) else None
+
+
+def _bare(annotation: Any) -> Any:
+    """`Annotated[X, ...]` and `X | None` as X (a union of several types stays)."""
+    while True:
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+            continue
+        if get_origin(annotation) in (Union, UnionType):
+            kept = [a for a in get_args(annotation) if a is not type(None)]
+            if len(kept) == 1:
+                annotation = kept[0]
+                continue
+        return annotation
+
+
+def _field_info(model: type[BaseModel], key: str) -> FieldInfo | None:
+    return next((info for name, info in model.model_fields.items() if key in (name, info.alias)), None)
 
 
 def describe(file: str, locator: Locator, problem: Problem, data: dict[str, Any]) -> str:
