@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chain_client.scenario.html import render_html, write_html
-from chain_client.scenario.report import print_summary
+from chain_client.scenario.report import members_paid, print_summary
 from chain_client.scenario.session import Outcome, RunOptions, run_scenario
 from chain_client.scenario.summary import Edge, Node, Tree
 from chain_client.scenario.svg import MAX_ROWS, render_svg
@@ -70,6 +70,17 @@ def test_the_terminal_summary_has_the_tables_and_the_checks(hubei: Outcome, caps
     for title in ("Per tier", "Per lender", "Repayment", "Invariants"):
         assert title in out
     assert out.count("✓") == 4
+    # Totals that mean something: the value issued, not value received summed over tiers (¥177,968,750.50)
+    assert "issued ¥86,300,000.00" in out
+    assert "¥177,968,750.50" not in out
+    assert f"{members_paid(hubei.summary)} distinct" in out
+
+
+def test_the_repayment_footer_counts_each_member_paid_once(hubei: Outcome) -> None:
+    s = hubei.summary
+    paid = members_paid(s)
+    assert paid < sum(r.holders_paid for r in s.repayments)  # the banks were paid on every receivable
+    assert paid <= len(hubei.plan.members)
 
 
 def test_a_crowded_tier_shows_its_largest_holders_and_one_node_for_the_rest() -> None:

@@ -102,6 +102,11 @@ def lender_table(s: Summary) -> Table:
     return t
 
 
+def members_paid(s: Summary) -> int:
+    """Members paid on any receivable, each once (a supplier paid on two receivables is one member)."""
+    return len({n.address for t in s.trees for n in t.nodes if n.paid})
+
+
 def repayment_table(s: Summary, limit: int = 25) -> Table:
     t = Table(title="Repayment", title_justify="left", show_footer=len(s.repayments) > 1)
     rows = s.repayments
@@ -112,7 +117,7 @@ def repayment_table(s: Summary, limit: int = 25) -> Table:
     t.add_column("late", justify="right", footer=format_fen(sum(r.late for r in rows)))
     t.add_column("outstanding", justify="right", footer=format_fen(sum(r.outstanding for r in rows)))
     t.add_column("paid to holders", justify="right", footer=format_fen(sum(r.paid_out for r in rows)))
-    t.add_column("holders", justify="right", footer=str(sum(r.holders_paid for r in rows)))
+    t.add_column("holders", justify="right", footer=f"{members_paid(s)} distinct")
     t.add_column("state")
     for r in rows[:limit]:
         late = f"{r.days_late} days late" if r.days_late is not None else ""
