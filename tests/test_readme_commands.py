@@ -1,5 +1,6 @@
-"""The commands README tells a user to type work as printed from the repository's root, in a shell where no
-venv is active: `scf` and the venv's `python` are written `.venv/bin/scf` and `.venv/bin/python`."""
+"""The commands README.md and docs/*.md tell a user to type work as printed from the repository's root, in a shell
+where no venv is active: `scf` and the venv's `python` are written `.venv/bin/scf` and `.venv/bin/python`.
+(tests/test_docs_snippets.py runs them.)"""
 
 from __future__ import annotations
 
@@ -9,15 +10,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+# Generated pages whose generator still writes a command to type as `scf …` in prose: fix the generator
+# (scripts/scenario_reference.py should write `.venv/bin/scf scenario FILE`), then drop the entry.
+NOT_YET = {"docs/scenarios.md"}
 
 
-def blocks() -> list[tuple[str, list[str]]]:
-    """Each fenced code block: (its language, its lines)."""
+def blocks(text: str = README) -> list[tuple[str, list[str]]]:
+    """Each fenced code block of a page: (its language, its lines)."""
     found: list[tuple[str, list[str]]] = []
     current: list[str] | None = None
-    for line in README.splitlines():
+    for line in text.splitlines():
         if line.startswith("```"):
             if current is None:
                 current = []
@@ -29,10 +36,10 @@ def blocks() -> list[tuple[str, list[str]]]:
     return found
 
 
-def shell_lines() -> list[str]:
+def shell_lines(text: str = README) -> list[str]:
     """The command lines of the code blocks: `$ cmd` in a sample session, or a line of a bash block."""
     lines = []
-    for kind, body in blocks():
+    for kind, body in blocks(text):
         for line in body:
             if line.startswith("$ "):
                 lines.append(line[2:])
@@ -41,15 +48,25 @@ def shell_lines() -> list[str]:
     return lines
 
 
-def test_no_command_in_the_readme_relies_on_an_active_venv() -> None:
-    lines = shell_lines()
-    assert any(line.startswith(".venv/bin/scf ") for line in lines)
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_command_in_the_docs_relies_on_an_active_venv(page: Path) -> None:
+    text = page.read_text()
+    lines = shell_lines(text)
     assert [line for line in lines if re.match(r"(scf|python|pytest)\b", line)] == []
-    code = {line for _, body in blocks() for line in body}
-    # In prose a command to type is in backticks (`scf demo …`); "`scf` (the command)" names it, and the table
-    # of subcommands says above it that `scf` there stands for `.venv/bin/scf`.
-    prose = "\n".join(line for line in README.splitlines() if line not in code and not line.startswith("|"))
-    assert re.findall(r"`(?:python|scf) [a-z][^`]*`", prose) == []
+    code = {line for _, body in blocks(text) for line in body}
+    # In prose a command to type is in backticks (`scf demo --index FILE`); "`scf`" or "`scf serve`" alone names
+    # the command or a subcommand, and a table of subcommands says above it that `scf` there stands for
+    # `.venv/bin/scf`.
+    prose = "\n".join(line for line in text.splitlines() if line not in code and not line.startswith("|"))
+    typed = re.findall(r"`(?:python|pytest) [a-z-][^`]*`|`scf [a-z][\w-]* [^`]+`", prose)
+    if page.relative_to(ROOT).as_posix() in NOT_YET:
+        assert typed, f"{page.name} is fixed: drop it from NOT_YET"
+        return
+    assert typed == []
+
+
+def test_the_readme_types_scf_from_the_venv_and_says_how_to_type_it_short() -> None:
+    assert any(line.startswith(".venv/bin/scf ") for line in shell_lines())
     assert "source .venv/bin/activate" in README
 
 
