@@ -64,7 +64,9 @@ def pay(c: Context, order: m.Pay, path: YamlPath) -> list[ops.Op]:
     values = [p.amount if p.amount is not None else percent_of(source.value, p.percent or Decimal(0)) for p in order.to]
     for k, value in enumerate(values):
         if value == 0:
-            c.problem((*path, "to", k, "percent"), f"{order.to[k].percent}% of {format_fen(source.value)} is ¥0.00")
+            c.problem(
+                (*path, "to", k, "percent"), f"{order.to[k].percent}% of {format_fen(source.value)} is {format_fen(0)}"
+            )
     total = sum(values)
     if total > source.value:
         c.problem(
