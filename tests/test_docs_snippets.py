@@ -11,8 +11,12 @@
 - ```text blocks are output samples and are not run; a block with any other fence (or none) fails the test.
 - Every relative link between these pages points at a file that exists and, with `#anchor`, at a heading in it.
 - Commands that are slow or need a server are in `NOT_RUN_HERE` with the reason and the place they do run.
-- docs/real-nodes.md talks to a JSON-RPC node: its blocks run against a hardhat node this module starts
-  (marker `rpc`), with `http://127.0.0.1:8545` in them replaced by that node's URL.
+- docs/real-nodes.md talks to a JSON-RPC node: its blocks run against a hardhat node this module starts on a free
+  port (marker `rpc`): the Python blocks read it from `$SCF_RPC`, as they say, and in the commands
+  `http://127.0.0.1:8545` is replaced by its URL.
+
+Shell commands cost a Python start-up each (about 2 s of CPU for `scf`), so the pages run side by side; the
+whole module takes about 40 s of CPU.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +35,8 @@ from pathlib import Path
 import pytest
 
 from chain_client.cli import build_parser
+from tests.rpc import conftest as rpc_conftest
 from tests.rpc.conftest import HARDHAT_KEY
-from tests.rpc.conftest import hardhat_url as hardhat_url  # the fixture, for the rpc test
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -269,9 +274,11 @@ def test_the_commands_of_a_page_run_as_written(page: str, shell_runs: dict[str, 
 # ---------------------------------------------------------------------------------------------- a real node
 
 
-@pytest.fixture
-def node_env(hardhat_url: str) -> dict[str, str]:
-    return {**env_without_a_venv(), "SCF_RPC": hardhat_url, "SCF_OPERATOR_KEY": HARDHAT_KEY}
+@pytest.fixture(scope="module")
+def node_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A hardhat node started as tests/rpc/conftest.py starts one, stopped as soon as this module is done."""
+    for url in rpc_conftest.hardhat_url.__wrapped__(tmp_path_factory):  # type: ignore[attr-defined]
+        yield {**env_without_a_venv(), "SCF_RPC": url, "SCF_OPERATOR_KEY": HARDHAT_KEY}
 
 
 @pytest.mark.rpc
