@@ -275,6 +275,10 @@ def test_recourse_and_the_frozen_fragment_are_marked_in_the_report(late: tuple[O
     assert html.count('class="frozen-mark"') == 1
     assert "Dispute over delivery note 8812 (court order 2026-E-117)" in html
     assert "Jingmen Seals&#x27;s fragment of ¥1,200,000.00 frozen" in html
+    out = io.StringIO()
+    print_summary(Console(file=out, width=240), late[0].summary)
+    terminal = r"hydraulics: Jingmen Seals's fragment of ¥1,200,000\.00 frozen \d{4}-\d\d-\d\d, unfrozen \d{4}-"
+    assert re.search(terminal, out.getvalue())  # the terminal says so too
     assert ">with recourse</text>" in html
     assert ">without recourse</text>" in html
     assert 'class="edge buyback"' in html

@@ -13,6 +13,7 @@ from chain_client.scenario.report import (
     TIER_NOTE,
     counted,
     deploy_facts,
+    frozen_fact,
     lender_cells,
     run_facts,
     tier_cells,
@@ -119,12 +120,7 @@ def _tree(t: Tree) -> str:
     ]
     if bought_back:
         facts.append(f"{format_fen(bought_back)} bought back under recourse")
-    for f in t.frozen:
-        until = f"unfrozen {f.unfrozen}" if f.unfrozen else "still frozen"
-        why = f": {f.reason}" if f.reason else ""
-        facts.append(
-            f"{names.get(f.holder, f.holder)}'s fragment of {format_fen(f.value)} frozen {f.frozen}, {until}{why}"
-        )
+    facts += [frozen_fact(names.get(f.holder, f.holder), f) for f in t.frozen]
     return (
         f'<section class="receivable"><h3>{escape(t.receivable)}: {escape(t.debtor)} owes {format_fen(t.face)}, '
         f"due {escape(t.maturity)} ({escape(t.state)})</h3>"

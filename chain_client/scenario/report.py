@@ -11,7 +11,7 @@ from rich.text import Text
 
 from chain_client.money import format_fen
 from chain_client.scenario.plan import Plan
-from chain_client.scenario.summary import LenderRow, Summary, TierRow
+from chain_client.scenario.summary import FrozenFragment, LenderRow, Summary, TierRow
 
 
 def percent(rate: Decimal | None) -> str:
@@ -138,6 +138,21 @@ def repayment_table(s: Summary, limit: int = 25) -> Table:
     return t
 
 
+def frozen_lines(s: Summary) -> list[str]:
+    """Each fragment the operator froze: whose, how much, when, until when, and why."""
+    out = []
+    for t in s.trees:
+        names = {n.address: n.name for n in t.nodes}
+        out += [f"{t.receivable}: {frozen_fact(names.get(f.holder, f.holder), f)}" for f in t.frozen]
+    return out
+
+
+def frozen_fact(holder: str, f: FrozenFragment) -> str:
+    until = f"unfrozen {f.unfrozen}" if f.unfrozen else "still frozen"
+    why = f": {f.reason}" if f.reason else ""
+    return f"{holder}'s fragment of {format_fen(f.value)} frozen {f.frozen}, {until}{why}"
+
+
 def checks_text(s: Summary) -> Text:
     out = Text()
     for c in s.checks:
@@ -188,11 +203,13 @@ def footer(s: Summary) -> Text:
 
 def render(s: Summary) -> Group:
     head = Text(f"{s.scenario}\n", style="bold")
+    frozen = frozen_lines(s)
     return Group(
         head,
         tier_table(s),
         lender_table(s),
         repayment_table(s),
+        *([Text("Frozen fragments", style="bold"), Text("\n".join(f"  {line}" for line in frozen))] if frozen else []),
         Text("Invariants", style="bold"),
         checks_text(s),
         footer(s),
