@@ -59,9 +59,8 @@ def test_no_command_in_the_docs_relies_on_an_active_venv(page: Path) -> None:
     # `.venv/bin/scf`.
     prose = "\n".join(line for line in text.splitlines() if line not in code and not line.startswith("|"))
     typed = re.findall(r"`(?:python|pytest) [a-z-][^`]*`|`scf [a-z][\w-]* [^`]+`", prose)
-    if page.relative_to(ROOT).as_posix() in NOT_YET:
-        assert typed, f"{page.name} is fixed: drop it from NOT_YET"
-        return
+    if typed and page.relative_to(ROOT).as_posix() in NOT_YET:
+        pytest.skip(f"{page.name} still writes {typed[0]}: fix its generator, then drop it from NOT_YET")
     assert typed == []
 
 
