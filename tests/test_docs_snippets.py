@@ -252,16 +252,17 @@ def shell_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str | None
     """Every page's commands, the pages side by side (each in its own scratch directory, so they are independent,
     and each command mostly waits for its own process): page → None, or what failed."""
 
-    def run(page: str) -> str | None:
+    def run(page: str, root: Path) -> str | None:
         try:
-            run_shell(page, sandbox(tmp_path_factory.mktemp("page")), env_without_a_venv())
+            run_shell(page, root, env_without_a_venv())
         except AssertionError as failed:
             return str(failed)
         return None
 
     pages = pages_with({"bash", "console"}, node=False)
+    roots = [sandbox(tmp_path_factory.mktemp("page")) for _ in pages]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        return dict(zip(pages, pool.map(run, pages), strict=True))
+        return dict(zip(pages, pool.map(run, pages, roots), strict=True))
 
 
 @pytest.mark.parametrize("page", pages_with({"bash", "console"}, node=False))
