@@ -30,10 +30,10 @@ def run_cli(path: Path, out: Path, *extra: str) -> tuple[int, dict[str, Any], fl
     return code, json.loads(out.read_text()), time.monotonic() - started
 
 
-def test_hubei_auto_runs_to_the_end_with_every_invariant_holding_in_well_under_a_minute(tmp_path: Path) -> None:
-    code, s, seconds = run_cli(SCENARIOS / "hubei_auto.yaml", tmp_path / "hubei.json")
+def test_hubei_auto_runs_to_the_end_with_every_invariant_holding(tmp_path: Path) -> None:
+    # How long it takes is measured by scripts/throughput.py, not asserted here: a busy CI machine is no clock.
+    code, s, _ = run_cli(SCENARIOS / "hubei_auto.yaml", tmp_path / "hubei.json")
     assert code == 0
-    assert seconds < 30
     assert [(c["name"], c["passed"]) for c in s["checks"]] == [
         ("value conservation", True),
         ("cash conservation", True),
