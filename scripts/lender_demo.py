@@ -82,7 +82,7 @@ def when(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def show_market(console: Console, requests: list[dict[str, Any]]) -> None:
+def show_market(console: Console, requests: list[dict[str, Any]], me: str) -> None:
     table = Table(title=f"Open financing requests ({len(requests)})")
     for column in ("id", "fragment", "value", "price", "matures", "days", "implied rate", "recourse", "for"):
         table.add_column(column, justify="right" if column in ("value", "price", "days") else "left")
@@ -96,7 +96,7 @@ def show_market(console: Console, requests: list[dict[str, Any]]) -> None:
             str(r["days"]),
             pct(r["implied_rate"]),
             "yes" if r["recourse"] else "no",
-            "any bank" if r["financier"] is None else r["financier"][:10] + "…",
+            "any bank" if r["financier"] is None else "us" if r["financier"] == me else r["financier"][:10] + "…",
         )
     console.print(table)
 
@@ -197,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             me = call(http, "GET", "/me")
             console.print(f"{me['name']} ({me['address']}), cash {yuan(me['cash'])}; chain {health['chain_id']}")
             market = call(http, "GET", "/financing-requests", params={"status": "open", "limit": 500})["data"]
-            show_market(console, market)
+            show_market(console, market, me["address"])
             financed = fund_some(console, http, me, market, args.count, args.rate)
             if not financed:
                 console.print("nothing this bank may fund is open")
@@ -219,4 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # here, not in main(): `make demo` calls main() and handles Ctrl-C itself
+        print("lender demo: interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -40,6 +40,7 @@ def test_make_demo_runs_the_scenario_then_a_bank_over_http(tmp_path: Path) -> No
     assert re.search(r"redeemed 0x[0-9a-f]{12}…#\d+: ¥[\d,]+\.\d\d paid", out), out
     assert re.search(r"debtor repaid ¥[\d,]+\.\d\d on receivable 0x[0-9a-f]{12}…$", out, re.MULTILINE), out
     assert re.search(r"clock moved [\d.]+ days, from \d{4}-\d\d-\d\d \d\d:\d\d UTC to maturity, \d{4}-", out), out
+    assert re.search(r"│ us\s+│$", out, re.MULTILINE), "a request addressed to this bank"
     assert not re.search(r"\d{6}…\d{6}", out), "a decimal id"
     assert not re.search(r"\b1[789]\d{8}\b", out), "a Unix time"
 
