@@ -13,13 +13,18 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: demo test lint contracts gas clean browser slither soak
+.PHONY: demo test quick lint contracts gas clean browser slither soak
 
 demo: contracts
 	$(BIN)/python -m scripts.demo
 
+# The suite runs on every core (pytest-xdist), a test file to a worker: each worker has its own embedded chain.
 test: $(NPM_STAMP) contracts lint browser slither
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
+
+# The quick lane while iterating: no slow property runs, no hardhat node; still in parallel.
+quick: contracts
+	$(BIN)/pytest -n auto --dist loadfile -m "not slow and not rpc"
 
 # The scenario report test renders HTML in headless Chromium (Debian's package). Installed when running as
 # root with apt (CI, a fresh machine); otherwise that one test is skipped and says why.
