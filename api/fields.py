@@ -17,13 +17,13 @@ from pydantic import BeforeValidator, Field, GetCoreSchemaHandler, GetJsonSchema
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
+from chain_client.ids import MAX_SLOT as MAX_SLOT  # a slot is 224 bits; api.openapi reads it from here
+from chain_client.ids import token_id_of
 from chain_client.rates import percent_to_fraction
 
 # Fragment values and prices are 48-bit on chain (FinancingDesk keeps `uint48 value`): larger is never valid.
 MAX_FEN = 2**48 - 1
 MAX_UINT256 = 2**256 - 1
-# A slot is the top 224 bits of a document hash; a token id is `slot << 32 | sequence`.
-MAX_SLOT = 2**224 - 1
 RATE_PLACES = Decimal("0.000001")
 SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 # Bounds on paging and on times in queries: far beyond any real use, well inside SQLite's 64-bit integers.
@@ -219,7 +219,7 @@ class DecimalId:
             "type": "string",
             "pattern": self.pattern(),
             "maxLength": len(str(self.maximum)),
-            "examples": [str(max(self.minimum, 1) << 32 | 1)],
+            "examples": [str(token_id_of(max(self.minimum, 1), 1))],
             "description": f"{self.description}; {ID_DESCRIPTION}",
         }
 

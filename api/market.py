@@ -21,6 +21,7 @@ from chain_client.contract_errors import (
     SignerNotHolder,
 )
 from chain_client.financing import ZERO_ADDRESS, FinancingRequest
+from chain_client.ids import slot_of
 from chain_client.indexer import FragmentInfo, ReceivableRow
 from chain_client.membership import Role
 from chain_client.pricing import days_between, implied_rate
@@ -154,7 +155,7 @@ def unknown_request(request_id: int) -> ApiProblem:
 
 def present(context: ApiContext, view: IndexView, stored: StoredRequest) -> FinancingRequestPublic:
     r = stored.request
-    receivable = view.index.receivable(r.token_id >> 32, at=view.now)
+    receivable = view.index.receivable(slot_of(r.token_id), at=view.now)
     maturity = None if receivable is None else receivable.maturity
     days = 0 if maturity is None else days_between(view.now, maturity)
     rate = implied_rate(r.value, r.price, days, context.day_count) if days > 0 else None
@@ -164,7 +165,7 @@ def present(context: ApiContext, view: IndexView, stored: StoredRequest) -> Fina
         request_hash=stored.request_hash,
         status=stored.status.value,
         token_id=r.token_id,
-        slot=r.token_id >> 32,
+        slot=slot_of(r.token_id),
         holder=stored.holder,
         debtor=None if receivable is None else receivable.debtor,
         maturity=maturity,

@@ -7,6 +7,7 @@ from api.catalogue import claimable as claimable_now
 from api.context import ApiContext, IndexView, Member
 from api.desk_events import Financed, financed_by
 from api.schemas import PortfolioPublic, PortfolioTotals, PositionPublic, RedeemPublic, State
+from chain_client.ids import slot_of
 from chain_client.pricing import DayCount, annualised_yield, days_between
 from chain_client.receivables import ReceivableState
 
@@ -16,7 +17,7 @@ YIELD_BASIS = DayCount.ACT_365
 
 def position(view: IndexView, member: Member, e: Financed) -> PositionPublic:
     fragment = view.index.fragment(e.financed_token_id)
-    receivable = view.index.receivable(e.financed_token_id >> 32, at=view.now)
+    receivable = view.index.receivable(slot_of(e.financed_token_id), at=view.now)
     assert fragment is not None, "a Financed event names an indexed fragment"
     assert receivable is not None
     days = max(days_between(e.block_time, receivable.maturity), 1)

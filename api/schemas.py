@@ -28,6 +28,7 @@ from api.fields import (
     Yuan,
     YuanIn,
 )
+from chain_client.ids import token_id_of
 from chain_client.indexer import FragmentInfo, FragmentNode, Hop, ReceivableRow
 from chain_client.pricing import DayCount
 from chain_client.receivables import ReceivableState
@@ -152,7 +153,7 @@ class FragmentNodePublic(BaseModel):
 
     @classmethod
     def of(cls, slot: int, f: FragmentNode) -> Self:
-        parent = slot << 32 | f.parent_sequence if f.parent_sequence else 0
+        parent = token_id_of(slot, f.parent_sequence) if f.parent_sequence else 0
         return cls(
             token_id=f.token_id,
             sequence=f.sequence,

@@ -31,10 +31,11 @@ from chain_client.client import ScfClient
 from chain_client.deploy import CONTRACT_NAMES, DeploymentRecord, deploy_all, load_contracts, record_of
 from chain_client.devchain import now
 from chain_client.exceptions import ChainError
+from chain_client.ids import MAX_SEQUENCE, sequence_of, slot_of, token_id_of
 from chain_client.indexer import EventIndex, FragmentNode, Indexer, ReceivableTree, SyncReport, reconcile
 from chain_client.membership import Role
 from chain_client.money import format_fen, parse_yuan
-from chain_client.receivables import ReceivableState, sequence_of
+from chain_client.receivables import ReceivableState
 
 DEFAULT_INDEX = "scf-index.sqlite"
 DEFAULT_DEPLOYMENT = "deployment.json"
@@ -157,9 +158,12 @@ def _token_arg(text: str) -> int:
     if "#" in text:
         slot_text, _, seq_text = text.partition("#")
         slot, seq = _number(slot_text, "slot"), _number(seq_text, "sequence")
-        if not 0 < seq < 1 << 32:
+        if not 0 < seq <= MAX_SEQUENCE:
             raise UsageError(f"not a fragment sequence: {seq_text!r}")
-        return slot << 32 | seq
+        try:
+            return token_id_of(slot, seq)
+        except ValueError as exc:  # a slot wider than 224 bits
+            raise UsageError(f"not a receivable slot: {slot_text!r} ({exc})") from None
     return _number(text, "token id")
 
 
@@ -344,7 +348,7 @@ def cmd_path(args: argparse.Namespace) -> int:
     names = _Names(index)
     hops = index.path_to_root(token_id)
     table = Table(
-        title=f"Path of fragment #{sequence_of(token_id)} of receivable {short_slot(token_id >> 32)} to its root"
+        title=f"Path of fragment #{sequence_of(token_id)} of receivable {short_slot(slot_of(token_id))} to its root"
     )
     for column in ("#", "tier", "holder", "value now", "split off", "paid out by", "memo", "time (UTC)"):
         table.add_column(column)

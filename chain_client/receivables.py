@@ -12,6 +12,11 @@ from hexbytes import HexBytes
 from web3.types import TxReceipt
 
 from chain_client._base import ZERO_HASH, ContractClient, result
+
+# The id codec lives in chain_client.ids; these names stay importable from here, their old home.
+from chain_client.ids import sequence_of as sequence_of
+from chain_client.ids import slot_of_document as slot_of_document
+from chain_client.ids import token_id_of as token_id_of
 from chain_client.tx import TxResult
 
 # Gas limits sent with each write: measured use (scripts/gas_report.py) plus headroom for receiver hooks.
@@ -104,22 +109,6 @@ class PaidResult(TxResult):
 
     paid: int
     burned: tuple[int, ...]
-
-
-def token_id_of(slot: int, sequence: int) -> int:
-    """Token ids are `slot << 32 | sequence`; sequence 1 is the fragment issued to the supplier."""
-    return (slot << 32) | sequence
-
-
-def slot_of_document(debtor: str, document_hash: bytes) -> int:
-    """The slot of `debtor`'s receivable backed by `document_hash` (mirrors `ReceivableToken.slotFor`): the top
-    224 bits of keccak256(abi.encode(debtor, documentHash)). Bound to the debtor, so nobody else can take it."""
-    encoded = bytes(12) + bytes.fromhex(debtor.removeprefix("0x")) + document_hash.rjust(32, b"\0")
-    return int.from_bytes(keccak(encoded), "big") >> 32
-
-
-def sequence_of(token_id: int) -> int:
-    return token_id & 0xFFFFFFFF
 
 
 class ReceivableToken(ContractClient):

@@ -26,8 +26,8 @@ from rich.console import Console
 from rich.table import Table
 
 from chain_client.cli import short_slot
+from chain_client.ids import sequence_of, slot_of
 from chain_client.money import format_fen, parse_yuan
-from chain_client.receivables import sequence_of
 
 DAY = 86_400
 
@@ -66,7 +66,7 @@ def receivable(slot: str | int) -> str:
 def fragment(token_id: str | int) -> str:
     """A fragment as `scf` shows it: its receivable, then #sequence (`scf path` takes the full form)."""
     tid = as_id(token_id)
-    return f"{short_slot(tid >> 32)}#{sequence_of(tid)}"
+    return f"{short_slot(slot_of(tid))}#{sequence_of(tid)}"
 
 
 def yuan(text: str) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from web3 import Web3
 
 from chain_client.client import ScfClient
+from chain_client.ids import sequence_of
 from chain_client.indexer import EventIndex, Indexer, reconcile
 from chain_client.money import format_fen
 from chain_client.receivables import ReceivableState
@@ -149,7 +150,7 @@ def as_planned(scf: ScfClient, plan: Plan, accounts: Accounts) -> Check:
         want = {f.token_id: (accounts.address(f.holder), f.value, f.frozen) for f in world.live(slot)}
         for token_id in sorted(set(chain) | set(want)):
             if chain.get(token_id) != want.get(token_id):
-                check.fail(f"{name} fragment #{token_id & 0xFFFFFFFF}: {chain.get(token_id)} != {want.get(token_id)}")
+                check.fail(f"{name} fragment #{sequence_of(token_id)}: {chain.get(token_id)} != {want.get(token_id)}")
     check.detail = "receivable states, repayments, and every live fragment's holder and value"
     del check.failures[MAX_FAILURES_SHOWN:]
     return check

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from difflib import get_close_matches
 
+from chain_client.ids import slot_of
 from chain_client.scenario import models as m
 from chain_client.scenario import ops
 from chain_client.scenario.loader import Problem, YamlPath
@@ -40,7 +41,7 @@ class Context:
         has its share on chain and the desk no cash left at the end of the step."""
         out: list[ops.Op] = []
         for financed_id in sorted(self.world.custody):
-            if financed_id >> 32 != r.slot:
+            if slot_of(financed_id) != r.slot:
                 continue
             done = self.world.redeem_recourse(financed_id)
             if done is not None:

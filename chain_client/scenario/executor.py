@@ -15,9 +15,10 @@ from chain_client.client import ScfClient
 from chain_client.devchain import advance_time, now
 from chain_client.exceptions import ContractError
 from chain_client.financing import ZERO_ADDRESS, FinancingRequest
+from chain_client.ids import sequence_of, slot_of
 from chain_client.membership import Role
 from chain_client.pricing import SECONDS_PER_DAY
-from chain_client.receivables import ReceivableState, sequence_of
+from chain_client.receivables import ReceivableState
 from chain_client.repayment import repay_and_settle
 from chain_client.scenario import ops
 from chain_client.scenario.accounts import Accounts
@@ -62,9 +63,9 @@ class Executor:
                     return False
                 return True
             case ops.Accept() | ops.Reject():
-                return scf.receivables.receivable(op.token_id >> 32).state is not ReceivableState.PENDING
+                return scf.receivables.receivable(slot_of(op.token_id)).state is not ReceivableState.PENDING
             case ops.Split():
-                created = scf.receivables.receivable(op.token_id >> 32).fragments_created
+                created = scf.receivables.receivable(slot_of(op.token_id)).fragments_created
                 return created >= sequence_of(op.new_ids[-1])
             case ops.Transfer():
                 return scf.receivables.owner_of(op.token_id) == a.address(op.to)

@@ -17,6 +17,8 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import EventData, LogReceipt
 
+from chain_client.ids import slot_of
+
 ZERO = "0x" + "00" * 20
 BLOCKS_PER_QUERY = 2_000
 # (contract, event) -> the _Reader method that applies it
@@ -231,7 +233,7 @@ class _Reader:
         elif to == ZERO:
             self.owner.pop(token_id, None)
         else:
-            move = Move(token_id >> 32, frm, to, self.value.get(token_id, 0), token_id, "transfer", self.tx(log))
+            move = Move(slot_of(token_id), frm, to, self.value.get(token_id, 0), token_id, "transfer", self.tx(log))
             self.ledger.moves.append(move)
             self.owner[token_id] = to
 
@@ -247,7 +249,7 @@ class _Reader:
         self.minted_in_tx.discard(to)
         if frm:  # (an issue's first value is recorded by ReceivableIssued, which names the debtor)
             kind = "split" if new else "merge"
-            move = Move(to >> 32, self.owner.get(frm, ZERO), self.owner.get(to, ZERO), value, to, kind, self.tx(log))
+            move = Move(slot_of(to), self.owner.get(frm, ZERO), self.owner.get(to, ZERO), value, to, kind, self.tx(log))
             self.ledger.moves.append(move)
 
     def _repayment(self, e: EventData, log: LogReceipt) -> None:
@@ -258,7 +260,7 @@ class _Reader:
     def _redeemed(self, e: EventData, log: LogReceipt) -> None:
         a = e["args"]
         token_id = int(a["tokenId"])
-        paid = Paid(token_id >> 32, token_id, a["holder"], int(a["amount"]), bool(a["burned"]), self.time(log))
+        paid = Paid(slot_of(token_id), token_id, a["holder"], int(a["amount"]), bool(a["burned"]), self.time(log))
         self.ledger.payouts.append(paid)
 
     def _overdue(self, e: EventData, log: LogReceipt) -> None:
@@ -268,7 +270,7 @@ class _Reader:
         a = e["args"]
         token_id = int(a["tokenId"])
         freeze = Freeze(
-            token_id >> 32,
+            slot_of(token_id),
             token_id,
             self.owner.get(token_id, ZERO),
             self.value.get(token_id, 0),
@@ -293,7 +295,7 @@ class _Reader:
         self.financing_txs.add(self.tx(log))
         self.ledger.financings.append(
             Financed(
-                token_id >> 32,
+                slot_of(token_id),
                 token_id,
                 int(a["financedTokenId"]),
                 a["seller"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chain_client.ids import slot_of
 from chain_client.membership import Role
 
 # Fragments one `settle` transaction pays, under repay_and_settle's default 8,000,000 gas cap.
@@ -93,7 +94,7 @@ class Issue(Op):
 
     @property
     def slot(self) -> int:
-        return self.token_id >> 32
+        return slot_of(self.token_id)
 
 
 # ---------------------------------------------------------------------------------------------- steps

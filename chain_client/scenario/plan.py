@@ -19,9 +19,9 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from chain_client.ids import slot_of_document
 from chain_client.membership import Role
 from chain_client.money import format_fen
-from chain_client.receivables import slot_of_document
 from chain_client.scenario import models as m
 from chain_client.scenario import ops, steps
 from chain_client.scenario.context import Context

@@ -29,6 +29,7 @@ from decimal import Decimal
 from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict
 
+from chain_client.ids import slot_of
 from chain_client.pricing import days_between
 from chain_client.scenario.accounts import Accounts
 from chain_client.scenario.checks import Check
@@ -213,7 +214,7 @@ class Summarizer:
         on_time: dict[int, int] = defaultdict(int)
         late: dict[int, int] = defaultdict(int)
         paid = [(p.holder, p.slot, p.amount, p.time) for p in self.ledger.payouts]
-        paid += [(d.seller, d.financed_id >> 32, d.to_seller, d.time) for d in self.ledger.redemptions]
+        paid += [(d.seller, slot_of(d.financed_id), d.to_seller, d.time) for d in self.ledger.redemptions]
         for holder, slot, amount, t in paid:
             if (tier := self.tier_of(holder)) is not None:
                 (late if t > self.deadline(slot) else on_time)[tier] += amount
@@ -358,8 +359,8 @@ class Summarizer:
         for p in self.ledger.payouts:
             paid[p.slot, p.holder] += p.amount
         for d in self.ledger.redemptions:  # the desk's custody passes on what it is paid
-            paid[d.financed_id >> 32, d.seller] += d.to_seller
-            paid[d.financed_id >> 32, d.financier] += d.to_financier
+            paid[slot_of(d.financed_id), d.seller] += d.to_seller
+            paid[slot_of(d.financed_id), d.financier] += d.to_financier
         out = []
         for name, slot in self.plan.receivables.items():
             issued = self.ledger.issued.get(slot)

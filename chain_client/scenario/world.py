@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from chain_client import rules
-from chain_client.receivables import token_id_of
+from chain_client.ids import slot_of, token_id_of
 
 DAY = 86_400
 DESK = "FinancingDesk"
@@ -124,14 +124,15 @@ class World:
     # ------------------------------------------------------------------ reads
 
     def receivable_of(self, token_id: int) -> ReceivableModel:
-        return self.receivables[token_id >> 32]
+        return self.receivables[slot_of(token_id)]
 
     def matured(self, r: ReceivableModel) -> bool:
         return self.now >= r.maturity
 
     def live(self, slot: int) -> list[FragmentModel]:
         return sorted(
-            (f for f in self.fragments.values() if f.token_id >> 32 == slot and not f.burned), key=lambda f: f.token_id
+            (f for f in self.fragments.values() if slot_of(f.token_id) == slot and not f.burned),
+            key=lambda f: f.token_id,
         )
 
     # ------------------------------------------------------------------ cash
