@@ -13,6 +13,7 @@ from typing import NoReturn
 
 import pytest
 
+from chain_client.ids import token_id_of
 from chain_client.scenario import session
 from scripts import demo, lender_demo
 
@@ -85,7 +86,7 @@ def test_sigint_to_a_running_demo_prints_one_line_not_a_traceback(tmp_path: Path
 
 def test_the_lender_demo_shows_ids_money_and_dates_as_scf_does() -> None:
     slot = 0x5D3A8B9C12AB << 176 | 7
-    token_id = slot << 32 | 5
+    token_id = token_id_of(slot, 5)
     assert lender_demo.fragment(str(token_id)) == "0x5d3a8b9c12ab…#5"
     assert lender_demo.fragment(hex(token_id)) == "0x5d3a8b9c12ab…#5"
     assert lender_demo.receivable(str(slot)) == "0x5d3a8b9c12ab…"

@@ -54,7 +54,7 @@ from chain_client.contract_errors import (
     ZeroValue,
 )
 from chain_client.devchain import advance_time, now
-from chain_client.receivables import slot_of_document, token_id_of
+from chain_client.ids import slot_of, slot_of_document, token_id_of
 from tests.conftest import DAY, Parties, doc_hash
 
 T = TypeVar("T")
@@ -146,7 +146,7 @@ class ModelFragment:
 
     @property
     def slot(self) -> int:
-        return self.token_id >> 32
+        return slot_of(self.token_id)
 
     @property
     def live(self) -> bool:

@@ -8,7 +8,7 @@ from web3.logs import DISCARD
 from chain_client import ReceivableState, ScfClient
 from chain_client.contract_errors import DocumentAlreadyIssued, NonexistentToken, NotOwnerNorApproved
 from chain_client.devchain import advance_time, now
-from chain_client.receivables import slot_of_document, token_id_of
+from chain_client.ids import slot_of_document, token_id_of
 from tests.conftest import DAY, Parties, doc_hash, issue_active
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -39,7 +39,7 @@ def test_issue_derives_slot_and_first_token_id_from_the_document_hash(scf: ScfCl
     r = scf.receivables.issue(parties.core, parties.s1.address, 1_00, now(scf.w3) + DAY, h)
     assert r.slot == slot_of_document(parties.core.address, h)
     assert r.slot == scf.receivables.contract.functions.slotFor(parties.core.address, h).call()
-    assert r.token_id == (r.slot << 32) | 1
+    assert r.token_id == token_id_of(r.slot, 1)
     assert scf.receivables.slot_of(r.token_id) == r.slot
     assert scf.receivables.owner_of(r.token_id) == parties.s1.address
     assert scf.receivables.fragment_count(parties.s1.address) == 1

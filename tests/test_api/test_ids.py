@@ -17,6 +17,7 @@ import pytest
 from api import fields
 from api.errors import problem
 from chain_client.contract_errors import ERRORS_BY_SELECTOR
+from chain_client.ids import slot_of, token_id_of
 from tests.test_api.conftest import Api
 
 ID_NAMES = ("token_id", "slot", "parent_id", "financed_token_id", "nonce")
@@ -53,7 +54,7 @@ def test_javascript_json_parse_keeps_the_fragments_of_one_receivable_apart(api: 
     in_js = js_token_ids(r.text)
     assert len(set(in_js)) == len(in_js)  # as JSON numbers, all six parsed to the same double
     assert in_js == expected
-    assert [int(t) >> 32 for t in in_js] == [slot] * 6
+    assert [slot_of(int(t)) for t in in_js] == [slot] * 6
 
 
 def test_every_id_in_a_response_is_a_decimal_string(api: Api) -> None:
@@ -82,7 +83,7 @@ def test_every_id_in_a_response_is_a_decimal_string(api: Api) -> None:
 
 
 def test_ids_in_refusals_are_strings_too(api: Api) -> None:
-    missing = (api.demo.slots[0] << 32) | 999
+    missing = token_id_of(api.demo.slots[0], 999)
     r = api.get(f"/fragments/{missing}", api.bank)
     assert r.json() == {"error": "NonexistentToken", "fields": {"token_id": str(missing)}}
 
