@@ -10,6 +10,7 @@ import {IFinancingDesk} from "./interfaces/IFinancingDesk.sol";
 import {IMembership} from "./interfaces/IMembership.sol";
 import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
 import {MembershipCache} from "./MembershipCache.sol";
+import {TokenId} from "./types/TokenId.sol";
 
 /// @title FinancingDesk
 /// @notice Delivery versus payment for receivable fragments: a holder's EIP-712 signed request, funded by a
@@ -141,7 +142,7 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache, ReentrancyGua
             address financier = record.financier;
             if (financier == address(0)) revert UnknownFinancing(tokenId);
             if (record.released) continue;
-            IReceivableToken.ReceivableInfo memory info = receivables.receivable(tokenId >> 32);
+            IReceivableToken.ReceivableInfo memory info = receivables.receivable(TokenId.wrap(tokenId).slot());
             bool done = info.state == IReceivableToken.ReceivableState.Repaid;
             if (!done) {
                 try receivables.ownerOf(tokenId) returns (address owner) {
@@ -175,7 +176,7 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache, ReentrancyGua
         if (record.recourseClaim == 0) revert RecourseUnavailable(financedTokenId);
         if (msg.sender != seller) revert NotAuthorized(msg.sender, seller);
         address financier = record.financier;
-        uint256 slot = financedTokenId >> 32;
+        uint256 slot = TokenId.wrap(financedTokenId).slot();
 
         // First pay the financier everything the fragment is owed so far, so that what comes later is shared
         // from a clean start; then price the buy-back on the unpaid part of the value sold with recourse.
@@ -203,7 +204,7 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache, ReentrancyGua
         Custody storage c = _custody[financedTokenId];
         uint256 fragmentValue = c.fragmentValue;
         if (fragmentValue == 0) revert NotInCustody(financedTokenId);
-        uint256 slot = financedTokenId >> 32;
+        uint256 slot = TokenId.wrap(financedTokenId).slot();
         uint256[] memory ids = new uint256[](1);
         ids[0] = financedTokenId;
         receivables.settle(slot, ids); // pays this desk what is claimable (nothing if a keeper already did)
@@ -305,7 +306,7 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache, ReentrancyGua
         view
         returns (uint256 due, uint256 fragmentValue, uint256 paidSoFar)
     {
-        uint256 slot = financedTokenId >> 32;
+        uint256 slot = TokenId.wrap(financedTokenId).slot();
         IReceivableToken.ReceivableInfo memory info = receivables.receivable(slot);
         if (info.state != IReceivableToken.ReceivableState.Overdue) {
             revert IReceivableToken.ReceivableNotOverdue(slot, info.state);

@@ -12,6 +12,7 @@ import {IERC3525Receiver} from "./interfaces/IERC3525Receiver.sol";
 import {IMembership} from "./interfaces/IMembership.sol";
 import {MembershipCache} from "./MembershipCache.sol";
 import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
+import {TokenId, TokenIdLib} from "./types/TokenId.sol";
 
 /// @title ReceivableToken
 /// @notice Confirmed payables as ERC-3525 tokens: issue, accept, split down the supply chain, merge, transfer.
@@ -123,10 +124,10 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         r.state = ReceivableState.Pending;
         r.lastSequence = 1;
         r.faceValue = uint48(faceValue);
-        r.issuedAt = uint32(block.timestamp);
+        r.issuedAt = uint32(block.timestamp); // exact until 2106 (see the struct)
         r.documentHash = documentHash;
 
-        tokenId = (slot << 32) | 1;
+        tokenId = TokenId.unwrap(TokenIdLib.make(slot, 1)); // slot from slotOfHash: below 2^224
         _fragments[tokenId] = Fragment({owner: supplier, value: uint48(faceValue), parentSequence: 0, flags: 0});
         unchecked {
             ++holder.fragments; // bounded by the number of fragments ever created, far below 2^64
@@ -161,7 +162,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         if (r.state != ReceivableState.Pending) revert ReceivableNotPending(slot, _stateOf(r));
         r.state = ReceivableState.Cancelled;
         _releaseCredit(r);
-        _burnPending((slot << 32) | 1);
+        _burnPending(TokenId.unwrap(TokenIdLib.make(slot, 1))); // a receivable's slot is from slotOfHash
         emit ReceivableCancelled(slot, msg.sender);
     }
 
@@ -173,20 +174,21 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         Fragment storage f = _fragments[fromTokenId];
         (address owner, uint256 balance) = (f.owner, f.value);
         _checkValueMove(fromTokenId, owner, balance, f.flags, value);
-        uint256 slot = fromTokenId >> 32;
+        TokenId from = TokenId.wrap(fromTokenId);
+        uint256 slot = from.slot();
         Receivable storage r = _requireMovable(slot);
         _requireActive(owner);
         Account storage recipient = _requireActive(to);
 
         uint256 sequence = uint256(r.lastSequence) + 1;
-        if (sequence > type(uint32).max) revert TooManyFragments(slot, sequence - 1, 1);
-        r.lastSequence = uint32(sequence);
-        newTokenId = (slot << 32) | sequence;
+        if (sequence > TokenIdLib.MAX_SEQUENCE) revert TooManyFragments(slot, sequence - 1, 1);
+        r.lastSequence = uint32(sequence); // checked just above
+        newTokenId = TokenId.unwrap(TokenIdLib.make(slot, sequence)); // a decoded slot, a checked sequence
         unchecked {
             f.value = uint48(balance - value); // value <= balance was checked
             ++recipient.fragments;
         }
-        _fragments[newTokenId] = Fragment({owner: to, value: uint48(value), parentSequence: uint32(fromTokenId), flags: 0});
+        _fragments[newTokenId] = Fragment({owner: to, value: uint48(value), parentSequence: from.sequence(), flags: 0});
         emit Transfer(address(0), to, newTokenId);
         emit SlotChanged(newTokenId, 0, slot);
         emit TransferValue(fromTokenId, newTokenId, value);
@@ -212,24 +214,25 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         }
         // Same checks, in the same order, as a single split: who may move it, how much is there, frozen.
         _checkValueMove(fromTokenId, owner, balance, f.flags, total);
-        uint256 slot = fromTokenId >> 32;
+        TokenId from = TokenId.wrap(fromTokenId);
+        uint256 slot = from.slot();
         Receivable storage r = _requireMovable(slot);
         _requireActive(owner);
 
         uint256 last = r.lastSequence;
-        if (last + n > type(uint32).max) revert TooManyFragments(slot, last, n);
-        r.lastSequence = uint32(last + n);
+        if (last + n > TokenIdLib.MAX_SEQUENCE) revert TooManyFragments(slot, last, n);
+        r.lastSequence = uint32(last + n); // checked just above
         unchecked {
             f.value = uint48(balance - total); // total <= balance was checked
         }
         newTokenIds = new uint256[](n);
-        uint256 base = slot << 32;
+        uint32 parentSequence = from.sequence();
         for (uint256 i; i < n; ++i) {
-            uint256 id = base | (last + 1 + i);
+            uint256 id = TokenId.unwrap(TokenIdLib.make(slot, last + 1 + i)); // a decoded slot; <= last + n, checked
             if (values[i] == 0) revert ZeroValue(fromTokenId);
             newTokenIds[i] = id;
             address holder = to[i];
-            _fragments[id] = Fragment({owner: holder, value: uint48(values[i]), parentSequence: uint32(fromTokenId), flags: 0});
+            _fragments[id] = Fragment({owner: holder, value: uint48(values[i]), parentSequence: parentSequence, flags: 0});
             Account storage recipient = _requireActive(holder);
             unchecked {
                 ++recipient.fragments;
@@ -255,8 +258,8 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         _checkValueMove(fromTokenId, owner, balance, f.flags, value);
         address toOwner = t.owner;
         if (toOwner == address(0)) revert NonexistentToken(toTokenId);
-        uint256 slot = fromTokenId >> 32;
-        if (toTokenId >> 32 != slot) revert SlotMismatch(fromTokenId, toTokenId);
+        uint256 slot = TokenId.wrap(fromTokenId).slot();
+        if (TokenId.wrap(toTokenId).slot() != slot) revert SlotMismatch(fromTokenId, toTokenId);
         if (t.flags & FROZEN != 0) revert FragmentFrozen(toTokenId);
         _requireMovable(slot);
         _requireActive(owner);
@@ -316,8 +319,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         uint8 flags = f.flags;
         if (!_isOwnerOrApproved(tokenId, owner, flags, msg.sender)) revert NotOwnerNorApproved(tokenId, msg.sender);
         if (flags & FROZEN != 0) revert FragmentFrozen(tokenId);
-        uint256 slot = tokenId >> 32;
-        Receivable storage r = _requireRedeemable(slot);
+        Receivable storage r = _requireRedeemable(TokenId.wrap(tokenId).slot());
         uint256 value = f.value;
         bool burned;
         (paid, burned) = _payFragment(tokenId, f, owner, value, flags, r.faceValue, r.repaid);
@@ -343,11 +345,11 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         uint256 redeemedValue;
         for (uint256 i; i < n; ++i) {
             uint256 tokenId = tokenIds[i];
-            if (tokenId >> 32 != slot) revert TokenNotInSlot(tokenId, slot);
+            if (TokenId.wrap(tokenId).slot() != slot) revert TokenNotInSlot(tokenId, slot);
             Fragment storage f = _fragments[tokenId];
             address owner = f.owner;
             if (owner == address(0)) {
-                uint256 sequence = uint32(tokenId);
+                uint256 sequence = TokenId.wrap(tokenId).sequence();
                 if (sequence == 0 || sequence > lastSequence) revert NonexistentToken(tokenId);
                 continue; // burned: it was paid in full already
             }
@@ -387,7 +389,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
 
     /// @inheritdoc IReceivableToken
     function claimable(uint256 tokenId) external view returns (uint256) {
-        return _claimable(tokenId, _requireFragment(tokenId), _receivables[tokenId >> 32]);
+        return _claimable(tokenId, _requireFragment(tokenId), _receivables[TokenId.wrap(tokenId).slot()]);
     }
 
     // ------------------------------------------------------------------------------------------- ERC-721 moves
@@ -440,7 +442,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         uint8 flags = f.flags;
         if (owner != from) revert IncorrectOwner(tokenId, from, owner);
         if (flags & FROZEN != 0) revert FragmentFrozen(tokenId);
-        uint256 slot = tokenId >> 32;
+        uint256 slot = TokenId.wrap(tokenId).slot();
         ReceivableState state = _receivables[slot].state;
         if (state != ReceivableState.Overdue) revert ReceivableNotOverdue(slot, state);
         _moveToken(tokenId, f, from, msg.sender, flags, _accounts[from], desk);
@@ -525,7 +527,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
     /// @inheritdoc IERC3525
     function slotOf(uint256 tokenId) external view returns (uint256) {
         _requireFragment(tokenId);
-        return tokenId >> 32;
+        return TokenId.wrap(tokenId).slot();
     }
 
     /// @inheritdoc IERC3525
@@ -580,7 +582,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         info = FragmentInfo({
             owner: f.owner,
             value: f.value,
-            slot: tokenId >> 32,
+            slot: TokenId.wrap(tokenId).slot(),
             parentId: _parentId(tokenId, f.parentSequence),
             frozen: f.flags & FROZEN != 0
         });
@@ -601,7 +603,8 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         claimables = new uint256[](n);
         holdersActive = new bool[](n);
         for (uint256 i; i < n; ++i) {
-            uint256 tokenId = (slot << 32) | (fromSequence + i);
+            // a stored receivable's slot; fromSequence + i <= last, a stored uint32
+            uint256 tokenId = TokenId.unwrap(TokenIdLib.make(slot, fromSequence + i));
             Fragment storage f = _fragments[tokenId];
             infos[i] = FragmentInfo({
                 owner: f.owner,
@@ -621,9 +624,9 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
     /// @inheritdoc IReceivableToken
     /// @dev Answers for burned fragments too, so a split tree can be walked back after redemption.
     function parentOf(uint256 tokenId) external view returns (uint256) {
-        uint256 slot = tokenId >> 32;
-        uint256 sequence = uint32(tokenId);
-        if (sequence == 0 || sequence > _receivables[slot].lastSequence) revert NonexistentToken(tokenId);
+        TokenId id = TokenId.wrap(tokenId);
+        uint256 sequence = id.sequence();
+        if (sequence == 0 || sequence > _receivables[id.slot()].lastSequence) revert NonexistentToken(tokenId);
         return _parentId(tokenId, _fragments[tokenId].parentSequence);
     }
 
@@ -740,11 +743,11 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
     }
 
     function _slotOf(address debtor, bytes32 documentHash) private pure returns (uint256) {
-        return uint256(keccak256(abi.encode(debtor, documentHash))) >> 32;
+        return TokenIdLib.slotOfHash(keccak256(abi.encode(debtor, documentHash)));
     }
 
     function _parentId(uint256 tokenId, uint32 parentSequence) private pure returns (uint256) {
-        return parentSequence == 0 ? 0 : ((tokenId >> 32) << 32) | parentSequence;
+        return parentSequence == 0 ? 0 : TokenId.unwrap(TokenId.wrap(tokenId).withSequence(parentSequence));
     }
 
     /// @dev The receivable of `slot` must be active and before maturity for any of its value to move.
@@ -795,7 +798,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
     function _requirePendingHolder(uint256 tokenId) private view returns (uint256 slot, Receivable storage r) {
         address holder = _requireFragment(tokenId).owner;
         if (holder != msg.sender) revert CallerNotHolder(tokenId, msg.sender, holder);
-        slot = tokenId >> 32;
+        slot = TokenId.wrap(tokenId).slot();
         r = _receivables[slot];
         if (r.state != ReceivableState.Pending) revert ReceivableNotPending(slot, _stateOf(r));
         uint256 maturity = r.maturity;
@@ -810,7 +813,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         if (!_isOwnerOrApproved(tokenId, owner, flags, msg.sender)) revert NotOwnerNorApproved(tokenId, msg.sender);
         if (msg.sender != owner) _requireActive(msg.sender); // an operator must be a member too (or escrow)
         if (flags & FROZEN != 0) revert FragmentFrozen(tokenId);
-        _requireMovable(tokenId >> 32);
+        _requireMovable(TokenId.wrap(tokenId).slot());
         _moveToken(tokenId, f, from, to, flags, _requireActive(from), _requireActive(to));
     }
 

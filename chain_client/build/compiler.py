@@ -104,6 +104,8 @@ def write_artifacts(output: dict[str, Any]) -> list[str]:
             bytecode = data["evm"]["bytecode"]["object"]
             if not bytecode:
                 continue  # interfaces and abstract contracts
+            if not data["abi"]:
+                continue  # libraries of internal functions (contracts/types/): compiled into their users
             artifact = {
                 "contractName": name,
                 "sourceName": source,

@@ -8,8 +8,8 @@ import {IERC3525} from "./IERC3525.sol";
 ///         one fragment of it, held by one member, with a value in fen and the fragment it was split from.
 ///         Slot ids are the top 224 bits of keccak256(abi.encode(debtor, documentHash)), so a debtor can confirm
 ///         one set of trade documents once only, by construction, and no other member can take that slot first
-///         (a slot bound to the hash alone could be squatted by anyone who saw the hash). Token ids are `slot << 32 | sequence`; sequence 1 is the
-///         fragment issued to the supplier.
+///         (a slot bound to the hash alone could be squatted by anyone who saw the hash). Token ids are
+///         `slot << 32 | sequence` (contracts/types/TokenId.sol); sequence 1 is the fragment issued to the supplier.
 interface IReceivableToken is IERC3525 {
     /// @notice Life cycle. `Matured` is never stored: an `Active` receivable reads as `Matured` from its
     ///         maturity on.
