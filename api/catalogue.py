@@ -15,7 +15,7 @@ from api.schemas import (
 )
 from chain_client import rules
 from chain_client.contract_errors import NonexistentReceivable, NonexistentToken
-from chain_client.indexer import FragmentInfo, ReceivableRow
+from chain_client.index import FragmentInfo, ReceivableRow
 from chain_client.receivables import ReceivableState
 
 

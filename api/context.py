@@ -19,7 +19,7 @@ from api.errors import ApiProblem
 from api.settings import MemberConfig
 from api.store import RequestStore
 from chain_client.client import ScfClient
-from chain_client.indexer import EventIndex, Indexer
+from chain_client.index import EventIndex, Indexer
 from chain_client.membership import Role
 from chain_client.pricing import DayCount
 
@@ -128,8 +128,8 @@ class ApiContext:
     def read(self) -> Iterator[IndexView]:
         """Sync the index with the chain, then read it with no sync writing underneath."""
         self.sync()
-        with self.index.lock:
-            yield IndexView(self.index, self.index.synced_time or 0)
+        with self.index.reading() as index:
+            yield IndexView(index, index.synced_time or 0)
 
     def close(self) -> None:
         self.index.close()

@@ -19,9 +19,8 @@ import json
 from typing import Any
 
 from api.context import ApiContext, Member
-from api.desk_events import financed_requests
 from api.errors import ApiProblem, as_response
-from api.market import present, refresh, unknown_request, visible_to
+from api.market import funding_of, present, refresh, unknown_request, visible_to
 from api.schemas import FundCreate
 from api.store import STALE_AFTER, Funding, KeyState, Status, StoredRequest, StoredResponse
 from chain_client.contract_errors import NonceAlreadyUsed, RequestExpired, RequestForAnotherFinancier
@@ -143,12 +142,13 @@ def _after_refusal(context: ApiContext, claimed: StoredRequest, refusal: Contrac
         # Funded by someone else outside the API, by a transaction of a call that died, or cancelled by the
         # holder on the desk.
         with context.read() as view:
-            event = financed_requests(view.index, [claimed.request_hash]).get(claimed.request_hash)
-        if event is None:
+            deals = view.index.financings(request_hashes=[claimed.request_hash])
+        if not deals:
             store.move(claimed.id, Status.CANCELLED, only_from=(Status.FUNDING,))
         else:
-            store.record_funding(claimed.id, event.funding())
-            return event.funding()
+            funding = funding_of(deals[0])
+            store.record_funding(claimed.id, funding)
+            return funding
     else:
         store.move(claimed.id, Status.OPEN, only_from=(Status.FUNDING,))
     return None

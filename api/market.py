@@ -4,11 +4,10 @@ listing with each request's implied rate, and keeping stored statuses in step wi
 from __future__ import annotations
 
 from api.context import ApiContext, IndexView, Member
-from api.desk_events import cancelled_nonces, financed_requests
 from api.errors import ApiProblem
 from api.schemas import FinancingRequestCreate, FinancingRequestPublic, FundingPublic
 from api.signatures import BadSignature, request_hash, signer_of
-from api.store import STALE_AFTER, DuplicateRequest, Status, StoredRequest
+from api.store import STALE_AFTER, DuplicateRequest, Funding, Status, StoredRequest
 from chain_client.contract_errors import (
     FragmentFrozen,
     InvalidFinancingValue,
@@ -22,7 +21,7 @@ from chain_client.contract_errors import (
 )
 from chain_client.financing import ZERO_ADDRESS, FinancingRequest
 from chain_client.ids import slot_of
-from chain_client.indexer import FragmentInfo, ReceivableRow
+from chain_client.index import Financing, FragmentInfo, ReceivableRow
 from chain_client.membership import Role
 from chain_client.pricing import days_between, implied_rate
 from chain_client.receivables import ReceivableState
@@ -108,22 +107,27 @@ def refresh(context: ApiContext, view: IndexView, *, stale_after: float = STALE_
     stale = store.stale_claims(stale_after)
     if not rows and not stale:
         return
-    funded = financed_requests(view.index, [r.request_hash for r in rows + stale])
+    funded = {f.request_hash: f for f in view.index.financings(request_hashes=[r.request_hash for r in rows + stale])}
     for claimed in stale:
-        event = funded.get(claimed.request_hash)
-        if event is not None:
-            store.record_funding(claimed.id, event.funding())
+        deal = funded.get(claimed.request_hash)
+        if deal is not None:
+            store.record_funding(claimed.id, funding_of(deal))
         elif store.move(claimed.id, Status.OPEN, only_from=(Status.FUNDING,)):
             rows.append(claimed)
-    cancelled = cancelled_nonces(view.index, sorted({r.holder for r in rows}))
+    cancelled = view.index.cancelled_nonces({r.holder for r in rows})
     for r in rows:
-        event = funded.get(r.request_hash)
-        if event is not None:
-            store.record_funding(r.id, event.funding())
+        deal = funded.get(r.request_hash)
+        if deal is not None:
+            store.record_funding(r.id, funding_of(deal))
         elif (r.holder, r.request.nonce) in cancelled:
             store.move(r.id, Status.CANCELLED, only_from=(Status.OPEN,))
         elif r.request.deadline < view.now:  # the desk refuses when now > deadline
             store.move(r.id, Status.EXPIRED, only_from=(Status.OPEN,))
+
+
+def funding_of(deal: Financing) -> Funding:
+    """The request store's record of a funding the index saw on chain."""
+    return Funding(deal.financier, deal.token_id, deal.tx_hash, deal.block_number, deal.block_time)
 
 
 def visible_to(member: Member, stored: StoredRequest) -> bool:

@@ -1,13 +1,13 @@
-"""A lender's book: what it financed (from the desk's `Financed` events in the index, whether funded through
+"""A lender's book: what it financed (the index's record of the desk's financings, whether funded through
 this API or not), what each position is worth and has paid, and redemption at maturity."""
 
 from __future__ import annotations
 
 from api.catalogue import claimable as claimable_now
 from api.context import ApiContext, IndexView, Member
-from api.desk_events import Financed, financed_by
 from api.schemas import PortfolioPublic, PortfolioTotals, PositionPublic, RedeemPublic, State
 from chain_client.ids import slot_of
+from chain_client.index import Financing
 from chain_client.pricing import DayCount, annualised_yield, days_between
 from chain_client.receivables import ReceivableState
 
@@ -15,17 +15,17 @@ from chain_client.receivables import ReceivableState
 YIELD_BASIS = DayCount.ACT_365
 
 
-def position(view: IndexView, member: Member, e: Financed) -> PositionPublic:
-    fragment = view.index.fragment(e.financed_token_id)
-    receivable = view.index.receivable(slot_of(e.financed_token_id), at=view.now)
-    assert fragment is not None, "a Financed event names an indexed fragment"
+def position(view: IndexView, member: Member, e: Financing) -> PositionPublic:
+    fragment = view.index.fragment(e.token_id)
+    receivable = view.index.receivable(slot_of(e.token_id), at=view.now)
+    assert fragment is not None, "a financing names an indexed fragment"
     assert receivable is not None
     days = max(days_between(e.block_time, receivable.maturity), 1)
     paid = fragment.paid
     claimable = claimable_now(fragment, receivable, view.now)
     settled = fragment.burned or (receivable.state is ReceivableState.REPAID and claimable == 0)
     return PositionPublic(
-        financed_token_id=e.financed_token_id,
+        financed_token_id=e.token_id,
         request_hash=e.request_hash,
         slot=receivable.slot,
         debtor=receivable.debtor,
@@ -48,7 +48,7 @@ def position(view: IndexView, member: Member, e: Financed) -> PositionPublic:
 
 def portfolio(context: ApiContext, member: Member) -> PortfolioPublic:
     with context.read() as view:
-        positions = [position(view, member, e) for e in financed_by(view.index, member.address)]
+        positions = [position(view, member, e) for e in view.index.financings(financier=member.address)]
     settled = [p for p in positions if p.realised_yield is not None]
     totals = PortfolioTotals(
         cost=sum(p.cost for p in positions),

@@ -29,7 +29,7 @@ from api.fields import (
     YuanIn,
 )
 from chain_client.ids import token_id_of
-from chain_client.indexer import FragmentInfo, FragmentNode, Hop, ReceivableRow
+from chain_client.index import FragmentInfo, FragmentNode, Hop, ReceivableRow
 from chain_client.pricing import DayCount
 from chain_client.receivables import ReceivableState
 

@@ -25,7 +25,7 @@ from chain_client.chain import new_account
 from chain_client.client import ScfClient
 from chain_client.devchain import now
 from chain_client.financing import ZERO_ADDRESS, FinancingRequest
-from chain_client.indexer import EventIndex
+from chain_client.index import EventIndex
 from chain_client.membership import Role
 from chain_client.pricing import days_between, quote
 

@@ -33,7 +33,7 @@ from chain_client.cli import OneLineParser
 from chain_client.client import ScfClient
 from chain_client.deploy import DeploymentRecord, deploy_all, load_contracts
 from chain_client.exceptions import ChainError
-from chain_client.indexer import EventIndex
+from chain_client.index import EventIndex
 from chain_client.pricing import DayCount
 
 DEFAULT_STORE = "scf-api.sqlite"

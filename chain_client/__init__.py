@@ -11,7 +11,7 @@ from chain_client.chain import accounts_of, connect, new_account
 from chain_client.client import ScfClient
 from chain_client.deploy import DeploymentRecord, deploy_all, load_contracts, record_of
 from chain_client.exceptions import ChainError, ContractError, TransactionFailed
-from chain_client.indexer import EventIndex, Indexer, reconcile
+from chain_client.index import EventIndex, Indexer, reconcile
 from chain_client.membership import Role
 from chain_client.receivables import ReceivableState
 from chain_client.tx import ReceiptTimeout, TxResult

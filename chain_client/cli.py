@@ -32,7 +32,7 @@ from chain_client.deploy import CONTRACT_NAMES, DeploymentRecord, deploy_all, lo
 from chain_client.devchain import now
 from chain_client.exceptions import ChainError
 from chain_client.ids import MAX_SEQUENCE, sequence_of, slot_of, token_id_of
-from chain_client.indexer import EventIndex, FragmentNode, Indexer, ReceivableTree, SyncReport, reconcile
+from chain_client.index import EventIndex, FragmentNode, Indexer, ReceivableTree, SyncReport, reconcile
 from chain_client.membership import Role
 from chain_client.money import format_fen, parse_yuan
 from chain_client.receivables import ReceivableState

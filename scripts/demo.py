@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from api.main import create_app
     from api.seed import seed_demo, submit_requests
     from api.store import RequestStore
-    from chain_client.indexer import EventIndex
+    from chain_client.index import EventIndex
     from chain_client.scenario.html import write_html
     from chain_client.scenario.report import print_summary
     from chain_client.scenario.session import RunOptions, run_scenario

@@ -29,7 +29,7 @@ from eth_account.signers.local import LocalAccount
 
 from chain_client import Role, ScfClient, accounts_of, connect, deploy_all, new_account
 from chain_client.devchain import now
-from chain_client.indexer import EventIndex, Indexer
+from chain_client.index import EventIndex, Indexer
 
 DAY = 24 * 3600
 HOLDERS = 50
@@ -119,11 +119,10 @@ def run(name: str, build: Callable[[], tuple[ScfClient, dict[str, Any]]], repeat
     t0 = time.perf_counter()
     Indexer(index, scf.w3, scf.contracts).sync()
     synced = time.perf_counter() - t0
-    fragments = index.conn.execute("SELECT count(*) FROM fragments").fetchone()[0]
+    held = index.fragments_held()  # nothing is burned here: every fragment is live
+    fragments = sum(held.values())
     events = index.event_count()
-    busiest = index.conn.execute(
-        "SELECT owner FROM fragments WHERE burned = 0 GROUP BY owner ORDER BY count(*) DESC LIMIT 1"
-    ).fetchone()[0]
+    busiest = max(held, key=held.__getitem__)
     print(
         f"{name}: {fragments:,} fragments, {events:,} events; built on chain in {built:.0f} s, "
         f"indexed in {synced:.1f} s ({events / synced:,.0f} events/s)",

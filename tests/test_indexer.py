@@ -4,8 +4,10 @@ answers the trace queries (path to root, tree, tiers, holdings, filters)."""
 from __future__ import annotations
 
 import random
+import sqlite3
 import threading
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,9 @@ from chain_client.chain import tester_of as embedded_tester
 from chain_client.contract_errors import NonexistentToken
 from chain_client.devchain import advance_time, now
 from chain_client.financing import FinancingRequest
-from chain_client.indexer import _HANDLERS, EventIndex, Indexer, IndexMismatch, handled_events, handles, reconcile
-from chain_client.receivables import Fragment, token_id_of
+from chain_client.ids import sequence_of, slot_of, token_id_of
+from chain_client.index import HANDLERS, EventIndex, Indexer, IndexMismatch, handled_events, handles, reconcile
+from chain_client.receivables import Fragment
 from tests.conftest import DAY, Parties, doc_hash, issue_active
 
 MEMO_A = b"\xaa" * 32
@@ -58,10 +61,18 @@ def index_view(index: EventIndex) -> dict[int, Any]:
     return view
 
 
+def raw(index: EventIndex) -> sqlite3.Connection:
+    """A second connection to the index's file, as a damaged disk or another program would write to it (the
+    index's own connection stays inside the package)."""
+    assert index.path != ":memory:", "raw access needs an index file"
+    return sqlite3.connect(index.path, isolation_level=None)
+
+
 def dump(index: EventIndex) -> dict[str, list[Any]]:
     tables = ["events", "blocks", "receivables", "fragments", "members", "credit_lines", "cash_balances"]
-    tables += ["settings", "financings"]
-    return {t: sorted(index.conn.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
+    tables += ["settings", "financings", "cancelled_requests"]
+    with closing(raw(index)) as conn:
+        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
 
 
 # ---------------------------------------------------------------------------------------------- random runs
@@ -151,7 +162,7 @@ class RandomRun:
         elif roll < 0.85:
             self.scf.receivables.reject(holder, token_id)
         else:
-            self.scf.receivables.cancel(debtor, token_id >> 32)
+            self.scf.receivables.cancel(debtor, slot_of(token_id))
 
     def split(self) -> None:
         f = self.pick(1)
@@ -172,7 +183,7 @@ class RandomRun:
     def merge(self) -> None:
         a = self.pick(1)
         if a:
-            b = self.pick(among=[t for t in self.tokens if t >> 32 == a.slot and t != a.token_id])
+            b = self.pick(among=[t for t in self.tokens if slot_of(t) == a.slot and t != a.token_id])
             if b:
                 self.scf.receivables.merge(self.accounts[a.owner], a.token_id, b.token_id, self.rng.randint(1, a.value))
 
@@ -213,14 +224,14 @@ class RandomRun:
             self.repaid.add(slot)
 
     def redeem(self) -> None:
-        f = self.pick(among=[t for t in self.tokens if t >> 32 in self.repaid])
+        f = self.pick(among=[t for t in self.tokens if slot_of(t) in self.repaid])
         if f:
             self.scf.receivables.redeem(self.accounts[f.owner], f.token_id)
 
     def settle(self) -> None:
         if self.repaid:
             slot = self.rng.choice(sorted(self.repaid))
-            ids = [t for t in self.tokens if t >> 32 == slot]
+            ids = [t for t in self.tokens if slot_of(t) == slot]
             self.scf.receivables.settle(self.p.operator, slot, ids)
 
     def mark_overdue(self) -> None:
@@ -230,10 +241,10 @@ class RandomRun:
 
 @pytest.mark.parametrize("seed", [7, 2026])
 def test_the_index_equals_the_chain_after_random_operations_and_repairs_lost_rows(
-    scf: ScfClient, parties: Parties, seed: int
+    scf: ScfClient, parties: Parties, seed: int, tmp_path: Path
 ) -> None:
     run = RandomRun(scf, parties, random.Random(seed))
-    incremental, indexer = new_index(scf)
+    incremental, indexer = new_index(scf, tmp_path / "incremental.sqlite")
     for step in range(100):
         if step == 70:
             advance_time(scf.w3, 45 * DAY)  # every receivable matures
@@ -243,7 +254,8 @@ def test_the_index_equals_the_chain_after_random_operations_and_repairs_lost_row
     indexer.sync()
     assert len(run.slots) >= 5
     assert run.refused < 75  # refusals (moves after maturity, nothing to redeem...) change nothing
-    seen = {name for (name,) in incremental.conn.execute("SELECT DISTINCT event FROM events")}
+    conn = raw(incremental)
+    seen = {name for (name,) in conn.execute("SELECT DISTINCT event FROM events")}
     assert {"FragmentsSplit", "Frozen", "ReceivableAccepted", "RepaymentReceived", "FragmentRedeemed"} <= seen
 
     # Equal to the chain, read independently fragment by fragment...
@@ -251,14 +263,13 @@ def test_the_index_equals_the_chain_after_random_operations_and_repairs_lost_row
     # ...to reconcile's thorough comparison (owners, values, parents, states, counts, credit lines, cash)...
     assert reconcile(incremental, scf) == []
     # ...and to an index built in one pass: syncing in steps changes nothing.
-    one_pass, second = new_index(scf)
+    one_pass, second = new_index(scf, tmp_path / "one-pass.sqlite")
     second.sync()
     expected = dump(one_pass)
     assert dump(incremental) == expected
     assert incremental.event_count() > 100
 
     # Rows lost from the end of the event table: the next sync notices, rewinds and reads them again.
-    conn = incremental.conn
     conn.execute(
         """DELETE FROM events WHERE (block_number, tx_index, log_index) IN
            (SELECT block_number, tx_index, log_index FROM events
@@ -273,21 +284,23 @@ def test_the_index_equals_the_chain_after_random_operations_and_repairs_lost_row
         """DELETE FROM fragments WHERE (slot, sequence) IN
            (SELECT slot, sequence FROM fragments ORDER BY slot DESC, sequence DESC LIMIT 3)"""
     )
+    conn.close()
     assert dump(incremental) != expected
     indexer.sync()
     assert dump(incremental) == expected
 
 
-def test_reconcile_reports_each_tampered_field(scf: ScfClient, parties: Parties) -> None:
+def test_reconcile_reports_each_tampered_field(scf: ScfClient, parties: Parties, tmp_path: Path) -> None:
     p = parties
     r = issue_active(scf, p, 1_000_00)
     (child,) = scf.receivables.split(p.s1, r.token_id, p.s2.address, 300_00).new_token_ids
-    index, indexer = new_index(scf)
+    index, indexer = new_index(scf, tmp_path / "index.sqlite")
     indexer.sync()
     assert reconcile(index, scf) == []
-    seq = child & 0xFFFFFFFF
-    index.conn.execute("UPDATE fragments SET value = value + 1, owner = ? WHERE sequence = ?", (p.s3.address, seq))
-    index.conn.execute("UPDATE receivables SET state = ?", (int(ReceivableState.REPAID),))
+    seq = sequence_of(child)
+    with closing(raw(index)) as conn:
+        conn.execute("UPDATE fragments SET value = value + 1, owner = ? WHERE sequence = ?", (p.s3.address, seq))
+        conn.execute("UPDATE receivables SET state = ?", (int(ReceivableState.REPAID),))
     found = {(d.what, d.field) for d in reconcile(index, scf)}
     assert {
         ("fragment", "value"),
@@ -334,7 +347,7 @@ def test_four_tiers_path_tree_and_tier_totals(scf: ScfClient, parties: Parties) 
     assert tree.receivable.state is ReceivableState.ACTIVE
     assert [f.token_id for f in tree.children[0]] == [r.token_id]
     assert [f.token_id for f in tree.children[1]] == [t2]
-    assert [f.token_id for f in tree.children[t3 & 0xFFFFFFFF]] == [t4a, t4b]
+    assert [f.token_id for f in tree.children[sequence_of(t3)]] == [t4a, t4b]
     assert {f.token_id: f.tier for f in tree.fragments} == {r.token_id: 1, t2: 2, t3: 3, t4a: 4, t4b: 4}
     assert sum(f.value for f in tree.live) == 1_000_000_00
 
@@ -391,10 +404,12 @@ def test_financing_through_the_desk_keeps_the_tier_and_is_recorded(scf: ScfClien
     rt.set_approval_for_all(p.s2, scf.financing.address, True)
     deadline = now(scf.w3) + DAY
     part = FinancingRequest(token_id=t2, value=30_000_00, price=29_500_00, nonce=1, deadline=deadline)
-    bought = scf.financing.finance(p.financier, part, scf.financing.sign(p.s2, part)).financed_token_id
+    first = scf.financing.finance(p.financier, part, scf.financing.sign(p.s2, part))
+    bought = first.financed_token_id
     rest = FinancingRequest(token_id=t2, value=50_000_00, price=49_000_00, recourse=True, nonce=2, deadline=deadline)
     whole = scf.financing.finance(p.financier, rest, scf.financing.sign(p.s2, rest)).financed_token_id
     assert whole == t2  # the whole remaining fragment changed hands
+    scf.financing.cancel(p.s2, 9)  # a request signed with nonce 9 is withdrawn
     index, indexer = new_index(scf)
     indexer.sync()
 
@@ -407,6 +422,9 @@ def test_financing_through_the_desk_keeps_the_tier_and_is_recorded(scf: ScfClien
         (bought, t2, p.s2.address, 30_000_00, 29_500_00, False),
         (t2, t2, p.s2.address, 50_000_00, 49_000_00, True),
     ]
+    (found,) = index.financings(request_hashes=[first.request_hash, "0x" + "00" * 32])
+    assert (found.token_id, found.tx_hash, found.block_time) == (bought, first.tx_hash, deals[0].block_time)
+    assert index.cancelled_nonces([p.s2.address, p.s3.address]) == {(p.s2.address, 9)}
     assert [h.tier for h in index.path_to_root(bought)] == [2, 2, 1]
     totals = {t.tier: (t.value, t.financed_value) for t in index.tier_totals(r.slot)}
     assert totals == {1: (120_000_00, 0), 2: (80_000_00, 80_000_00)}
@@ -522,14 +540,17 @@ def test_a_reorganisation_is_rewound(scf: ScfClient, parties: Parties) -> None:
     assert reconcile(index, scf) == []
 
 
-def test_events_without_a_handler_or_an_abi_are_stored_and_ignored(scf: ScfClient, parties: Parties) -> None:
+def test_events_without_a_handler_or_an_abi_are_stored_and_ignored(
+    scf: ScfClient, parties: Parties, tmp_path: Path
+) -> None:
     r = issue_active(scf, parties)
     scf.receivables.approve_value(parties.s1, r.token_id, parties.s2.address, 5)  # ApprovalValue: no handler
     scf.cash.mint(parties.operator, parties.s1.address, 7)
     contracts = {"ReceivableToken": scf.receivables.address, "NotInArtifacts": scf.cash.address}
-    index = EventIndex()
+    index = EventIndex(tmp_path / "index.sqlite")
     Indexer(index, scf.w3, contracts).sync()
-    names = {row[0] for row in index.conn.execute("SELECT event FROM events")}
+    with closing(raw(index)) as conn:
+        names = {row[0] for row in conn.execute("SELECT event FROM events")}
     assert {"ApprovalValue", "?"} <= names
     assert index.receivable(r.slot) is not None
     assert ("ReceivableToken", "TransferValue") in handled_events()
@@ -546,7 +567,25 @@ def test_events_without_a_handler_or_an_abi_are_stored_and_ignored(scf: ScfClien
         indexer.sync()
         assert index.setting("last approval value") == 5
     finally:
-        _HANDLERS.pop(("ReceivableToken", "ApprovalValue"))
+        HANDLERS.pop(("ReceivableToken", "ApprovalValue"))
+
+
+def test_a_projection_another_program_made_is_rebuilt_when_the_index_is_opened(
+    scf: ScfClient, parties: Parties, tmp_path: Path
+) -> None:
+    issue_active(scf, parties)
+    index, indexer = new_index(scf, tmp_path / "index.sqlite")
+    indexer.sync()
+    expected = dump(index)
+    index.close()
+    with closing(raw(index)) as conn:  # as an earlier program left it: other tables, another signature
+        conn.execute("DROP TABLE financings")
+        conn.execute("CREATE TABLE financings (slot TEXT NOT NULL, sequence INTEGER NOT NULL)")
+        conn.execute("DELETE FROM fragments")
+        conn.execute("UPDATE meta SET value = 'an earlier projection' WHERE key = 'projection'")
+    reopened = EventIndex(index.path, create=False)
+    assert dump(reopened) == expected
+    assert reopened.financings() == []
 
 
 def test_an_index_refuses_another_deployment(scf: ScfClient, tmp_path: Path) -> None:
@@ -566,9 +605,9 @@ def test_an_index_refuses_another_deployment(scf: ScfClient, tmp_path: Path) -> 
         EventIndex(tmp_path / "missing.sqlite", create=False)
 
 
-def test_unfinished_batches_leave_the_index_unchanged(scf: ScfClient, parties: Parties) -> None:
+def test_unfinished_batches_leave_the_index_unchanged(scf: ScfClient, parties: Parties, tmp_path: Path) -> None:
     """A failure while writing a batch (here: the node disappears mid-batch) rolls the whole batch back."""
-    index, indexer = new_index(scf)
+    index, indexer = new_index(scf, tmp_path / "index.sqlite")
     indexer.sync()
     before = dump(index), index.synced_block
     issue_active(scf, parties)
@@ -588,19 +627,17 @@ def test_unfinished_batches_leave_the_index_unchanged(scf: ScfClient, parties: P
     assert reconcile(index, scf) == []
 
 
-def test_sqlite_is_used_through_its_indexes(scf: ScfClient) -> None:
-    index = EventIndex()
-    plan = " ".join(
-        str(row)
-        for row in index.conn.execute(
-            "EXPLAIN QUERY PLAN SELECT * FROM fragments WHERE owner = ? AND burned = 0", ("x",)
-        ).fetchall()
-    )
-    assert "fragments_by_owner" in plan
-    tree_plan = " ".join(
-        str(r) for r in index.conn.execute("EXPLAIN QUERY PLAN SELECT * FROM fragments WHERE slot = ?", ("x",))
-    )
-    assert "PRIMARY KEY" in tree_plan
+def test_sqlite_is_used_through_its_indexes(tmp_path: Path) -> None:
+    index = EventIndex(tmp_path / "index.sqlite")
+
+    def plan(sql: str) -> str:
+        with closing(raw(index)) as conn:
+            return " ".join(str(row) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", ("x",)))
+
+    assert "fragments_by_owner" in plan("SELECT * FROM fragments WHERE owner = ? AND burned = 0")
+    assert "PRIMARY KEY" in plan("SELECT * FROM fragments WHERE slot = ?")
+    assert "financings_by_financier" in plan("SELECT * FROM financings WHERE financier = ?")
+    assert "financings_by_request" in plan("SELECT * FROM financings WHERE request_hash = ?")
 
 
 def test_following_rides_out_an_unreachable_node(scf: ScfClient, parties: Parties) -> None:

@@ -6,7 +6,7 @@
   balance replayed from the token's transfer events and the one the dry run predicted to the fen (the financing
   desk's too: nothing, since it passes on what its custody receives in the same step); the receivable token's
   escrow holds exactly what was repaid and not yet paid out;
-- index equals chain: the event index (chain_client.indexer), built from the run's events, reconciles with the
+- index equals chain: the event index (chain_client.index), built from the run's events, reconciles with the
   chain's state without a single difference;
 - the run went as planned: every receivable's state and repayments, and every live fragment's holder and value,
   are those of the dry run.
@@ -20,7 +20,7 @@ from web3 import Web3
 
 from chain_client.client import ScfClient
 from chain_client.ids import sequence_of
-from chain_client.indexer import EventIndex, Indexer, reconcile
+from chain_client.index import EventIndex, Indexer, reconcile
 from chain_client.money import format_fen
 from chain_client.receivables import ReceivableState
 from chain_client.scenario.accounts import Accounts

@@ -21,7 +21,7 @@ from rich.console import Console
 
 from chain_client.cli import DeprecatedFlag, OneLineParser, add_operator_key_file
 from chain_client.exceptions import ChainError
-from chain_client.indexer import EventIndex, Indexer
+from chain_client.index import EventIndex, Indexer
 from chain_client.scenario.html import write_html
 from chain_client.scenario.loader import ScenarioError
 from chain_client.scenario.report import print_summary, write_json

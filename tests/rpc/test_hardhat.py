@@ -16,7 +16,7 @@ from web3.types import RPCEndpoint, RPCResponse
 from chain_client import ReceivableState, TransactionFailed, accounts_of, new_account
 from chain_client.contract_errors import InsufficientValue, NonexistentToken, NotMember, WrongRole
 from chain_client.devchain import HARDHAT_CHAIN_ID, advance_time, now
-from chain_client.indexer import EventIndex, Indexer, reconcile
+from chain_client.index import EventIndex, Indexer, reconcile
 from chain_client.tx import ReceiptTimeout, Transactor
 from tests.rpc.conftest import World, hardhat_w3, rpc
 

@@ -26,7 +26,7 @@ from chain_client import ScfClient, accounts_of, connect, deploy_all
 from chain_client.chain import revert_to, snapshot
 from chain_client.devchain import now
 from chain_client.financing import ZERO_ADDRESS, FinancingRequest
-from chain_client.indexer import EventIndex
+from chain_client.index import EventIndex
 from tests.test_api.served import Served
 
 DAY = 86_400
