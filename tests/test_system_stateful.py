@@ -75,7 +75,7 @@ from chain_client.contract_errors import (
 )
 from chain_client.devchain import advance_time, now
 from chain_client.financing import ZERO_ADDRESS, FinancingRequest
-from chain_client.indexer import EventIndex, Indexer, reconcile
+from chain_client.index import EventIndex, Indexer, reconcile
 from chain_client.receivables import slot_of_document, token_id_of
 from tests.conftest import DAY, Parties, doc_hash
 from tests.test_invariants_stateful import in_fresh_thread
