@@ -36,11 +36,13 @@ from chain_client.index import EventIndex, FragmentNode, Indexer, ReceivableTree
 from chain_client.membership import Role
 from chain_client.money import format_fen, parse_yuan
 from chain_client.receivables import ReceivableState
+from chain_client.words import counted
 
 DEFAULT_INDEX = "scf-index.sqlite"
 DEFAULT_DEPLOYMENT = "deployment.json"
 KEY_ENV = "SCF_OPERATOR_KEY"
 DAY = 24 * 3600
+DEMO_CREDIT_LINE = 50_000_000_00  # fen: `scf demo`'s core enterprise may confirm up to ¥50,000,000.00
 _CONTRACTS_TEXT = ", ".join(CONTRACT_NAMES[:-1]) + " and " + CONTRACT_NAMES[-1]  # what `deploy_all` deploys
 
 
@@ -389,7 +391,7 @@ def cmd_holdings(args: argparse.Namespace) -> int:
         )
     console = _console()
     console.print(table)
-    console.print(f"{len(held)} fragment(s), {format_fen(sum(h.value for h in held))} in total")
+    console.print(f"{counted(len(held), 'fragment')}, {format_fen(sum(h.value for h in held))} in total")
     return 0
 
 
@@ -480,8 +482,8 @@ def run_demo(scf: ScfClient, operator: LocalAccount, index: EventIndex, console:
     scf.membership.admit(operator, core.address, Role.CORE_ENTERPRISE)
     for p in parties[1:]:
         scf.membership.admit(operator, p.address, Role.SUPPLIER)
-    scf.receivables.set_credit_line(operator, core.address, 50_000_000_00)
-    console.print("   admitted 1 core enterprise (credit line ¥50,000,000.00) and 6 suppliers")
+    scf.receivables.set_credit_line(operator, core.address, DEMO_CREDIT_LINE)
+    console.print(f"   admitted 1 core enterprise (credit line {format_fen(DEMO_CREDIT_LINE)}) and 6 suppliers")
     rt = scf.receivables
     documents = "Invoice HZ-2026-0815 / contract HZ-C-7781 / delivery note 55120"
     if not is_embedded(w3):  # a lasting chain refuses the same documents twice: make each run's unique

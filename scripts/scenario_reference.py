@@ -64,9 +64,9 @@ INTRO = """\
 
 A scenario file is YAML that scripts a supply chain: the members of the consortium, the receivables the core
 enterprise confirms at the start, and the steps that follow, in order (accept, pay suppliers with pieces, finance,
-let time pass, repay, and what happens when a payment is late). `scf scenario FILE` runs it on the embedded chain
-(or a node with `--rpc`) and reports per tier, per lender and per receivable; `scf scenario FILE --dry-run` only
-checks it. The examples in `scripts/scenarios/` are complete files.
+let time pass, repay, and what happens when a payment is late). `.venv/bin/scf scenario FILE` runs it on the
+embedded chain (or a node with `--rpc`) and reports per tier, per lender and per receivable;
+`.venv/bin/scf scenario FILE --dry-run` only checks it. The examples in `scripts/scenarios/` are complete files.
 
 Before anything is sent, the file is checked and replayed on a model of the chain (the dry run). Every mistake
 found is one line, `FILE:LINE: where: field: what is wrong`, and all are reported in one run: mistakes of shape

@@ -88,7 +88,7 @@ def test_holdings_path_and_receivables(demo_index: tuple[Path, str]) -> None:
     held = scf("holdings", "Hanyang Castings", "--index", str(path))
     assert held.returncode == 0, held.stderr
     assert "¥134,321.10" in held.stdout
-    assert "1 fragment(s), ¥134,321.10 in total" in held.stdout
+    assert "1 fragment, ¥134,321.10 in total" in held.stdout
 
     hops = scf("path", f"{slot}#5", "--index", str(path))
     assert hops.returncode == 0, hops.stderr

@@ -15,9 +15,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-# Generated pages whose generator still writes a command to type as `scf …` in prose: fix the generator
-# (scripts/scenario_reference.py should write `.venv/bin/scf scenario FILE`), then drop the entry.
-NOT_YET = {"docs/scenarios.md"}
 
 
 def blocks(text: str = README) -> list[tuple[str, list[str]]]:
@@ -59,8 +56,6 @@ def test_no_command_in_the_docs_relies_on_an_active_venv(page: Path) -> None:
     # `.venv/bin/scf`.
     prose = "\n".join(line for line in text.splitlines() if line not in code and not line.startswith("|"))
     typed = re.findall(r"`(?:python|pytest) [a-z-][^`]*`|`scf [a-z][\w-]* [^`]+`", prose)
-    if typed and page.relative_to(ROOT).as_posix() in NOT_YET:
-        pytest.skip(f"{page.name} still writes {typed[0]}: fix its generator, then drop it from NOT_YET")
     assert typed == []
 
 

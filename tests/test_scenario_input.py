@@ -254,7 +254,7 @@ def test_a_misspelt_key_is_one_line_saying_what_was_meant_and_what_is_expected(t
 def test_a_dry_run_sends_nothing_and_says_how_big_the_run_is(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main([str(LATE), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "9 members, 1 receivables, 20 steps" in out
+    assert "9 members, 1 receivable, 20 steps" in out
     assert "no problems found" in out
 
 

@@ -16,10 +16,11 @@ from rich.console import Console
 
 from chain_client.money import format_fen, format_yuan, parse_yuan
 from chain_client.scenario.html import render_html
-from chain_client.scenario.report import counted, dry_run_line, print_summary, tier_totals
+from chain_client.scenario.report import dry_run_line, print_summary, tier_totals
 from chain_client.scenario.session import Outcome, RunOptions, prepare, run_scenario
 from chain_client.scenario.summary import Edge, FrozenFragment, Node, Tree
 from chain_client.scenario.svg import NODE_HEIGHT, NODE_WIDTH, render_svg
+from chain_client.words import counted
 
 ROOT = Path(__file__).resolve().parents[1]
 LATE = ROOT / "scripts" / "scenarios" / "late_payment.yaml"

@@ -27,6 +27,7 @@ from chain_client.scenario.accounts import Accounts
 from chain_client.scenario.ledger import Ledger
 from chain_client.scenario.plan import Plan
 from chain_client.scenario.world import DESK, State
+from chain_client.words import counted
 
 MAX_FAILURES_SHOWN = 10
 _STATES = {
@@ -79,7 +80,9 @@ def value_conservation(scf: ScfClient, plan: Plan) -> Check:
                 f"{name}: live {format_fen(total)} + redeemed {format_fen(info.redeemed_value)} "
                 f"!= face {format_fen(info.face_value)}"
             )
-    check.detail = f"{len(plan.receivables)} receivables, {fragments} live fragments: live + redeemed = face"
+    check.detail = (
+        f"{counted(len(plan.receivables), 'receivable')}, {counted(fragments, 'live fragment')}: live + redeemed = face"
+    )
     return check
 
 

@@ -24,7 +24,7 @@ from chain_client.exceptions import ChainError
 from chain_client.index import EventIndex, Indexer
 from chain_client.scenario.html import write_html
 from chain_client.scenario.loader import ScenarioError
-from chain_client.scenario.report import print_summary, write_json
+from chain_client.scenario.report import dry_run_line, print_summary, write_json
 from chain_client.scenario.runner import StepFailed
 from chain_client.scenario.session import KEY_ENV, Outcome, RunOptions, prepare, run_scenario
 
@@ -158,12 +158,7 @@ def _read_key(path: str | None) -> str | None:
 
 def _dry_run(args: argparse.Namespace, out: Console) -> int:
     source, plan = prepare(args.file, args.seed)
-    out.print(
-        f"{source.path.name}: {len(plan.members)} members, {len(plan.receivables)} receivables, "
-        f"{len(plan.steps) - 1} steps -> {plan.transactions:,} transactions, {plan.operations:,} operations; "
-        "no problems found",
-        markup=False,
-    )
+    out.print(dry_run_line(source.path.name, plan), markup=False)
     return EXIT_OK
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, StringConstraints
 
-from chain_client.money import parse_yuan
+from chain_client.money import format_fen, parse_yuan
 from chain_client.rates import parse_rate
 
 MAX_FEN = 2**48 - 1  # a fragment's value is a 48-bit number of fen on chain
@@ -31,7 +31,7 @@ def _yuan(value: Any) -> int:
     if fen <= 0:
         raise ValueError(f"an amount must be more than zero, got {value!r}")
     if fen > MAX_FEN:
-        raise ValueError(f"{value!r} is more than the chain can hold in one receivable (¥{MAX_FEN // 100:,})")
+        raise ValueError(f"{value!r} is more than the chain can hold in one receivable ({format_fen(MAX_FEN)})")
     return fen
 
 

@@ -11,7 +11,6 @@ from chain_client.money import format_fen
 from chain_client.scenario.report import (
     TIER_HEAD,
     TIER_NOTE,
-    counted,
     deploy_facts,
     frozen_fact,
     lender_cells,
@@ -21,6 +20,7 @@ from chain_client.scenario.report import (
 )
 from chain_client.scenario.summary import Summary, Tree
 from chain_client.scenario.svg import render_svg
+from chain_client.words import counted
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif; margin: 24px 32px;

@@ -12,15 +12,11 @@ from rich.text import Text
 from chain_client.money import format_fen
 from chain_client.scenario.plan import Plan
 from chain_client.scenario.summary import FrozenFragment, LenderRow, Summary, TierRow
+from chain_client.words import counted
 
 
 def percent(rate: Decimal | None) -> str:
     return "—" if rate is None else f"{rate * 100:.2f}%"
-
-
-def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """`1 receivable`, `3 receivables`, `1,200 transactions`: a count with its noun in the right number."""
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 TIER_HEAD = ["tier", "suppliers", "value received", "value financed", "financings", "cash obtained",
