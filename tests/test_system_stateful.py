@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 import pytest
 from eth_account.signers.local import LocalAccount
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from web3 import Web3
@@ -75,8 +75,8 @@ from chain_client.contract_errors import (
 )
 from chain_client.devchain import advance_time, now
 from chain_client.financing import ZERO_ADDRESS, FinancingRequest
+from chain_client.ids import slot_of, slot_of_document, token_id_of
 from chain_client.index import EventIndex, Indexer, reconcile
-from chain_client.receivables import slot_of_document, token_id_of
 from tests.conftest import DAY, Parties, doc_hash
 from tests.test_invariants_stateful import in_fresh_thread
 
@@ -93,6 +93,9 @@ CASH = 10**13  # what each member starts with
 CHECK_EVERY = int(os.environ.get("SCF_CHECK_EVERY", "5"))
 
 SOAK = os.environ.get("SCF_SOAK_STEPS", "")
+# SCF_SEED=n runs the CI-sized test on seed n instead of the fixed one: the rare outcomes it requires must be
+# reached on any seed and whatever ran before on the shared chain, not on one lucky draw.
+SEED = os.environ.get("SCF_SEED", "")
 if SOAK:
     STEPS_PER_EXAMPLE = 100
     MAX_EXAMPLES = max(1, int(SOAK) // STEPS_PER_EXAMPLE)
@@ -169,7 +172,7 @@ class Frag:
 
     @property
     def slot(self) -> int:
-        return self.token_id >> 32
+        return slot_of(self.token_id)
 
 
 @dataclass
@@ -510,7 +513,7 @@ class SystemMachine(RuleBasedStateMachine):
         reuse = self.rng.randint(0, 19)
         movable = [f for f in self._holders() if not f.frozen and self._movable_refusal(f) is None]
         bought = [f for f in movable if f.owner in {b.address for b in self.financiers}]
-        if bought and self.rng.random() < 0.3:  # a financier resells what it bought, through the desk
+        if bought and self.rng.random() < 0.5:  # a financier resells what it bought, through the desk
             frag = self.rng.choice(bought)
         else:
             frag = self.rng.choice(movable if movable and self.rng.random() < 0.8 else self._holders())
@@ -664,7 +667,14 @@ class SystemMachine(RuleBasedStateMachine):
 
     def release_exposure(self, data: st.DataObject) -> None:
         due = [t for t in self._releasable() if self._release_due(t)]
-        tid = self.rng.choice(due if due and self.rng.random() < 0.75 else self._releasable())
+        self._release_exposure(self.rng.choice(due if due and self.rng.random() < 0.75 else self._releasable()))
+
+    def release_what_is_due(self, data: st.DataObject) -> None:
+        """A keeper releases exposure the desk no longer needs to count (repaid in full, burned or sold on): an
+        action of its own, so that releases succeed often, not only the refusal of an early one."""
+        self._release_exposure(self.rng.choice([t for t in self._releasable() if self._release_due(t)]))
+
+    def _release_exposure(self, tid: int) -> None:
         record = self.records[tid]
         frag = self.fragments[tid]
         r = self.receivables[frag.slot]
@@ -684,13 +694,13 @@ class SystemMachine(RuleBasedStateMachine):
 
     def _late_payments_due(self) -> list[int]:
         """Bought-back fragments (in the desk's custody) of receivables the debtor has not paid in full."""
-        return [t for t in self.custody if self.receivables[t >> 32].state is S.OVERDUE]
+        return [t for t in self.custody if self.receivables[slot_of(t)].state is S.OVERDUE]
 
     def a_late_payment_after_a_buy_back(self, data: st.DataObject) -> None:
         """The debtor pays late after the seller bought a fragment back; the payment is passed on through the
         desk (to the seller, and to the financier for any value it had merged in)."""
         tid = self.rng.choice(self._late_payments_due())
-        self._repay(self.receivables[tid >> 32], in_full=self.rng.random() < 0.5)
+        self._repay(self.receivables[slot_of(tid)], in_full=self.rng.random() < 0.5)
         self._redeem_recourse(tid)
 
     def _repay(self, r: Rec, *, in_full: bool = False) -> None:
@@ -751,7 +761,7 @@ class SystemMachine(RuleBasedStateMachine):
         """Receivables not yet overdue on which a financier still holds what it bought with recourse."""
         out = []
         for tid, rec in self.records.items():
-            r = self.receivables[tid >> 32]
+            r = self.receivables[slot_of(tid)]
             open_recourse = rec.recourse and not rec.settled and self.fragments[tid].owner == rec.financier
             if open_recourse and r.state in (S.ACTIVE, S.MATURED) and r.repaid < r.face and r not in out:
                 out.append(r)
@@ -868,7 +878,7 @@ class SystemMachine(RuleBasedStateMachine):
 
     def claim_recourse(self, data: st.DataObject) -> None:
         wrong = self.rng.randint(0, 9)
-        overdue = [t for t in self._recourse_records() if self.receivables[t >> 32].state is S.OVERDUE]
+        overdue = [t for t in self._recourse_records() if self.receivables[slot_of(t)].state is S.OVERDUE]
         tid = self.rng.choice(overdue if overdue and self.rng.random() < 0.8 else self._recourse_records())
         record = self.records[tid]
         caller = self.accounts[record.financier]
@@ -886,10 +896,17 @@ class SystemMachine(RuleBasedStateMachine):
                 refusal = refuse(RecourseUnavailable, financed_token_id=tid)
         if self._attempt("claim_recourse", refusal, lambda: self.scf.financing.claim_recourse(caller, tid)):
             record.claim = due
+            self._sync_clock()
+            if self.rng.random() < 0.7:  # the story goes on: most sellers settle a claim soon after it is made
+                self._settle_recourse(tid)
         self._sync_clock()
 
     def settle_recourse(self, data: st.DataObject) -> None:
-        tid = self.rng.choice([t for t in self.records if self.records[t].claim and not self.records[t].settled])
+        self._settle_recourse(
+            self.rng.choice([t for t in self.records if self.records[t].claim and not self.records[t].settled])
+        )
+
+    def _settle_recourse(self, tid: int) -> None:
         record, frag = self.records[tid], self.fragments[tid]
         r = self.receivables[frag.slot]
         seller = self.accounts[record.seller]
@@ -1049,7 +1066,7 @@ class SystemMachine(RuleBasedStateMachine):
             open_value = sum(
                 rec.value
                 for tid, rec in self.records.items()
-                if rec.financier == financier and not rec.released and self.receivables[tid >> 32].debtor == debtor
+                if rec.financier == financier and not rec.released and self.receivables[slot_of(tid)].debtor == debtor
             )
             assert used == open_value
             if self._read_chain():
@@ -1089,7 +1106,8 @@ ACTIONS: list[tuple[str, Callable[[SystemMachine], bool], int]] = [
     ("finance", lambda self: bool(self.requests), 8),
     ("cancel_request", lambda self: bool(self.requests), 1),
     ("set_exposure_limit", lambda self: True, 1),
-    ("release_exposure", lambda self: bool(self._releasable()), 2),
+    ("release_exposure", lambda self: bool(self._releasable()), 1),
+    ("release_what_is_due", lambda self: any(self._release_due(t) for t in self._releasable()), 3),
     ("repay", lambda self: bool(self._repayable()), 4),
     ("time_passes", lambda self: bool(self._open()), 3),
     ("mark_overdue", lambda self: bool(self._open()), 2),
@@ -1127,7 +1145,8 @@ def test_whole_system_matches_model(w3: Web3, parties: Parties, scf: ScfClient) 
     SystemMachine.cores, SystemMachine.suppliers = [p.core, p.core2], [p.s1, p.s2, p.s3, p.s4]
     SystemMachine.financiers, SystemMachine.keeper = [p.financier, bank2], keeper
     SystemMachine.outcomes, SystemMachine.steps, SystemMachine.calls = Counter(), 0, 0
-    in_fresh_thread(lambda: run_state_machine_as_test(SystemMachine, settings=SETTINGS))
+    machine = seed(int(SEED))(SystemMachine) if SEED else SystemMachine
+    in_fresh_thread(lambda: run_state_machine_as_test(machine, settings=SETTINGS))
     outcomes = SystemMachine.outcomes
     refusals = sorted({k.split(":")[1] for k in outcomes if k.startswith("any:")})
     print(
