@@ -1,6 +1,8 @@
 """Every refusal becomes one JSON shape, `{"error": name, "fields": {...}}`, in this one place, so routes stay
 thin and raise domain exceptions: the client's contract errors (named like the Solidity custom errors),
-`ApiProblem` for what the API itself refuses, and request validation."""
+`ApiProblem` for what the API itself refuses, and request validation. A contract refusal also carries
+`"message"`: the first sentence of the error's NatSpec (`ContractError.notice()`), so the contract's own
+words explain it; `"error"` stays the machine code."""
 
 from __future__ import annotations
 
@@ -15,12 +17,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from api.fields import ID_FIELDS
-from chain_client.exceptions import ChainError, ContractError, NotADevelopmentChain, TransactionFailed
+from chain_client.contract_errors import (
+    ERC721NonexistentToken,
+    NonexistentReceivable,
+    NonexistentToken,
+    UnknownFinancing,
+)
+from chain_client.exceptions import ContractError, NotADevelopmentChain, TransactionFailed
 
 log = logging.getLogger("api")
 
 # Contract errors that mean "no such id": the caller named something that does not exist.
-NOT_FOUND = frozenset({"NonexistentToken", "NonexistentReceivable", "ERC721NonexistentToken", "UnknownFinancing"})
+NOT_FOUND: tuple[type[ContractError], ...] = (
+    NonexistentToken,
+    NonexistentReceivable,
+    ERC721NonexistentToken,
+    UnknownFinancing,
+)
 
 
 class ApiProblem(Exception):
@@ -41,9 +54,13 @@ class ApiProblem(Exception):
         super().__init__(f"{status} {error} {self.fields}")
 
 
-def problem(error: str, fields: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def problem(error: str, fields: Mapping[str, Any] | None = None, *, message: str | None = None) -> dict[str, Any]:
     """The refusal body. Ids in it are decimal strings, as in every other response (`api.fields.ID_FIELDS`)."""
-    return {"error": error, "fields": {k: _wire(k, v) for k, v in (fields or {}).items()}}
+    body: dict[str, Any] = {"error": error}
+    if message is not None:
+        body["message"] = message
+    body["fields"] = {k: _wire(k, v) for k, v in (fields or {}).items()}
+    return body
 
 
 def _wire(name: str, value: Any) -> Any:
@@ -53,13 +70,13 @@ def _wire(name: str, value: Any) -> Any:
 def status_of(exc: ContractError) -> int:
     """404 for an unknown id, 409 for everything else a contract refuses: the request was well formed but
     the state of the chain does not allow it."""
-    return 404 if type(exc).__name__ in NOT_FOUND else 409
+    return 404 if isinstance(exc, NOT_FOUND) else 409
 
 
 def as_response(exc: ContractError | ApiProblem) -> tuple[int, dict[str, Any]]:
     """(status, body) of a refusal: what the handlers send, and what an idempotency key stores."""
     if isinstance(exc, ContractError):
-        return status_of(exc), problem(type(exc).__name__, exc.as_dict())
+        return status_of(exc), problem(type(exc).__name__, exc.as_dict(), message=exc.notice())
     return exc.status, problem(exc.error, exc.fields)
 
 
@@ -133,7 +150,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(NotADevelopmentChain, _not_development)
     app.add_exception_handler(TransactionFailed, _chain_unavailable)
-    app.add_exception_handler(ChainError, _chain_unavailable)
     # A node that cannot be reached surfaces from web3 as the transport's error (requests' are OSErrors).
     app.add_exception_handler(OSError, _chain_unavailable)
     # Anything else: still the usual JSON body (Starlette's default is plain text), never a traceback.

@@ -20,8 +20,8 @@ trace a fragment to its confirmation, quote a discount, fund a holder's signed f
 Authenticate with `Authorization: Bearer <api key>`. Amounts are yuan as decimal strings (`"50000.00"`);
 token ids, slots and nonces are decimal strings too (they exceed 2^53, where JavaScript numbers lose digits);
 times are unix seconds. Every refusal is `{"error": name, "fields": {...}}`, named like the
-contract's custom error where the chain refused: 401 no or unknown key, 403 wrong role, 404 unknown id,
-409 state conflict, 422 invalid request.
+contract's custom error where the chain refused (and then with `"message"`, the first sentence of the error's
+NatSpec): 401 no or unknown key, 403 wrong role, 404 unknown id, 409 state conflict, 422 invalid request.
 """
 
 

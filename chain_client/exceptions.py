@@ -1,13 +1,15 @@
-"""The client's exceptions. One root, `ChainError`; contract refusals are `ContractError` subclasses named
-exactly like the Solidity custom errors (generated into `contract_errors.py`) and decoded in one place,
-`decode_revert`."""
+"""The client's exceptions. One root, `ChainError`, which every error of the project derives from (an error that
+is also a Python `ValueError` says so with a second base, as web3 does: `class RateError(ChainError,
+ValueError)`). Contract refusals are `ContractError` subclasses named exactly like the Solidity custom errors,
+generated into `contract_errors.py` with their NatSpec as docstring, and decoded in one place,
+`chain_client.reverts.decode_revert`.
+
+A leaf: this module imports nothing of the project, so anything may import it."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
-
-from eth_abi.abi import decode
-from eth_utils.address import to_checksum_address
 
 
 class ChainError(Exception):
@@ -21,6 +23,7 @@ class ContractError(ChainError):
     signature: ClassVar[str] = ""
     abi_types: ClassVar[tuple[str, ...]] = ()
     fields: ClassVar[tuple[str, ...]] = ()
+    raised_by: ClassVar[tuple[str, ...]] = ()  # the contracts whose ABI declares it
 
     def __init__(self, *values: Any, tx_hash: str | None = None) -> None:
         self.raw_values = values
@@ -28,6 +31,13 @@ class ContractError(ChainError):
         for field, value in zip(self.fields, values, strict=True):
             setattr(self, field, value)
         super().__init__(str(self))
+
+    @classmethod
+    def notice(cls) -> str:
+        """The first sentence of the error's docstring (its NatSpec): what the API shows as the message."""
+        text = " ".join((cls.__doc__ or cls.__name__).split())
+        match = _FIRST_SENTENCE.match(text)
+        return match.group(1) if match else text
 
     def as_dict(self) -> dict[str, Any]:
         return {f: _jsonable(getattr(self, f)) for f in self.fields}
@@ -75,31 +85,21 @@ class NotADevelopmentChain(ChainError):
     """A development-only helper (moving time, funding) was called against a real network."""
 
 
+_FIRST_SENTENCE = re.compile(r"(.+?[.!?])(?:\s|$)")
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return value
 
 
-def decode_revert(data: bytes | str | None, tx_hash: str | None = None) -> ContractError:
-    """Turn raw revert data into the matching exception (the only place errors are decoded)."""
-    from chain_client.contract_errors import ERRORS_BY_SELECTOR
+def __getattr__(name: str) -> Any:
+    # Transitional: chain_client/index/reconcile.py still imports `decode_revert` from here (the index is being
+    # moved by another change). Remove this, and its allowance in tests/test_errors.py, once it imports
+    # `chain_client.reverts`.
+    if name == "decode_revert":
+        from chain_client.reverts import decode_revert
 
-    if isinstance(data, str):
-        data = bytes.fromhex(data.removeprefix("0x"))
-    if not data:
-        return ContractRevert("", tx_hash=tx_hash)
-    selector = "0x" + data[:4].hex()
-    known: dict[str, type[ContractError]] = {
-        **ERRORS_BY_SELECTOR,
-        ContractPanic.selector: ContractPanic,
-        ContractRevert.selector: ContractRevert,
-    }
-    cls = known.get(selector)
-    if cls is None:
-        return UnknownContractError("0x" + data.hex(), tx_hash=tx_hash)
-    values = list(decode(list(cls.abi_types), data[4:]))
-    for i, abi_type in enumerate(cls.abi_types):
-        if abi_type == "address":
-            values[i] = to_checksum_address(values[i])
-    return cls(*values, tx_hash=tx_hash)
+        return decode_revert
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

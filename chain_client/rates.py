@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from chain_client.exceptions import ChainError
+
 MAX_PLACES = 18  # decimals of the fraction: the API's rate pattern allows 18
 _SHAPE = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(%?)", re.ASCII)
 _SHOWN = 24  # longer input is not echoed in a message (it may be anything up to a megabyte)
 
 
-class RateError(ValueError):
+class RateError(ChainError, ValueError):
     """The text is not an annual rate that can be read exactly; the message says how to write it."""
 
 

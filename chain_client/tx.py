@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
+from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
@@ -23,7 +24,8 @@ from web3.exceptions import (
 )
 from web3.types import TxParams, TxReceipt
 
-from chain_client.exceptions import ContractError, TransactionFailed, decode_revert
+from chain_client.exceptions import ChainError, ContractError, TransactionFailed
+from chain_client.reverts import decode_revert
 
 _ONE_GWEI = 10**9
 # What a node says when a nonce was already used (by this transaction after a lost response, or by another).
@@ -55,7 +57,7 @@ class ReceiptTimeout(TransactionFailed):
         super().__init__(f"no receipt for transaction {tx_hash} within {timeout:g} s; it may still be mined")
 
 
-class _StaleNonce(Exception):
+class _StaleNonce(ChainError):
     """The node refused the nonce and does not have our transaction: sign again with a fresh nonce."""
 
 
@@ -310,7 +312,7 @@ def _revert_data(exc: BaseException) -> bytes | None:
             if isinstance(data, str) and data.startswith("0x"):
                 return bytes.fromhex(data[2:])
             return b""  # a revert without data (e.g. a bare `revert()`)
-        if type(seen).__name__ == "TransactionFailed" and type(seen).__module__.startswith("eth_tester"):
+        if isinstance(seen, EthTesterTransactionFailed):
             arg = seen.args[0] if seen.args else None
             if isinstance(arg, bytes):
                 return arg

@@ -89,7 +89,7 @@ def table() -> str:
     rows = ["| custom error | rule it enforces | raised by | asserted in |", "|---|---|---|---|"]
     for error in _errors():
         name = error.__name__
-        raised_by = (error.__doc__ or "").split("raised by ")[-1].rstrip(".")
+        raised_by = ", ".join(error.raised_by)
         tests = _tests_naming(name)
         shown = ", ".join(f"`{t}`" for t in tests[:MAX_TESTS])  # no count of the rest: it would churn
         rule = notices.get(name, "(OpenZeppelin library error)").replace("|", "\\|")

@@ -8,7 +8,8 @@ from pydantic import BaseModel
 
 
 class ProblemPublic(BaseModel):
-    error: str
+    error: str  # the machine code: a contract error's name, or the API's own
+    message: str | None = None  # a contract refusal's NatSpec, first sentence
     fields: dict[str, Any]
 
 

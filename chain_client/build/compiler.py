@@ -135,7 +135,11 @@ def main(argv: list[str]) -> int:
         print("contracts: the sources changed since the committed artifacts: a compiler is needed")
         return 1
     if not force and artifacts_fresh():
-        print("contracts: artifacts up to date")
+        # The error classes also follow the NatSpec and the generator, which the source hash does not cover.
+        if write_errors_module():
+            print("contracts: artifacts up to date; rewrote", ERRORS_MODULE.relative_to(ROOT))
+        else:
+            print("contracts: artifacts up to date")
         return 0
     print("contracts: compiling with solc", SOLC_VERSION, "...", flush=True)
     try:

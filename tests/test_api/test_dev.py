@@ -6,6 +6,7 @@ from pathlib import Path
 
 from api.context import Members
 from api.main import create_app
+from chain_client.contract_errors import NonexistentReceivable
 from chain_client.devchain import now
 from tests.test_api.conftest import Api, TestClient, World, make_context
 
@@ -35,7 +36,11 @@ def test_the_debtor_repays_all_or_part_of_a_receivable(api: Api) -> None:
 def test_repaying_an_unknown_receivable_is_404(api: Api) -> None:
     r = api.post("/dev/repay/4242", api.demo.operator)
     assert r.status_code == 404
-    assert r.json() == {"error": "NonexistentReceivable", "fields": {"slot": "4242"}}
+    assert r.json() == {
+        "error": "NonexistentReceivable",
+        "message": NonexistentReceivable.notice(),
+        "fields": {"slot": "4242"},
+    }
 
 
 def test_a_real_network_refuses_the_development_routes(api: Api) -> None:

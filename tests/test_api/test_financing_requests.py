@@ -8,6 +8,13 @@ from decimal import Decimal
 import pytest
 
 from api.fields import rate_text
+from chain_client.contract_errors import (
+    FragmentFrozen,
+    NonceAlreadyUsed,
+    NonexistentToken,
+    RequestExpired,
+    SignerNotHolder,
+)
 from chain_client.devchain import advance_time, now
 from chain_client.financing import FinancingRequest
 from chain_client.pricing import days_between, implied_rate
@@ -81,6 +88,7 @@ def test_a_signer_who_does_not_hold_the_fragment_is_refused(api: Api) -> None:
     assert r.status_code == 409
     assert r.json() == {
         "error": "SignerNotHolder",
+        "message": SignerNotHolder.notice(),
         "fields": {
             "token_id": str(root(api)),
             "signer": paints.address,
@@ -124,7 +132,11 @@ def test_an_expired_deadline_is_refused(api: Api) -> None:
     t = now(api.scf.w3)
     r = api.post("/financing-requests", steel, json=api.signed(steel, root(api), 100_00, 99_00, nonce=5, deadline=t))
     assert r.status_code == 409
-    assert r.json() == {"error": "RequestExpired", "fields": {"deadline": t, "now_time": t}}
+    assert r.json() == {
+        "error": "RequestExpired",
+        "message": RequestExpired.notice(),
+        "fields": {"deadline": t, "now_time": t},
+    }
 
 
 def test_a_nonce_cancelled_on_the_desk_is_refused(api: Api) -> None:
@@ -132,7 +144,11 @@ def test_a_nonce_cancelled_on_the_desk_is_refused(api: Api) -> None:
     api.scf.financing.cancel(steel.account, 7)
     r = api.post("/financing-requests", steel, json=api.signed(steel, root(api), 100_00, 99_00, nonce=7))
     assert r.status_code == 409
-    assert r.json() == {"error": "NonceAlreadyUsed", "fields": {"signer": steel.address, "nonce": "7"}}
+    assert r.json() == {
+        "error": "NonceAlreadyUsed",
+        "message": NonceAlreadyUsed.notice(),
+        "fields": {"signer": steel.address, "nonce": "7"},
+    }
 
 
 def test_the_same_request_twice_is_a_duplicate(api: Api) -> None:
@@ -163,7 +179,11 @@ def test_a_frozen_fragment_cannot_be_offered(api: Api) -> None:
     api.scf.receivables.freeze(api.demo.operator.account, root(api), b"\x01" * 32)
     r = api.post("/financing-requests", steel, json=api.signed(steel, root(api), 100_00, 99_00, nonce=10))
     assert r.status_code == 409
-    assert r.json() == {"error": "FragmentFrozen", "fields": {"token_id": str(root(api))}}
+    assert r.json() == {
+        "error": "FragmentFrozen",
+        "message": FragmentFrozen.notice(),
+        "fields": {"token_id": str(root(api))},
+    }
 
 
 def test_a_fragment_that_does_not_exist_cannot_be_offered(api: Api) -> None:
@@ -171,7 +191,11 @@ def test_a_fragment_that_does_not_exist_cannot_be_offered(api: Api) -> None:
     missing = token_id_of(api.demo.slots[0], 999)
     r = api.post("/financing-requests", steel, json=api.signed(steel, missing, 100_00, 99_00, nonce=11))
     assert r.status_code == 404
-    assert r.json() == {"error": "NonexistentToken", "fields": {"token_id": str(missing)}}
+    assert r.json() == {
+        "error": "NonexistentToken",
+        "message": NonexistentToken.notice(),
+        "fields": {"token_id": str(missing)},
+    }
 
 
 def test_statuses_follow_cancellation_funding_outside_the_api_and_expiry(api: Api) -> None:

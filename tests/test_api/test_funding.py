@@ -11,6 +11,7 @@ from api.funding import fingerprint, recover
 from api.main import create_app
 from api.schemas import FundCreate
 from api.store import KeyState
+from chain_client.contract_errors import ExposureLimitExceeded, RequestForAnotherFinancier
 from chain_client.devchain import advance_time
 from tests.test_api.conftest import DAY, Api
 
@@ -99,6 +100,7 @@ def test_a_request_for_another_bank_is_refused_and_stays_open(api: Api) -> None:
     assert r.status_code == 409
     assert r.json() == {
         "error": "RequestForAnotherFinancier",
+        "message": RequestForAnotherFinancier.notice(),
         "fields": {"financier": api.bank2.address, "caller": api.bank.address},
     }
     assert api.get(f"/financing-requests/{request.id}", api.bank).json()["status"] == "open"
@@ -120,6 +122,7 @@ def test_a_refusal_by_the_chain_is_replayed_and_leaves_the_request_open(api: Api
     assert refused.status_code == 409
     assert refused.json() == {
         "error": "ExposureLimitExceeded",
+        "message": ExposureLimitExceeded.notice(),
         "fields": {
             "financier": api.bank.address,
             "debtor": api.demo.core.address,

@@ -16,7 +16,7 @@ import pytest
 
 from api import fields
 from api.errors import problem
-from chain_client.contract_errors import ERRORS_BY_SELECTOR
+from chain_client.contract_errors import ERRORS_BY_SELECTOR, NonexistentToken
 from chain_client.ids import slot_of, token_id_of
 from tests.test_api.conftest import Api
 
@@ -85,7 +85,11 @@ def test_every_id_in_a_response_is_a_decimal_string(api: Api) -> None:
 def test_ids_in_refusals_are_strings_too(api: Api) -> None:
     missing = token_id_of(api.demo.slots[0], 999)
     r = api.get(f"/fragments/{missing}", api.bank)
-    assert r.json() == {"error": "NonexistentToken", "fields": {"token_id": str(missing)}}
+    assert r.json() == {
+        "error": "NonexistentToken",
+        "message": NonexistentToken.notice(),
+        "fields": {"token_id": str(missing)},
+    }
 
 
 def test_every_id_a_contract_error_carries_is_sent_as_a_string() -> None:

@@ -50,7 +50,7 @@ def test_malformed_bodies_are_refused_with_a_named_4xx(api: Api, path: str) -> N
         assert r.status_code < 500, (path, body, r.status_code, r.text)
         if not (path.endswith("/1/fund") and body in (None, "", "null")):  # funding needs no body
             assert r.status_code >= 400, (path, body, r.status_code, r.text)
-            assert set(r.json()) == {"error", "fields"}
+            assert set(r.json()) - {"message"} == {"error", "fields"}  # a contract refusal adds its NatSpec
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from api.fields import rate_text
 from api.seed import Party
+from chain_client.contract_errors import NotOwnerNorApproved
 from chain_client.devchain import now
 from chain_client.pricing import DayCount, annualised_yield, days_between
 from tests.test_api.conftest import Api
@@ -79,6 +80,7 @@ def test_only_holders_redeem_and_only_their_own_fragments(api: Api) -> None:
     assert r.status_code == 409
     assert r.json() == {
         "error": "NotOwnerNorApproved",
+        "message": NotOwnerNorApproved.notice(),
         "fields": {"token_id": str(request.token_id), "caller": api.bank.address},
     }
     assert api.post("/fragments/77/redeem", api.bank).status_code == 404

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from chain_client.contract_errors import InvalidFinancingValue
 from chain_client.devchain import advance_time, now
 from chain_client.pricing import DayCount, days_between, quote
 from tests.test_api.conftest import DAY, Api
@@ -37,6 +38,7 @@ def test_a_quote_for_more_than_the_fragment_holds_is_409(api: Api) -> None:
     assert r.status_code == 409
     assert r.json() == {
         "error": "InvalidFinancingValue",
+        "message": InvalidFinancingValue.notice(),
         "fields": {"token_id": str(request.token_id), "value": 120_000_01, "balance": 120_000_00},
     }
 

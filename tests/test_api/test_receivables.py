@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from chain_client.contract_errors import NonexistentReceivable
 from tests.test_api.conftest import Api
 
 
@@ -102,4 +103,8 @@ def test_an_unknown_or_impossible_slot_is_404_or_422(api: Api, slot: object, sta
     r = api.get(f"/receivables/{slot}", api.bank)
     assert r.status_code == status
     if status == 404:
-        assert r.json() == {"error": "NonexistentReceivable", "fields": {"slot": str(slot)}}
+        assert r.json() == {
+            "error": "NonexistentReceivable",
+            "message": NonexistentReceivable.notice(),
+            "fields": {"slot": str(slot)},
+        }
