@@ -10,11 +10,11 @@ from hexbytes import HexBytes
 from chain_client import rules
 from chain_client.client import ScfClient
 from chain_client.contract_errors import NonexistentToken
-from chain_client.exceptions import decode_revert
 from chain_client.ids import token_id_of
 from chain_client.index.store import EventIndex, IndexMismatch
 from chain_client.membership import Role
 from chain_client.receivables import ReceivableState
+from chain_client.reverts import decode_revert
 from chain_client.tx import _revert_data
 
 
