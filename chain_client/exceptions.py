@@ -92,14 +92,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return value
-
-
-def __getattr__(name: str) -> Any:
-    # Transitional: chain_client/index/reconcile.py still imports `decode_revert` from here (the index is being
-    # moved by another change). Remove this, and its allowance in tests/test_errors.py, once it imports
-    # `chain_client.reverts`.
-    if name == "decode_revert":
-        from chain_client.reverts import decode_revert
-
-        return decode_revert
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

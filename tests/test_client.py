@@ -17,9 +17,9 @@ from chain_client.exceptions import (
     ContractPanic,
     NotADevelopmentChain,
     UnknownContractError,
-    decode_revert,
 )
 from chain_client.money import format_fen, parse_yuan
+from chain_client.reverts import decode_revert
 from tests.conftest import Parties
 
 

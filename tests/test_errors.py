@@ -20,9 +20,6 @@ from chain_client.reverts import decode_revert
 
 EXCEPTIONS = Path(exceptions.__file__)
 PROJECT = ("chain_client", "api", "scripts", "tests")
-# Transitional: chain_client/index/reconcile.py still imports `decode_revert` from chain_client.exceptions, which
-# hands it out lazily from `__getattr__`. Empty this once reconcile imports chain_client.reverts.
-TRANSITIONAL = {"__getattr__": {"chain_client.reverts"}}
 
 
 def _project_imports(tree: ast.AST) -> set[str]:
@@ -42,12 +39,7 @@ def _project_imports(tree: ast.AST) -> set[str]:
 
 def test_exceptions_imports_nothing_of_the_project() -> None:
     tree = ast.parse(EXCEPTIONS.read_text())
-    allowed: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name in TRANSITIONAL:
-            assert _project_imports(node) <= TRANSITIONAL[node.name]
-            allowed |= TRANSITIONAL[node.name]
-    assert _project_imports(tree) <= allowed, "chain_client/exceptions.py must be a leaf"
+    assert _project_imports(tree) == set(), "chain_client/exceptions.py must be a leaf"
 
 
 def _classes(module: ModuleType) -> list[type]:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar, cast
 from eth_utils.address import to_checksum_address
 from web3 import Web3
 
+from chain_client.exceptions import ChainError
 from chain_client.ids import MAX_SLOT, slot_of, token_id_of
 from chain_client.index import projection
 from chain_client.index.results import (
@@ -40,7 +41,7 @@ from chain_client.receivables import ReceivableState
 _CREDIT_IN_USE = (ReceivableState.PENDING, ReceivableState.ACTIVE, ReceivableState.MATURED, ReceivableState.OVERDUE)
 
 
-class IndexMismatch(ValueError):
+class IndexMismatch(ChainError, ValueError):
     """The index file was built for another chain or another deployment."""
 
 

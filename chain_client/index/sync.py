@@ -21,16 +21,22 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
+from eth_tester.exceptions import BlockNotFound as TesterBlockNotFound
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
+from web3.exceptions import BlockNotFound, BlockNumberOutOfRange
 from web3.types import FilterParams, LogReceipt
 
 from chain_client.deploy import DeploymentRecord
 from chain_client.index import projection
 from chain_client.index.decoding import LogDecoder
 from chain_client.index.store import EventIndex, IndexMismatch
+
+# How a node (web3) and the embedded chain (eth-tester) say a block is not there: after a reorganisation, or
+# a block the index saw on a chain since reset.
+NO_SUCH_BLOCK = (BlockNotFound, BlockNumberOutOfRange, TesterBlockNotFound)
 
 
 @dataclass(frozen=True)
@@ -182,10 +188,8 @@ class Indexer:
             return None
         try:
             return HexBytes(self.w3.eth.get_block(number)["hash"]).to_0x_hex()
-        except Exception as exc:
-            if type(exc).__name__ in ("BlockNotFound", "BlockNumberOutOfRange"):
-                return None
-            raise
+        except NO_SUCH_BLOCK:
+            return None
 
     def _rewind(self, conn: sqlite3.Connection, block: int) -> None:
         """Forget every event after `block` and rebuild the projection; the sync reads on from there."""
