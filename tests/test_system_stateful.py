@@ -595,7 +595,11 @@ class SystemMachine(RuleBasedStateMachine):
     def finance(self, data: st.DataObject) -> None:
         which = self.rng.randint(0, 1)
         sound = [s for s in self.requests if self._sound(s)]
-        s = self.rng.choice(sound if sound and self.rng.random() < 0.75 else self.requests)
+        resales = [s for s in sound if s.signer in {f.address for f in self.financiers}]
+        if resales and self.rng.random() < 0.5:  # a resale offered is mostly taken: resales are few otherwise
+            s = self.rng.choice(resales)
+        else:
+            s = self.rng.choice(sound if sound and self.rng.random() < 0.75 else self.requests)
         req = s.request
         # Mostly the financier the request names, or one that is not the seller; now and then another (refused).
         if req.financier != ZERO_ADDRESS and self.rng.random() < 0.85:
