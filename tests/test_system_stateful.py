@@ -27,6 +27,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -1151,6 +1152,16 @@ def test_whole_system_matches_model(w3: Web3, parties: Parties, scf: ScfClient) 
     SystemMachine.outcomes, SystemMachine.steps, SystemMachine.calls = Counter(), 0, 0
     machine = seed(int(SEED))(SystemMachine) if SEED else SystemMachine
     in_fresh_thread(lambda: run_state_machine_as_test(machine, settings=SETTINGS))
+    # The chain's clock and what ran before on this worker's chain vary a run even on a fixed seed: should a
+    # rare outcome still be unreached, explore on (at most three more rounds of ten examples, on fixed seeds)
+    # rather than fail on a draw; an outcome the machine cannot reach still fails below.
+    for extra in range(1, 4):
+        if SOAK or not REQUIRED_OUTCOMES - set(SystemMachine.outcomes):
+            break
+        in_fresh_thread(
+            partial(run_state_machine_as_test, seed(extra)(SystemMachine), settings=settings(SETTINGS, max_examples=10))
+        )
+        print(f"explored a further round of ten examples (seed {extra}) for the outcomes not yet reached")
     outcomes = SystemMachine.outcomes
     refusals = sorted({k.split(":")[1] for k in outcomes if k.startswith("any:")})
     print(
