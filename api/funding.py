@@ -23,9 +23,9 @@ from api.errors import ApiProblem, as_response
 from api.market import funding_of, present, refresh, unknown_request, visible_to
 from api.schemas import FundCreate
 from api.store import STALE_AFTER, Funding, KeyState, Status, StoredRequest, StoredResponse
+from chain_client.constants import ZERO_ADDRESS
 from chain_client.contract_errors import NonceAlreadyUsed, RequestExpired, RequestForAnotherFinancier
 from chain_client.exceptions import ContractError
-from chain_client.financing import ZERO_ADDRESS
 
 
 def fingerprint(request_id: int, body: FundCreate) -> str:

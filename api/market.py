@@ -8,6 +8,7 @@ from api.errors import ApiProblem
 from api.schemas import FinancingRequestCreate, FinancingRequestPublic, FundingPublic
 from api.signatures import BadSignature, request_hash, signer_of
 from api.store import STALE_AFTER, DuplicateRequest, Funding, Status, StoredRequest
+from chain_client.constants import ZERO_ADDRESS
 from chain_client.contract_errors import (
     FragmentFrozen,
     InvalidFinancingValue,
@@ -19,7 +20,7 @@ from chain_client.contract_errors import (
     RequestExpired,
     SignerNotHolder,
 )
-from chain_client.financing import ZERO_ADDRESS, FinancingRequest
+from chain_client.financing import FinancingRequest
 from chain_client.ids import slot_of
 from chain_client.index import Financing, FragmentInfo, ReceivableRow
 from chain_client.membership import Role

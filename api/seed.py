@@ -23,13 +23,13 @@ from api.schemas import FinancingRequestCreate, FinancingRequestPublic
 from api.settings import MemberConfig
 from chain_client.chain import new_account
 from chain_client.client import ScfClient
+from chain_client.constants import DAY, ZERO_ADDRESS
 from chain_client.devchain import now
-from chain_client.financing import ZERO_ADDRESS, FinancingRequest
+from chain_client.financing import FinancingRequest
 from chain_client.index import EventIndex
 from chain_client.membership import Role
 from chain_client.pricing import days_between, quote
 
-DAY = 86_400
 BANK_CASH = 10_000_000_00
 CREDIT_LINE = 50_000_000_00
 

@@ -31,7 +31,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from chain_client.financing import ZERO_ADDRESS, FinancingRequest
+from chain_client.constants import ZERO_ADDRESS
+from chain_client.financing import FinancingRequest
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS financing_requests (

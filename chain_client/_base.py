@@ -47,6 +47,3 @@ def result(receipt: TxReceipt) -> TxResult:
         block_number=int(receipt["blockNumber"]),
         gas_used=int(receipt["gasUsed"]),
     )
-
-
-ZERO_HASH = b"\0" * 32

@@ -28,6 +28,7 @@ from web3.exceptions import Web3Exception
 
 from chain_client.chain import accounts_of, connect, is_embedded, new_account
 from chain_client.client import ScfClient
+from chain_client.constants import DAY
 from chain_client.deploy import CONTRACT_NAMES, DeploymentRecord, deploy_all, load_contracts, record_of
 from chain_client.devchain import now
 from chain_client.exceptions import ChainError
@@ -41,7 +42,6 @@ from chain_client.words import counted
 DEFAULT_INDEX = "scf-index.sqlite"
 DEFAULT_DEPLOYMENT = "deployment.json"
 KEY_ENV = "SCF_OPERATOR_KEY"
-DAY = 24 * 3600
 DEMO_CREDIT_LINE = 50_000_000_00  # fen: `scf demo`'s core enterprise may confirm up to ¥50,000,000.00
 _CONTRACTS_TEXT = ", ".join(CONTRACT_NAMES[:-1]) + " and " + CONTRACT_NAMES[-1]  # what `deploy_all` deploys
 

@@ -12,10 +12,10 @@ from web3 import Web3
 from web3.contract import Contract
 
 from chain_client.artifacts import load_artifact
+from chain_client.constants import GAS_DEPLOY
 from chain_client.tx import Transactor
 
 DEFAULT_MAX_TENOR = 365 * 24 * 3600
-GAS_DEPLOY = 6_000_000
 CONTRACT_NAMES = ("Membership", "SettlementToken", "ReceivableToken", "FinancingDesk")
 
 

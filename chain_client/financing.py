@@ -9,14 +9,15 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
 from chain_client._base import ContractClient, result
+from chain_client.constants import (
+    GAS_DESK_SMALL,
+    GAS_FINANCE,
+    GAS_REDEEM_RECOURSE,
+    GAS_RELEASE_PER_TOKEN,
+    GAS_SETTLE_RECOURSE,
+    ZERO_ADDRESS,
+)
 from chain_client.tx import TxResult
-
-GAS_FINANCE = 350_000
-GAS_SMALL = 100_000
-GAS_RELEASE_PER_TOKEN = 40_000
-GAS_SETTLE_RECOURSE = 300_000
-GAS_REDEEM_RECOURSE = 200_000
-ZERO_ADDRESS = "0x" + "00" * 20
 
 FINANCING_REQUEST_TYPES = {
     "FinancingRequest": [
@@ -138,18 +139,18 @@ class FinancingDesk(ContractClient):
         )
 
     def cancel(self, holder: LocalAccount, nonce: int) -> TxResult:
-        return result(self._send(holder, self.contract.functions.cancel(nonce), GAS_SMALL))
+        return result(self._send(holder, self.contract.functions.cancel(nonce), GAS_DESK_SMALL))
 
     def set_exposure_limit(self, financier: LocalAccount, debtor: str, limit: int) -> TxResult:
         fn = self.contract.functions.setExposureLimit(debtor, limit)
-        return result(self._send(financier, fn, GAS_SMALL))
+        return result(self._send(financier, fn, GAS_DESK_SMALL))
 
     def release_exposure(self, caller: LocalAccount, financed_token_ids: list[int]) -> TxResult:
         fn = self.contract.functions.releaseExposure(financed_token_ids)
-        return result(self._send(caller, fn, GAS_SMALL + GAS_RELEASE_PER_TOKEN * len(financed_token_ids)))
+        return result(self._send(caller, fn, GAS_DESK_SMALL + GAS_RELEASE_PER_TOKEN * len(financed_token_ids)))
 
     def claim_recourse(self, financier: LocalAccount, financed_token_id: int) -> TxResult:
-        return result(self._send(financier, self.contract.functions.claimRecourse(financed_token_id), GAS_SMALL))
+        return result(self._send(financier, self.contract.functions.claimRecourse(financed_token_id), GAS_DESK_SMALL))
 
     def settle_recourse(self, seller: LocalAccount, financed_token_id: int) -> TxResult:
         """The seller buys the fragment back: the desk takes it into custody (see `redeem_recourse`)."""

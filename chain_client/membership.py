@@ -6,15 +6,9 @@ from enum import IntEnum
 
 from eth_account.signers.local import LocalAccount
 
-from chain_client._base import ZERO_HASH, ContractClient, result
+from chain_client._base import ContractClient, result
+from chain_client.constants import GAS_ADMIT, GAS_REMOVE_SUBSCRIBER, GAS_RESYNC_PER_ACCOUNT, GAS_SUSPEND, ZERO_HASH
 from chain_client.tx import TxResult
-
-# Gas limits sent with each write: measured use plus headroom (see scripts/gas_report.py).
-# Admission and suspension also push the change to each subscribed token contract (about 30,000 each).
-GAS_ADMIT = 250_000
-GAS_SUSPEND = 150_000
-GAS_RESYNC_PER_ACCOUNT = 40_000
-GAS_REMOVE_SUBSCRIBER = 80_000
 
 
 class Role(IntEnum):

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-SECONDS_PER_DAY = 86_400
+from chain_client.constants import DAY
+
+SECONDS_PER_DAY = DAY
 
 
 class DayCount(StrEnum):

@@ -11,28 +11,28 @@ from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3.types import TxReceipt
 
-from chain_client._base import ZERO_HASH, ContractClient, result
+from chain_client._base import ContractClient, result
+from chain_client.constants import (
+    GAS_ACCEPT,
+    GAS_ISSUE,
+    GAS_MERGE,
+    GAS_REDEEM,
+    GAS_REPAY,
+    GAS_SETTLE_BASE,
+    GAS_SETTLE_PER_FRAGMENT,
+    GAS_SPLIT,
+    GAS_SPLIT_BASE,
+    GAS_SPLIT_PER_RECIPIENT,
+    GAS_TOKEN_SMALL,
+    GAS_TOKEN_TRANSFER,
+    ZERO_HASH,
+)
 
 # The id codec lives in chain_client.ids; these names stay importable from here, their old home.
 from chain_client.ids import sequence_of as sequence_of
 from chain_client.ids import slot_of_document as slot_of_document
 from chain_client.ids import token_id_of as token_id_of
 from chain_client.tx import TxResult
-
-# Gas limits sent with each write: measured use (scripts/gas_report.py) plus headroom for receiver hooks.
-GAS_ISSUE = 250_000
-GAS_ACCEPT = 80_000
-GAS_SPLIT = 200_000
-GAS_SPLIT_BASE = 80_000
-GAS_SPLIT_PER_RECIPIENT = 90_000
-GAS_MERGE = 150_000
-GAS_TRANSFER = 150_000
-GAS_SMALL = 80_000
-GAS_REPAY = 150_000
-GAS_REDEEM = 150_000
-GAS_SETTLE_BASE = 60_000
-# Worst case per fragment in `settle`: burn, events, and a cash transfer to a holder new to cash.
-GAS_SETTLE_PER_FRAGMENT = 60_000
 
 _TRANSFER_TOPIC = HexBytes(keccak(text="Transfer(address,address,uint256)"))
 _ZERO_TOPIC = HexBytes(b"\0" * 32)
@@ -172,20 +172,20 @@ class ReceivableToken(ContractClient):
         owner = from_ or sender.address
         fns = self.contract.functions
         fn = fns.safeTransferFrom(owner, to, token_id) if safe else fns.transferFrom(owner, to, token_id)
-        return result(self._send(sender, fn, GAS_TRANSFER))
+        return result(self._send(sender, fn, GAS_TOKEN_TRANSFER))
 
     def approve_value(self, owner: LocalAccount, token_id: int, operator: str, value: int) -> TxResult:
         """ERC-3525 value allowance: `operator` may move up to `value` out of `token_id`."""
         fn = self.contract.functions.approve(token_id, operator, value)
-        return result(self._send(owner, fn, GAS_SMALL))
+        return result(self._send(owner, fn, GAS_TOKEN_SMALL))
 
     def approve(self, owner: LocalAccount, operator: str, token_id: int) -> TxResult:
         """ERC-721 approval of one whole fragment."""
         fn = self.contract.functions.approve(operator, token_id)
-        return result(self._send(owner, fn, GAS_SMALL))
+        return result(self._send(owner, fn, GAS_TOKEN_SMALL))
 
     def set_approval_for_all(self, owner: LocalAccount, operator: str, approved: bool) -> TxResult:
-        return result(self._send(owner, self.contract.functions.setApprovalForAll(operator, approved), GAS_SMALL))
+        return result(self._send(owner, self.contract.functions.setApprovalForAll(operator, approved), GAS_TOKEN_SMALL))
 
     # ------------------------------------------------------------------ repayment
 
@@ -207,7 +207,7 @@ class ReceivableToken(ContractClient):
         return self._paid_result(receipt)
 
     def mark_overdue(self, caller: LocalAccount, slot: int) -> TxResult:
-        return result(self._send(caller, self.contract.functions.markOverdue(slot), GAS_SMALL))
+        return result(self._send(caller, self.contract.functions.markOverdue(slot), GAS_TOKEN_SMALL))
 
     def claimable(self, token_id: int) -> int:
         return int(self._call(self.contract.functions.claimable(token_id)))
@@ -222,7 +222,7 @@ class ReceivableToken(ContractClient):
 
     def set_credit_line(self, operator: LocalAccount, debtor: str, limit: int) -> TxResult:
         """Set a core enterprise's issuance limit (授信额度), in fen."""
-        return result(self._send(operator, self.contract.functions.setCreditLine(debtor, limit), GAS_SMALL))
+        return result(self._send(operator, self.contract.functions.setCreditLine(debtor, limit), GAS_TOKEN_SMALL))
 
     def credit_line(self, debtor: str) -> tuple[int, int]:
         """(limit, used) in fen."""
@@ -230,19 +230,19 @@ class ReceivableToken(ContractClient):
         return int(limit), int(used)
 
     def set_grace_period(self, operator: LocalAccount, seconds: int) -> TxResult:
-        return result(self._send(operator, self.contract.functions.setGracePeriod(seconds), GAS_SMALL))
+        return result(self._send(operator, self.contract.functions.setGracePeriod(seconds), GAS_TOKEN_SMALL))
 
     def grace_period(self) -> int:
         return int(self._call(self.contract.functions.gracePeriod()))
 
     def freeze(self, operator: LocalAccount, token_id: int, reason: bytes = ZERO_HASH) -> TxResult:
-        return result(self._send(operator, self.contract.functions.freeze(token_id, reason), GAS_SMALL))
+        return result(self._send(operator, self.contract.functions.freeze(token_id, reason), GAS_TOKEN_SMALL))
 
     def unfreeze(self, operator: LocalAccount, token_id: int) -> TxResult:
-        return result(self._send(operator, self.contract.functions.unfreeze(token_id), GAS_SMALL))
+        return result(self._send(operator, self.contract.functions.unfreeze(token_id), GAS_TOKEN_SMALL))
 
     def set_max_tenor(self, operator: LocalAccount, seconds: int) -> TxResult:
-        return result(self._send(operator, self.contract.functions.setMaxTenor(seconds), GAS_SMALL))
+        return result(self._send(operator, self.contract.functions.setMaxTenor(seconds), GAS_TOKEN_SMALL))
 
     # ------------------------------------------------------------------ reads
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from eth_account.signers.local import LocalAccount
 
 from chain_client.client import ScfClient
-from chain_client.receivables import GAS_SETTLE_BASE, GAS_SETTLE_PER_FRAGMENT, Fragment
+from chain_client.constants import GAS_SETTLE_BASE, GAS_SETTLE_PER_FRAGMENT
+from chain_client.receivables import Fragment
 
 DEFAULT_GAS_CAP = 8_000_000
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 from eth_account.signers.local import LocalAccount
 
 from chain_client._base import ContractClient, result
+from chain_client.constants import GAS_CASH_TRANSFER, GAS_MINT
 from chain_client.tx import TxResult
-
-GAS_TRANSFER = 90_000
-GAS_MINT = 100_000
 
 
 class SettlementToken(ContractClient):
@@ -21,10 +19,10 @@ class SettlementToken(ContractClient):
         return result(self._send(operator, self.contract.functions.burn(from_, amount), GAS_MINT))
 
     def transfer(self, sender: LocalAccount, to: str, amount: int) -> TxResult:
-        return result(self._send(sender, self.contract.functions.transfer(to, amount), GAS_TRANSFER))
+        return result(self._send(sender, self.contract.functions.transfer(to, amount), GAS_CASH_TRANSFER))
 
     def approve(self, owner: LocalAccount, spender: str, amount: int) -> TxResult:
-        return result(self._send(owner, self.contract.functions.approve(spender, amount), GAS_TRANSFER))
+        return result(self._send(owner, self.contract.functions.approve(spender, amount), GAS_CASH_TRANSFER))
 
     def balance_of(self, account: str) -> int:
         return int(self._call(self.contract.functions.balanceOf(account)))

@@ -28,10 +28,10 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from chain_client import Role, ScfClient, accounts_of, connect, deploy_all, new_account
+from chain_client.constants import DAY
 from chain_client.devchain import now
 from chain_client.index import EventIndex, Indexer
 
-DAY = 24 * 3600
 HOLDERS = 50
 BATCH = 100  # recipients per split transaction
 

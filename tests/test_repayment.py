@@ -7,6 +7,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from chain_client import ReceivableState, Role, ScfClient, new_account
+from chain_client.constants import GAS_SETTLE_PER_FRAGMENT
 from chain_client.contract_errors import (
     CreditLineExceeded,
     FragmentFrozen,
@@ -24,7 +25,6 @@ from chain_client.contract_errors import (
     ZeroRepayment,
 )
 from chain_client.devchain import advance_time
-from chain_client.receivables import GAS_SETTLE_PER_FRAGMENT
 from chain_client.repayment import repay_and_settle
 from tests.conftest import DAY, Issued, Parties, doc_hash, issue_active
 

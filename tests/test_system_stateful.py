@@ -40,6 +40,7 @@ from web3 import Web3
 
 from chain_client import ContractError, ReceivableState, Role, ScfClient, new_account, rules
 from chain_client.chain import revert_to, snapshot
+from chain_client.constants import ZERO_ADDRESS
 from chain_client.contract_errors import (
     AccountSuspended,
     AlreadySuspended,
@@ -75,7 +76,7 @@ from chain_client.contract_errors import (
     ZeroValue,
 )
 from chain_client.devchain import advance_time, now
-from chain_client.financing import ZERO_ADDRESS, FinancingRequest
+from chain_client.financing import FinancingRequest
 from chain_client.ids import slot_of, slot_of_document, token_id_of
 from chain_client.index import EventIndex, Indexer, reconcile
 from tests.conftest import DAY, Parties, doc_hash

@@ -17,7 +17,7 @@ import json
 import sqlite3
 from collections.abc import Callable
 
-from chain_client.financing import ZERO_ADDRESS
+from chain_client.constants import ZERO_ADDRESS
 from chain_client.index.decoding import Event
 from chain_client.index.schema import PROJECTION, PROJECTION_SCHEMA, slot_key, statements, token_key
 from chain_client.membership import Role

@@ -12,9 +12,10 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 
 from chain_client.client import ScfClient
+from chain_client.constants import ZERO_ADDRESS
 from chain_client.devchain import advance_time, now
 from chain_client.exceptions import ContractError
-from chain_client.financing import ZERO_ADDRESS, FinancingRequest
+from chain_client.financing import FinancingRequest
 from chain_client.ids import sequence_of, slot_of
 from chain_client.membership import Role
 from chain_client.pricing import SECONDS_PER_DAY

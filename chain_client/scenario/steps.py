@@ -9,6 +9,7 @@ from typing import Any
 
 from eth_utils.crypto import keccak
 
+from chain_client.constants import DAY
 from chain_client.money import format_fen
 from chain_client.pricing import days_between, quote
 from chain_client.scenario import models as m
@@ -16,7 +17,7 @@ from chain_client.scenario import ops
 from chain_client.scenario.context import Context
 from chain_client.scenario.fields import percent_of
 from chain_client.scenario.loader import YamlPath
-from chain_client.scenario.world import DAY, State
+from chain_client.scenario.world import State
 
 ZERO_MEMO = b"\0" * 32
 

@@ -29,6 +29,7 @@ from decimal import Decimal
 from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict
 
+from chain_client.constants import DAY
 from chain_client.ids import slot_of
 from chain_client.pricing import days_between
 from chain_client.scenario.accounts import Accounts
@@ -37,7 +38,7 @@ from chain_client.scenario.ledger import Financed, Ledger
 from chain_client.scenario.models import Freeze, MemberRole
 from chain_client.scenario.plan import Plan
 from chain_client.scenario.steps import ZERO_MEMO
-from chain_client.scenario.world import DAY, DESK
+from chain_client.scenario.world import DESK
 
 _DAYS = Decimal(DAY)
 

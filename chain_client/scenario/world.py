@@ -16,7 +16,6 @@ from enum import StrEnum
 from chain_client import rules
 from chain_client.ids import slot_of, token_id_of
 
-DAY = 86_400
 DESK = "FinancingDesk"
 """The financing desk contract as a holder in the model: of fragments bought back under recourse (custody), and
 of cash for the instant between a payment to such a fragment and its distribution (always zero after a step)."""

@@ -24,8 +24,9 @@ from api.seed import DemoChain, Party, seed_demo, submit_requests
 from api.store import RequestStore
 from chain_client import ScfClient, accounts_of, connect, deploy_all
 from chain_client.chain import revert_to, snapshot
+from chain_client.constants import ZERO_ADDRESS
 from chain_client.devchain import now
-from chain_client.financing import ZERO_ADDRESS, FinancingRequest
+from chain_client.financing import FinancingRequest
 from chain_client.index import EventIndex
 from tests.test_api.served import Served
 
