@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from hypothesis import HealthCheck, settings
 from web3 import Web3
 
 from chain_client import Role, ScfClient, accounts_of, connect, deploy_all, new_account
@@ -16,6 +17,25 @@ from chain_client.chain import revert_to, snapshot, tester_of
 from chain_client.devchain import now
 
 DAY = 24 * 3600
+
+# One Hypothesis profile for the suite. Against a chain an example takes milliseconds to seconds, so no deadline
+# and no "too slow" health checks; CI runs are reproducible (derandomized, no example database under
+# .hypothesis/). HYPOTHESIS_PROFILE=explore draws fresh examples instead. Tests set only what is their own
+# (how many examples, how many steps).
+settings.register_profile(
+    "ci",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+settings.register_profile("explore", settings.get_profile("ci"), derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # Each core enterprise's credit line in the shared deployment: large enough that only tests about credit
 # lines ever reach it.
 CREDIT_LINE = 2**48 - 1

@@ -4,7 +4,7 @@ one (contracts/types/TokenId.sol), both through a harness on any id and through 
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from web3 import Web3
 from web3.contract import Contract
@@ -29,9 +29,8 @@ token_ids = st.one_of(
     st.integers(0, MAX_TOKEN_ID),
     st.sampled_from([0, 1, MAX_SEQUENCE, MAX_SEQUENCE + 1, MAX_TOKEN_ID, MAX_TOKEN_ID - MAX_SEQUENCE]),
 )
-# Calls to the embedded chain: a few dozen examples each, and no deadline (one eth_call is milliseconds, but a
-# busy machine stretches it).
-ON_CHAIN = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Calls to the embedded chain: a few dozen examples each (the suite's profile, tests/conftest.py, sets no deadline).
+ON_CHAIN = settings(max_examples=40)
 
 
 # ---------------------------------------------------------------------------------------------- Python alone
@@ -108,7 +107,7 @@ def test_a_documents_slot_is_the_one_the_token_derives(scf: ScfClient, debtor: b
     assert scf.receivables.contract.functions.slotFor(address, document).call() == slot_of_document(address, document)
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=5)
 @given(values=st.lists(st.integers(1, 1_000_00), min_size=1, max_size=6), batch=st.booleans())
 def test_minted_fragments_carry_the_ids_python_expects(
     scf: ScfClient, parties: Parties, values: list[int], batch: bool

@@ -22,7 +22,7 @@ from typing import ClassVar, TypeVar
 
 import pytest
 from eth_account.signers.local import LocalAccount
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -82,10 +82,7 @@ EXPLORE = os.environ.get("SCF_STATEFUL_RANDOM", "") not in ("", "0")
 SETTINGS = settings(
     max_examples=MAX_EXAMPLES,
     stateful_step_count=STEPS_PER_EXAMPLE,
-    deadline=None,
     derandomize=not EXPLORE,
-    database=None,  # no example database under .hypothesis/
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
 
 # Outcomes the run must reach at least once, so that no rule is vacuous: a success of every rule, and the

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from eth_account.signers.local import LocalAccount
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -178,10 +178,5 @@ def test_repayment_state_machine(w3: Web3, parties: Parties, deployed: ScfClient
     RepaymentMachine.w3, RepaymentMachine.scf, RepaymentMachine.p = w3, deployed, parties
     run_state_machine_as_test(
         RepaymentMachine,
-        settings=settings(
-            max_examples=20,
-            stateful_step_count=20,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-        ),
+        settings=settings(max_examples=20, stateful_step_count=20),
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from eth_account.signers.local import LocalAccount
-from hypothesis import HealthCheck, seed, settings
+from hypothesis import seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from web3 import Web3
@@ -94,10 +94,6 @@ STEPS_PER_EXAMPLE = 20
 SETTINGS = settings(
     max_examples=MAX_EXAMPLES,
     stateful_step_count=STEPS_PER_EXAMPLE,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
 # Redemption twice as often as settlement, so that settlement does not pay everyone first.
 ACTIONS = ("time_passes", "repay", "split", "redeem", "redeem", "settle", "freeze_or_unfreeze", "mark_overdue")
