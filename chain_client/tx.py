@@ -192,7 +192,7 @@ class Transactor:
                 self.w3.eth.send_raw_transaction(raw)
                 return
             except Exception as exc:
-                if _is_connection_error(exc):
+                if is_connection_error(exc):
                     if self._node_has(tx_hash):
                         return
                     if attempt == self.send_retries:
@@ -214,7 +214,7 @@ class Transactor:
         except TransactionNotFound:
             return False
         except Exception as exc:
-            if _is_connection_error(exc):
+            if is_connection_error(exc):
                 return False  # unknown: the caller resends the same bytes, which is harmless
             raise
         return True
@@ -229,7 +229,7 @@ class Transactor:
             except (TransactionNotFound, TransactionIndexingInProgress):
                 pass
             except Exception as exc:
-                if not _is_connection_error(exc):
+                if not is_connection_error(exc):
                     raise
             left = deadline - time.monotonic()
             if left <= 0:
@@ -268,7 +268,7 @@ class Transactor:
 ChainErrorLike = ContractError | TransactionFailed
 
 
-def _is_connection_error(exc: BaseException) -> bool:
+def is_connection_error(exc: BaseException) -> bool:
     """True when `exc` (or what caused it) is a transport failure: refused, reset, timed out. requests' errors
     are OSErrors too."""
     seen: BaseException | None = exc

@@ -33,6 +33,7 @@ from chain_client.deploy import DeploymentRecord
 from chain_client.index import projection
 from chain_client.index.decoding import LogDecoder
 from chain_client.index.store import EventIndex, IndexMismatch
+from chain_client.tx import is_connection_error
 
 # How a node (web3) and the embedded chain (eth-tester) say a block is not there: after a reorganisation, or
 # a block the index saw on a chain since reset.
@@ -142,7 +143,7 @@ class Indexer:
             try:
                 report = self.sync()
             except Exception as exc:
-                if not _is_transport_error(exc):
+                if not is_connection_error(exc):
                     raise
                 if on_unreachable is not None:
                     on_unreachable(exc)
@@ -215,7 +216,7 @@ class Indexer:
         try:
             return list(self.w3.eth.get_logs(params))
         except Exception as exc:
-            if b == a or _is_transport_error(exc):
+            if b == a or is_connection_error(exc):
                 raise
             # Nodes cap the size of one answer: halve the range.
             mid = (a + b) // 2
@@ -277,15 +278,6 @@ def _first_incomplete_block(conn: sqlite3.Connection) -> int | None:
     return None if row[0] is None else int(row[0])
 
 
-def _is_transport_error(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, OSError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 def _deployment_block(w3: Web3, addresses: Iterable[str]) -> int:
     """The first block in which any of `addresses` has code (binary search over history); 0 if the node cannot
     answer for old blocks."""
@@ -305,7 +297,7 @@ def _deployment_block(w3: Web3, addresses: Iterable[str]) -> int:
                     lo = mid + 1
             first = lo
     except Exception as exc:
-        if _is_transport_error(exc):
+        if is_connection_error(exc):
             raise
         return 0
     return first
