@@ -16,6 +16,7 @@ from chain_client.exceptions import ChainError
 
 MAX_PLACES = 18  # decimals of the fraction: the API's rate pattern allows 18
 _SHAPE = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(%?)", re.ASCII)
+MAX_TEXT = 64  # characters: 18 decimals and the rest, with room for spaces
 _SHOWN = 24  # longer input is not echoed in a message (it may be anything up to a megabyte)
 
 
@@ -34,7 +35,8 @@ def parse_rate(value: object) -> Decimal:
     if isinstance(value, int):
         number, percent = Decimal(value), False
     elif isinstance(value, str):
-        match = _SHAPE.fullmatch(value.strip())
+        # Bounded before it is parsed: a rate is a few characters; a megabyte of digits is not one.
+        match = _SHAPE.fullmatch(value.strip()) if len(value) <= MAX_TEXT else None
         if match is None:
             raise RateError(f"not an annual rate: {_show(value)}; write it as quoted text, e.g. '3.35%' or '0.0335'")
         number, percent = Decimal(match[1]), bool(match[2])

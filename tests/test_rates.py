@@ -103,3 +103,8 @@ def test_a_long_percentage_is_not_echoed() -> None:
     assert percent_to_fraction("1" * 30 + "%") is None
     assert percent_to_fraction("0.0335") is None
     assert percent_to_fraction("3.35%") == "0.0335"
+
+
+def test_a_huge_text_is_refused_before_it_is_parsed() -> None:
+    with pytest.raises(RateError, match=r"^not an annual rate: '0\.0{18}\.\.\.; write it as quoted text"):
+        parse_rate("0." + "0" * 1_000_000 + "1")
