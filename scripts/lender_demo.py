@@ -27,7 +27,7 @@ from rich.table import Table
 
 from chain_client.cli import short_slot
 from chain_client.ids import sequence_of, slot_of
-from chain_client.money import format_fen, parse_yuan
+from chain_client.money import format_yuan
 
 DAY = 86_400
 
@@ -69,11 +69,6 @@ def fragment(token_id: str | int) -> str:
     return f"{short_slot(slot_of(tid))}#{sequence_of(tid)}"
 
 
-def yuan(text: str) -> str:
-    """The API's yuan string ("45678.90") as every terminal view shows money: ¥45,678.90."""
-    return format_fen(parse_yuan(text))
-
-
 def day(ts: int | None) -> str:
     return "-" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
 
@@ -90,8 +85,8 @@ def show_market(console: Console, requests: list[dict[str, Any]], me: str) -> No
         table.add_row(
             str(r["id"]),
             fragment(r["token_id"]),
-            yuan(r["value"]),
-            yuan(r["price"]),
+            format_yuan(r["value"]),
+            format_yuan(r["price"]),
             day(r["maturity"]),
             str(r["days"]),
             pct(r["implied_rate"]),
@@ -110,9 +105,9 @@ def show_portfolio(console: Console, title: str, positions: list[dict[str, Any]]
         table.add_row(
             fragment(p["financed_token_id"]),
             p["state"],
-            yuan(p["cost"]),
-            yuan(p["face_value"]),
-            yuan(p["repaid"]),
+            format_yuan(p["cost"]),
+            format_yuan(p["face_value"]),
+            format_yuan(p["repaid"]),
             day(p["maturity"]),
             str(p["days"]),
             pct(p["expected_yield"]),
@@ -131,8 +126,8 @@ def fund_some(
     for r in mine[:count]:
         q = call(http, "POST", "/quotes", json={"token_id": r["token_id"], "value": r["value"], "annual_rate": rate})
         console.print(
-            f"request {r['id']}: {yuan(r['value'])} due in {q['days']} days; at {pct(rate)} we would pay "
-            f"{yuan(q['price'])}, the holder asks {yuan(r['price'])} ({pct(r['implied_rate'])})"
+            f"request {r['id']}: {format_yuan(r['value'])} due in {q['days']} days; at {pct(rate)} we would pay "
+            f"{format_yuan(q['price'])}, the holder asks {format_yuan(r['price'])} ({pct(r['implied_rate'])})"
         )
         key = str(uuid.uuid4())
         body = {"price": r["price"]}  # refuse to fund if the request's price is not what we saw
@@ -165,11 +160,11 @@ def run_to_maturity(console: Console, http: httpx.Client, operator: httpx.Client
             continue  # repaid already (an earlier run)
         if response.status_code >= 400:
             raise ApiFailure(response)
-        console.print(f"debtor repaid {yuan(response.json()['paid'])} on receivable {receivable(slot)}")
+        console.print(f"debtor repaid {format_yuan(response.json()['paid'])} on receivable {receivable(slot)}")
     for token_id in financed:
         redeemed = call(http, "POST", f"/fragments/{token_id}/redeem")
         console.print(
-            f"redeemed {fragment(token_id)}: {yuan(redeemed['paid'])} paid, burned={redeemed['burned']}, "
+            f"redeemed {fragment(token_id)}: {format_yuan(redeemed['paid'])} paid, burned={redeemed['burned']}, "
             f"exposure released={redeemed['exposure_released']}"
         )
     settled = [p for p in call(http, "GET", "/portfolio")["data"] if p["financed_token_id"] in financed]
@@ -195,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with client(args.key) as http:
             health = call(http, "GET", "/health")
             me = call(http, "GET", "/me")
-            console.print(f"{me['name']} ({me['address']}), cash {yuan(me['cash'])}; chain {health['chain_id']}")
+            console.print(f"{me['name']} ({me['address']}), cash {format_yuan(me['cash'])}; chain {health['chain_id']}")
             market = call(http, "GET", "/financing-requests", params={"status": "open", "limit": 500})["data"]
             show_market(console, market, me["address"])
             financed = fund_some(console, http, me, market, args.count, args.rate)

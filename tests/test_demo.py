@@ -90,7 +90,6 @@ def test_the_lender_demo_shows_ids_money_and_dates_as_scf_does() -> None:
     assert lender_demo.fragment(str(token_id)) == "0x5d3a8b9c12ab…#5"
     assert lender_demo.fragment(hex(token_id)) == "0x5d3a8b9c12ab…#5"
     assert lender_demo.receivable(str(slot)) == "0x5d3a8b9c12ab…"
-    assert lender_demo.yuan("45678.90") == "¥45,678.90"
     assert lender_demo.day(1_822_024_062) == "2027-09-27"
     assert lender_demo.day(None) == "-"
 
