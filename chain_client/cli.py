@@ -34,6 +34,7 @@ from chain_client.devchain import now
 from chain_client.exceptions import ChainError
 from chain_client.ids import MAX_SEQUENCE, sequence_of, slot_of, token_id_of
 from chain_client.index import EventIndex, FragmentNode, Indexer, ReceivableTree, SyncReport, reconcile
+from chain_client.interrupt import EXIT_INTERRUPTED, exit_with
 from chain_client.membership import Role
 from chain_client.money import format_fen, parse_yuan
 from chain_client.receivables import ReceivableState
@@ -712,7 +713,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(line)
     except KeyboardInterrupt:  # Ctrl-C anywhere (a delegated tool, parsing, a chain call): one line, not a traceback
         print(f"scf{' ' + line[0] if line and not line[0].startswith('-') else ''}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _main(line: list[str]) -> int:
@@ -740,5 +741,10 @@ def _expected(exc: Exception) -> bool:
     return isinstance(exc, ChainError | ValueError | OSError | sqlite3.Error | Web3Exception)
 
 
+def entry() -> NoReturn:
+    """The `scf` console script: main(), then exit without a Ctrl-C traceback during teardown."""
+    exit_with(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -23,8 +23,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from chain_client.interrupt import EXIT_INTERRUPTED, exit_with
+
 ROOT = Path(__file__).resolve().parents[1]
-EXIT_INTERRUPTED = 130
 
 
 def _free_port() -> int:
@@ -115,4 +116,4 @@ def run(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

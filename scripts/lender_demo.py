@@ -27,6 +27,7 @@ from rich.table import Table
 
 from chain_client.cli import short_slot
 from chain_client.ids import sequence_of, slot_of
+from chain_client.interrupt import EXIT_INTERRUPTED, exit_with
 from chain_client.money import format_yuan
 
 DAY = 86_400
@@ -213,9 +214,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def _run_alone() -> int:
     try:
-        sys.exit(main())
+        return main()
     except KeyboardInterrupt:  # here, not in main(): `make demo` calls main() and handles Ctrl-C itself
         print("lender demo: interrupted", file=sys.stderr)
-        sys.exit(130)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    exit_with(_run_alone())

@@ -22,13 +22,14 @@ from rich.console import Console
 from chain_client.cli import DeprecatedFlag, OneLineParser, add_operator_key_file
 from chain_client.exceptions import ChainError
 from chain_client.index import EventIndex, Indexer
+from chain_client.interrupt import EXIT_INTERRUPTED, exit_with
 from chain_client.scenario.html import write_html
 from chain_client.scenario.loader import ScenarioError
 from chain_client.scenario.report import dry_run_line, print_summary, write_json
 from chain_client.scenario.runner import StepFailed
 from chain_client.scenario.session import KEY_ENV, Outcome, RunOptions, prepare, run_scenario
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def build_parser(prog: str = "scf scenario") -> argparse.ArgumentParser:
@@ -163,4 +164,4 @@ def _dry_run(args: argparse.Namespace, out: Console) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())
