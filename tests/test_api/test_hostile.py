@@ -14,7 +14,7 @@ from api.guard import MAX_BODY, RequestGuard, nesting_depth
 from chain_client.receivables import token_id_of
 from tests.test_api.conftest import Api, TestClient
 
-QUICK = 1.0
+QUICK = 3.0  # seconds: each refusal takes milliseconds; a slow path (parsing a megabyte, 1e999999999) takes minutes
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
@@ -278,33 +278,40 @@ def test_an_unexpected_failure_is_a_500_with_the_usual_body_and_no_traceback(
 # ------------------------------------------------------------------------------------------ reads under load
 
 
+class _CountingLock:
+    """A lock that counts the threads that have asked for it: a test can wait until they all queue."""
+
+    def __init__(self) -> None:
+        self._lock, self.asked = threading.Lock(), threading.Semaphore(0)
+
+    def __enter__(self) -> None:
+        self.asked.release()
+        self._lock.acquire()
+
+    def __exit__(self, *_: object) -> None:
+        self._lock.release()
+
+
 def test_concurrent_readers_share_one_sync(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    gate, calls = threading.Event(), []
+    gate, calls, lock = threading.Event(), [], _CountingLock()
 
     def slow_sync(*_: object, **__: object) -> None:
         calls.append(1)
-        gate.wait(5)
+        gate.wait(30)
 
     monkeypatch.setattr(api.context.indexer, "sync", slow_sync)
+    monkeypatch.setattr(api.context, "_sync_lock", lock)
     first = threading.Thread(target=api.context.sync)
     first.start()
-    while not calls:
-        time.sleep(0.001)
-    started = threading.Semaphore(0)
-
-    def reader() -> None:
-        started.release()
-        api.context.sync()
-
-    queued = [threading.Thread(target=reader) for _ in range(8)]
+    assert lock.asked.acquire(timeout=30)
+    queued = [threading.Thread(target=api.context.sync) for _ in range(8)]
     for t in queued:
         t.start()
-    for _ in queued:
-        assert started.acquire(timeout=5)
-    time.sleep(0.1)  # all eight have arrived and wait behind the first sync
+    for _ in queued:  # all eight have arrived and wait behind the first sync (no sleep: a loaded machine is slow)
+        assert lock.asked.acquire(timeout=30)
     gate.set()
     for t in (first, *queued):
-        t.join(5)
+        t.join(30)
     # The first, and one more for the eight that arrived while it ran (it might have missed their blocks).
     assert len(calls) == 2
     api.context.sync()  # a call arriving later syncs again
