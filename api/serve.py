@@ -28,8 +28,8 @@ from api.main import create_app
 from api.seed import DemoChain, seed_demo, submit_requests
 from api.settings import ENV_DEPLOYMENT, ENV_INDEX, ENV_KEYS_FILE, ENV_RPC, ENV_STORE, Settings, write_members
 from api.store import RequestStore
+from chain_client.apps.cli import OneLineParser
 from chain_client.chain import accounts_of, connect
-from chain_client.cli import OneLineParser
 from chain_client.client import ScfClient
 from chain_client.deploy import DeploymentRecord, deploy_all, load_contracts
 from chain_client.exceptions import ChainError

@@ -55,10 +55,10 @@ def run(args: argparse.Namespace) -> int:
     from api.main import create_app
     from api.seed import seed_demo, submit_requests
     from api.store import RequestStore
+    from chain_client.apps.scenario.html import write_html
+    from chain_client.apps.scenario.report import print_summary
+    from chain_client.apps.scenario.session import RunOptions, run_scenario
     from chain_client.index import EventIndex
-    from chain_client.scenario.html import write_html
-    from chain_client.scenario.report import print_summary
-    from chain_client.scenario.session import RunOptions, run_scenario
     from scripts import lender_demo
 
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)

@@ -16,9 +16,9 @@ from eth_account import Account
 
 from api.serve import build_parser as serve_parser
 from api.serve import main as serve_main
-from chain_client.cli import _key as operator_key
-from chain_client.cli import build_parser, main
-from chain_client.scenario.cli import build_parser as scenario_parser
+from chain_client.apps.cli import _key as operator_key
+from chain_client.apps.cli import build_parser, main
+from chain_client.apps.scenario.cli import build_parser as scenario_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 SCF = Path(sys.executable).parent / "scf"
@@ -291,8 +291,8 @@ def _interrupt(*_: object, **__: object) -> NoReturn:
 @pytest.mark.parametrize(
     ("argv", "target", "line"),
     [
-        (["demo"], "chain_client.cli.run_demo", "scf demo: interrupted"),
-        (["scenario", "x.yaml"], "chain_client.scenario.cli.run_scenario", "scf scenario: interrupted"),
+        (["demo"], "chain_client.apps.cli.run_demo", "scf demo: interrupted"),
+        (["scenario", "x.yaml"], "chain_client.apps.scenario.cli.run_scenario", "scf scenario: interrupted"),
         (["serve"], "api.serve._embedded", "scf serve: interrupted"),
     ],
 )

@@ -11,8 +11,8 @@ from typing import NoReturn
 
 import pytest
 
+from chain_client.apps.scenario import session
 from chain_client.ids import token_id_of
-from chain_client.scenario import session
 from scripts import demo, lender_demo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +45,7 @@ def test_make_demo_runs_the_scenario_then_a_bank_over_http(tmp_path: Path) -> No
 
 
 def test_scf_demo_prints_a_three_tier_split_tree() -> None:
-    run = _run("-m", "chain_client.cli", "demo")
+    run = _run("-m", "chain_client.apps.cli", "demo")
     assert run.returncode == 0, run.stderr
     assert "tier 3" in run.stdout
     assert "sum to ¥1,000,000.00 = face value: True" in run.stdout
@@ -66,7 +66,7 @@ def test_ctrl_c_during_the_demo_is_one_line_and_exit_130(
 # reaches a run that is certainly in progress, whatever the machine's speed (a real scenario can finish first).
 _DEMO_STOPPED_MID_RUN = """
 import sys, time
-from chain_client.scenario import session
+from chain_client.apps.scenario import session
 from scripts import demo
 
 def running(*_, **__):

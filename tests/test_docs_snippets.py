@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from chain_client.cli import build_parser
+from chain_client.apps.cli import build_parser
 from tests.rpc import conftest as rpc_conftest
 from tests.rpc.conftest import HARDHAT_KEY
 

@@ -11,8 +11,8 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from api import fields as api_fields
+from chain_client.apps.scenario.loader import ScenarioError, load
 from chain_client.rates import RateError, fraction_text, parse_rate, percent_to_fraction
-from chain_client.scenario.loader import ScenarioError, load
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,8 +10,8 @@ import pytest
 from web3 import Web3
 
 from chain_client import connect
-from chain_client.scenario import cli, session
-from chain_client.scenario.loader import ScenarioError
+from chain_client.apps.scenario import cli, session
+from chain_client.apps.scenario.loader import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 LATE = ROOT / "scripts" / "scenarios" / "late_payment.yaml"

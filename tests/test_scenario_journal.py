@@ -14,13 +14,13 @@ import pytest
 from web3 import Web3
 
 from chain_client import ScfClient, accounts_of, connect
+from chain_client.apps.scenario import ops
+from chain_client.apps.scenario.executor import Executor
+from chain_client.apps.scenario.loader import ScenarioError
+from chain_client.apps.scenario.runner import StepFailed
+from chain_client.apps.scenario.session import Outcome, RunOptions, run_scenario
 from chain_client.deploy import DeploymentRecord, load_contracts
 from chain_client.receivables import ReceivableToken
-from chain_client.scenario import ops
-from chain_client.scenario.executor import Executor
-from chain_client.scenario.loader import ScenarioError
-from chain_client.scenario.runner import StepFailed
-from chain_client.scenario.session import Outcome, RunOptions, run_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 LATE = ROOT / "scripts" / "scenarios" / "late_payment.yaml"

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from chain_client.scenario import ops
-from chain_client.scenario.generate import expand
-from chain_client.scenario.ledger import read_ledger
-from chain_client.scenario.loader import load
-from chain_client.scenario.plan import PlanError, build_plan
-from chain_client.scenario.session import Outcome, RunOptions, prepare, run_scenario
-from chain_client.scenario.world import DESK
+from chain_client.apps.scenario import ops
+from chain_client.apps.scenario.generate import expand
+from chain_client.apps.scenario.ledger import read_ledger
+from chain_client.apps.scenario.loader import load
+from chain_client.apps.scenario.plan import PlanError, build_plan
+from chain_client.apps.scenario.session import Outcome, RunOptions, prepare, run_scenario
+from chain_client.apps.scenario.world import DESK
 
 ROOT = Path(__file__).resolve().parents[1]
 LATE = ROOT / "scripts" / "scenarios" / "late_payment.yaml"

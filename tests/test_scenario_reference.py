@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from chain_client.scenario import models as m
-from chain_client.scenario import session
+from chain_client.apps.scenario import models as m
+from chain_client.apps.scenario import session
 from scripts import scenario_reference
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from chain_client.scenario.html import render_html, write_html
-from chain_client.scenario.report import members_paid, print_summary
-from chain_client.scenario.session import Outcome, RunOptions, run_scenario
-from chain_client.scenario.summary import Edge, Node, Tree
-from chain_client.scenario.svg import MAX_ROWS, render_svg
+from chain_client.apps.scenario.html import render_html, write_html
+from chain_client.apps.scenario.report import members_paid, print_summary
+from chain_client.apps.scenario.session import Outcome, RunOptions, run_scenario
+from chain_client.apps.scenario.summary import Edge, Node, Tree
+from chain_client.apps.scenario.svg import MAX_ROWS, render_svg
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from chain_client.scenario import cli
+from chain_client.apps.scenario import cli
 from tests.rpc.conftest import HARDHAT_KEY, hardhat_url
 
 __all__ = ["hardhat_url"]  # the node fixture, shared with tests/rpc

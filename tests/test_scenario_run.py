@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 import yaml
 
-from chain_client.scenario import cli, ops
-from chain_client.scenario.generate import expand
-from chain_client.scenario.loader import load
-from chain_client.scenario.plan import build_plan
-from chain_client.scenario.session import RunOptions, prepare, run_scenario
-from chain_client.scenario.world import State
+from chain_client.apps.scenario import cli, ops
+from chain_client.apps.scenario.generate import expand
+from chain_client.apps.scenario.loader import load
+from chain_client.apps.scenario.plan import build_plan
+from chain_client.apps.scenario.session import RunOptions, prepare, run_scenario
+from chain_client.apps.scenario.world import State
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scripts" / "scenarios"

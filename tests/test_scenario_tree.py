@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from chain_client.apps.scenario.html import render_html
+from chain_client.apps.scenario.report import dry_run_line, print_summary, tier_totals
+from chain_client.apps.scenario.session import Outcome, RunOptions, prepare, run_scenario
+from chain_client.apps.scenario.summary import Edge, FrozenFragment, Node, Tree
+from chain_client.apps.scenario.svg import NODE_HEIGHT, NODE_WIDTH, render_svg
 from chain_client.money import format_fen, format_yuan, parse_yuan
-from chain_client.scenario.html import render_html
-from chain_client.scenario.report import dry_run_line, print_summary, tier_totals
-from chain_client.scenario.session import Outcome, RunOptions, prepare, run_scenario
-from chain_client.scenario.summary import Edge, FrozenFragment, Node, Tree
-from chain_client.scenario.svg import NODE_HEIGHT, NODE_WIDTH, render_svg
 from chain_client.words import counted
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -209,7 +209,7 @@ def test_the_picture_is_as_wide_as_a_four_tier_tree_with_a_buy_back() -> None:
 
 
 def render_html_css() -> str:
-    from chain_client.scenario import html
+    from chain_client.apps.scenario import html
 
     return html._CSS
 

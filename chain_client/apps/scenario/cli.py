@@ -1,4 +1,4 @@
-"""`scf scenario FILE` (and `python -m chain_client.scenario FILE`): run a scenario file and report.
+"""`scf scenario FILE` (and `python -m chain_client.apps.scenario FILE`): run a scenario file and report.
 
 Exit codes: 0 every invariant holds; 1 an invariant failed or the chain refused a step; 2 the file, the options
 or the journal are wrong (one line per problem, nothing sent); 130 interrupted (Ctrl-C).
@@ -19,15 +19,15 @@ from pathlib import Path
 
 from rich.console import Console
 
-from chain_client.cli import DeprecatedFlag, OneLineParser, add_operator_key_file
+from chain_client.apps.cli import DeprecatedFlag, OneLineParser, add_operator_key_file
+from chain_client.apps.scenario.html import write_html
+from chain_client.apps.scenario.loader import ScenarioError
+from chain_client.apps.scenario.report import dry_run_line, print_summary, write_json
+from chain_client.apps.scenario.runner import StepFailed
+from chain_client.apps.scenario.session import KEY_ENV, Outcome, RunOptions, prepare, run_scenario
 from chain_client.exceptions import ChainError
 from chain_client.index import EventIndex, Indexer
 from chain_client.interrupt import EXIT_INTERRUPTED, exit_with
-from chain_client.scenario.html import write_html
-from chain_client.scenario.loader import ScenarioError
-from chain_client.scenario.report import dry_run_line, print_summary, write_json
-from chain_client.scenario.runner import StepFailed
-from chain_client.scenario.session import KEY_ENV, Outcome, RunOptions, prepare, run_scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

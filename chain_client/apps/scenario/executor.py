@@ -11,6 +11,8 @@ from __future__ import annotations
 from eth_utils.crypto import keccak
 from web3 import Web3
 
+from chain_client.apps.scenario import ops
+from chain_client.apps.scenario.accounts import Accounts
 from chain_client.client import ScfClient
 from chain_client.constants import ZERO_ADDRESS
 from chain_client.devchain import advance_time, now
@@ -21,8 +23,6 @@ from chain_client.membership import Role
 from chain_client.pricing import SECONDS_PER_DAY
 from chain_client.receivables import ReceivableState
 from chain_client.repayment import repay_and_settle
-from chain_client.scenario import ops
-from chain_client.scenario.accounts import Accounts
 
 GAS_FUNDING = 10**18  # wei for a member that sends transactions, on a chain that charges for gas
 UNLIMITED_ALLOWANCE = 2**256 - 1

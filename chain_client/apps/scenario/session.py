@@ -21,23 +21,23 @@ from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from web3 import Web3
 
+from chain_client.apps.scenario import ops
+from chain_client.apps.scenario.accounts import Accounts
+from chain_client.apps.scenario.checks import Check, run_checks
+from chain_client.apps.scenario.executor import Executor
+from chain_client.apps.scenario.fastlogs import quick_receipts
+from chain_client.apps.scenario.generate import expand
+from chain_client.apps.scenario.journal import Journal, JournalRefused
+from chain_client.apps.scenario.ledger import Ledger, read_ledger
+from chain_client.apps.scenario.loader import Problem, ScenarioError, Source, load
+from chain_client.apps.scenario.plan import Plan, PlanError, build_plan, dry_run_address
+from chain_client.apps.scenario.runner import deployment, execute, totals
+from chain_client.apps.scenario.summary import Summarizer, Summary, check_rows
+from chain_client.apps.scenario.world import DESK
 from chain_client.chain import accounts_of, connect, is_embedded
 from chain_client.client import ScfClient
 from chain_client.deploy import DeploymentRecord
 from chain_client.devchain import HARDHAT_CHAIN_ID, now
-from chain_client.scenario import ops
-from chain_client.scenario.accounts import Accounts
-from chain_client.scenario.checks import Check, run_checks
-from chain_client.scenario.executor import Executor
-from chain_client.scenario.fastlogs import quick_receipts
-from chain_client.scenario.generate import expand
-from chain_client.scenario.journal import Journal, JournalRefused
-from chain_client.scenario.ledger import Ledger, read_ledger
-from chain_client.scenario.loader import Problem, ScenarioError, Source, load
-from chain_client.scenario.plan import Plan, PlanError, build_plan, dry_run_address
-from chain_client.scenario.runner import deployment, execute, totals
-from chain_client.scenario.summary import Summarizer, Summary, check_rows
-from chain_client.scenario.world import DESK
 
 KEY_ENV = "SCF_OPERATOR_KEY"  # the same variable as the rest of `scf`
 

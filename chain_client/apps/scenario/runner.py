@@ -13,12 +13,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from web3 import Web3
 from web3.contract import Contract
 
+from chain_client.apps.scenario.executor import Executor
+from chain_client.apps.scenario.journal import Journal
+from chain_client.apps.scenario.ops import Op
+from chain_client.apps.scenario.plan import Plan, PlannedStep
 from chain_client.constants import DAY
 from chain_client.deploy import DeploymentRecord, deploy_all, load_contracts, record_of
-from chain_client.scenario.executor import Executor
-from chain_client.scenario.journal import Journal
-from chain_client.scenario.ops import Op
-from chain_client.scenario.plan import Plan, PlannedStep
 
 DESCRIPTION_WIDTH = 56  # characters of the current step's label beside the bar
 

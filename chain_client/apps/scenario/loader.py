@@ -24,7 +24,7 @@ from pydantic_core import ErrorDetails
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from chain_client.scenario.models import Scenario
+from chain_client.apps.scenario.models import Scenario
 
 PathItem = str | int
 YamlPath = tuple[PathItem, ...]
@@ -282,8 +282,8 @@ def dry_run_the_rest(data: dict[str, Any], shape: Sequence[Problem]) -> list[Pro
     if part is None:
         return []
     # Imported here: the dry run (plan, context) imports this module for Problem and YamlPath.
-    from chain_client.scenario.generate import expand
-    from chain_client.scenario.plan import PlanError, build_plan
+    from chain_client.apps.scenario.generate import expand
+    from chain_client.apps.scenario.plan import PlanError, build_plan
 
     try:
         scenario = expand(Scenario.model_validate(part.data))

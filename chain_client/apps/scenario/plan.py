@@ -19,15 +19,15 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from chain_client.apps.scenario import models as m
+from chain_client.apps.scenario import ops, steps
+from chain_client.apps.scenario.context import Context
+from chain_client.apps.scenario.loader import Problem, YamlPath
+from chain_client.apps.scenario.world import ReceivableModel, World
 from chain_client.constants import DAY
 from chain_client.ids import slot_of_document
 from chain_client.membership import Role
 from chain_client.money import format_fen
-from chain_client.scenario import models as m
-from chain_client.scenario import ops, steps
-from chain_client.scenario.context import Context
-from chain_client.scenario.loader import Problem, YamlPath
-from chain_client.scenario.world import ReceivableModel, World
 
 DEFAULT_GRACE_PERIOD = 3 * DAY  # the contract's initial setting
 UNLIMITED = 2**127  # an exposure limit no financing reaches

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from chain_client.scenario.models import Generator, Scenario
+from chain_client.apps.scenario.models import Generator, Scenario
 
 YUAN_STEP = 1_000_00  # face values are whole thousands of yuan
 DAYS_BETWEEN_TIERS = 2

@@ -7,8 +7,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from chain_client.money import format_fen
-from chain_client.scenario.report import (
+from chain_client.apps.scenario.report import (
     TIER_HEAD,
     TIER_NOTE,
     deploy_facts,
@@ -18,8 +17,9 @@ from chain_client.scenario.report import (
     tier_cells,
     tier_totals,
 )
-from chain_client.scenario.summary import Summary, Tree
-from chain_client.scenario.svg import render_svg
+from chain_client.apps.scenario.summary import Summary, Tree
+from chain_client.apps.scenario.svg import render_svg
+from chain_client.money import format_fen
 from chain_client.words import counted
 
 _CSS = """

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from html import escape
 from math import sqrt
 
+from chain_client.apps.scenario.summary import FrozenFragment, Node, Tree
 from chain_client.money import format_fen
-from chain_client.scenario.summary import FrozenFragment, Node, Tree
 
 COLUMN_WIDTH = 256
 NODE_WIDTH = 206

@@ -10,12 +10,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from difflib import get_close_matches
 
+from chain_client.apps.scenario import models as m
+from chain_client.apps.scenario import ops
+from chain_client.apps.scenario.loader import Problem, YamlPath
+from chain_client.apps.scenario.world import FinancingModel, FragmentModel, ReceivableModel, State, World
 from chain_client.constants import DAY
 from chain_client.ids import slot_of
-from chain_client.scenario import models as m
-from chain_client.scenario import ops
-from chain_client.scenario.loader import Problem, YamlPath
-from chain_client.scenario.world import FinancingModel, FragmentModel, ReceivableModel, State, World
 
 
 class Context:

@@ -9,15 +9,15 @@ from typing import Any
 
 from eth_utils.crypto import keccak
 
+from chain_client.apps.scenario import models as m
+from chain_client.apps.scenario import ops
+from chain_client.apps.scenario.context import Context
+from chain_client.apps.scenario.fields import percent_of
+from chain_client.apps.scenario.loader import YamlPath
+from chain_client.apps.scenario.world import State
 from chain_client.constants import DAY
 from chain_client.money import format_fen
 from chain_client.pricing import days_between, quote
-from chain_client.scenario import models as m
-from chain_client.scenario import ops
-from chain_client.scenario.context import Context
-from chain_client.scenario.fields import percent_of
-from chain_client.scenario.loader import YamlPath
-from chain_client.scenario.world import State
 
 ZERO_MEMO = b"\0" * 32
 

@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 
 from web3 import Web3
 
+from chain_client.apps.scenario.accounts import Accounts
+from chain_client.apps.scenario.ledger import Ledger
+from chain_client.apps.scenario.plan import Plan
+from chain_client.apps.scenario.world import DESK, State
 from chain_client.client import ScfClient
 from chain_client.ids import sequence_of
 from chain_client.index import EventIndex, Indexer, reconcile
 from chain_client.money import format_fen
 from chain_client.receivables import ReceivableState
-from chain_client.scenario.accounts import Accounts
-from chain_client.scenario.ledger import Ledger
-from chain_client.scenario.plan import Plan
-from chain_client.scenario.world import DESK, State
 from chain_client.words import counted
 
 MAX_FAILURES_SHOWN = 10

@@ -32,8 +32,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from chain_client.apps.scenario.fields import Name, Percent, Probability, Rate, Text, Written, Yuan
 from chain_client.pricing import DayCount
-from chain_client.scenario.fields import Name, Percent, Probability, Rate, Text, Written, Yuan
 
 
 class _Strict(BaseModel):

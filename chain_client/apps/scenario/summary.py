@@ -29,16 +29,16 @@ from decimal import Decimal
 from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict
 
+from chain_client.apps.scenario.accounts import Accounts
+from chain_client.apps.scenario.checks import Check
+from chain_client.apps.scenario.ledger import Financed, Ledger
+from chain_client.apps.scenario.models import Freeze, MemberRole
+from chain_client.apps.scenario.plan import Plan
+from chain_client.apps.scenario.steps import ZERO_MEMO
+from chain_client.apps.scenario.world import DESK
 from chain_client.constants import DAY
 from chain_client.ids import slot_of
 from chain_client.pricing import days_between
-from chain_client.scenario.accounts import Accounts
-from chain_client.scenario.checks import Check
-from chain_client.scenario.ledger import Financed, Ledger
-from chain_client.scenario.models import Freeze, MemberRole
-from chain_client.scenario.plan import Plan
-from chain_client.scenario.steps import ZERO_MEMO
-from chain_client.scenario.world import DESK
 
 _DAYS = Decimal(DAY)
 

@@ -677,7 +677,7 @@ def _delegate(name: str, argv: list[str]) -> int:
 
         return serve_main(argv)
     if name == "scenario":
-        from chain_client.scenario.cli import main as scenario_main
+        from chain_client.apps.scenario.cli import main as scenario_main
 
         return scenario_main(argv)
     raise AssertionError(name)

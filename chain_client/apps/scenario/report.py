@@ -9,9 +9,9 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from chain_client.apps.scenario.plan import Plan
+from chain_client.apps.scenario.summary import FrozenFragment, LenderRow, Summary, TierRow
 from chain_client.money import format_fen
-from chain_client.scenario.plan import Plan
-from chain_client.scenario.summary import FrozenFragment, LenderRow, Summary, TierRow
 from chain_client.words import counted
 
 
