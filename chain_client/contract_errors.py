@@ -414,16 +414,6 @@ class InvalidPrice(ContractError):
     price: int
     value: int
 
-class InvalidReceiver(ContractError):
-    """`receiver` is a contract whose ERC-3525 hook did not accept the value."""
-
-    selector = "0x9cfea583"
-    signature = "InvalidReceiver(address)"
-    abi_types = ('address',)
-    fields = ('receiver',)
-    raised_by = ('ReceivableToken',)
-    receiver: str
-
 class InvalidShortString(ContractError):
     """`InvalidShortString()` (declared without NatSpec)."""
 
@@ -974,7 +964,6 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractError]] = {
     "0x1495b137": InvalidFinancingValue,
     "0x3eaa03e3": InvalidOperator,
     "0xaf608abb": InvalidPrice,
-    "0x9cfea583": InvalidReceiver,
     "0xb3512b0c": InvalidShortString,
     "0x8baa579f": InvalidSignature,
     "0xa28fe18f": LastActiveOperator,

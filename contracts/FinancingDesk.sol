@@ -9,7 +9,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IFinancingDesk} from "./interfaces/IFinancingDesk.sol";
 import {IMembership} from "./interfaces/IMembership.sol";
 import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
-import {MembershipCache} from "./MembershipCache.sol";
+import {MemberWord} from "./MemberWord.sol";
 import {TokenId} from "./types/TokenId.sol";
 
 /// @title FinancingDesk
@@ -23,7 +23,7 @@ import {TokenId} from "./types/TokenId.sol";
 ///      Every state-changing function is `nonReentrant`: a financier that is a contract receives the ERC-3525
 ///      hook in the middle of `finance` (a partial sale mints it a new fragment) and must not re-enter the desk
 ///      before the financing is recorded. The guard lives in transient storage (EIP-1153): about 200 gas.
-contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache, ReentrancyGuardTransient {
+contract FinancingDesk is IFinancingDesk, EIP712, MemberWord, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     bytes32 public constant FINANCING_REQUEST_TYPEHASH = keccak256(
@@ -45,7 +45,7 @@ contract FinancingDesk is IFinancingDesk, EIP712, MembershipCache, ReentrancyGua
 
     constructor(IMembership membership_, IReceivableToken receivables_, IERC20 cash_)
         EIP712("SCF FinancingDesk", "1")
-        MembershipCache(membership_)
+        MemberWord(membership_)
     {
         receivables = receivables_;
         cash = cash_;

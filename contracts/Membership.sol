@@ -105,7 +105,7 @@ contract Membership is IMembership {
         return _subscribers;
     }
 
-    // ---------------------------------------------------------------- views and checks
+    // ---------------------------------------------------------------- views
 
     /// @inheritdoc IMembership
     function roleOf(address account) external view returns (Role) {
@@ -121,28 +121,6 @@ contract Membership is IMembership {
     /// @inheritdoc IMembership
     function kycHashOf(address account) external view returns (bytes32) {
         return _kycHashes[account];
-    }
-
-    /// @inheritdoc IMembership
-    function requireActive(address account) external view {
-        _requireActive(account);
-    }
-
-    /// @inheritdoc IMembership
-    function requireActivePair(address from, address to) external view {
-        _requireActive(from);
-        _requireActive(to);
-    }
-
-    /// @inheritdoc IMembership
-    function requireRole(address account, Role role) external view {
-        _requireRole(account, role);
-    }
-
-    /// @inheritdoc IMembership
-    function requireRoles(address a, Role roleA, address b, Role roleB) external view {
-        _requireRole(a, roleA);
-        _requireRole(b, roleB);
     }
 
     // ---------------------------------------------------------------- internals

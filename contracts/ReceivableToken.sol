@@ -10,7 +10,7 @@ import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Util
 import {IERC3525} from "./interfaces/IERC3525.sol";
 import {IERC3525Receiver} from "./interfaces/IERC3525Receiver.sol";
 import {IMembership} from "./interfaces/IMembership.sol";
-import {MembershipCache} from "./MembershipCache.sol";
+import {MemberWord} from "./MemberWord.sol";
 import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
 import {TokenId, TokenIdLib} from "./types/TokenId.sol";
 
@@ -19,7 +19,7 @@ import {TokenId, TokenIdLib} from "./types/TokenId.sol";
 /// @dev Storage is laid out for gas (see README, "Storage layout"):
 ///      - a fragment is ONE word: owner, value, parent sequence and flags;
 ///      - an account's fragment count shares its word with the membership status Membership pushes here
-///        (MembershipCache), so checking both parties costs no call and no extra read;
+///        (MemberWord), so checking both parties costs no call and no extra read;
 ///      - a receivable is two words; the one every split touches holds the state, maturity and the sequence
 ///        counter for new token ids, so a split reads and writes exactly one receivable word;
 ///      - the slot is derived from the debtor and the document hash, so "one trade, one receivable" needs no
@@ -29,7 +29,7 @@ import {TokenId, TokenIdLib} from "./types/TokenId.sol";
 ///        and each fragment records what it was paid only if it is paid in part (flag HAS_PAID);
 ///      - ERC-721 and value approvals are only looked at when the fragment's HAS_APPROVALS flag is set, and a
 ///        whole transfer voids all of them by bumping an epoch instead of deleting each one.
-contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
+contract ReceivableToken is IReceivableToken, IERC721Errors, MemberWord {
     using SafeERC20 for IERC20;
 
     // ------------------------------------------------------------------------------------------- storage
@@ -84,7 +84,7 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
     /// @param membership_ The consortium's permission list.
     /// @param cash_       The settlement token repayments are made in (this contract must be its escrow).
     /// @param maxTenor_   The longest time from issue to maturity, in seconds (365 days is usual).
-    constructor(IMembership membership_, IERC20 cash_, uint32 maxTenor_) MembershipCache(membership_) {
+    constructor(IMembership membership_, IERC20 cash_, uint32 maxTenor_) MemberWord(membership_) {
         if (maxTenor_ == 0 || maxTenor_ > MAX_TENOR_CAP) revert TenorCapOutOfRange(maxTenor_, MAX_TENOR_CAP);
         _cash = cash_;
         _maxTenor = maxTenor_;
@@ -862,7 +862,9 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
         emit TransferValue(tokenId, 0, value); // ERC-3525 asks SlotChanged only when a slot is set or changed
     }
 
-    /// @dev Per ERC-3525: a receiving contract that declares IERC3525Receiver must accept the value.
+    /// @dev Per ERC-3525: a receiving contract that declares IERC3525Receiver must accept the value. A refusal
+    ///      is ERC-6093's ERC721InvalidReceiver, the error OpenZeppelin's ERC-721 hook check raises for
+    ///      safeTransferFrom, so a receiver that refuses is named the same way whichever hook it refused.
     function _checkOnERC3525Received(address to, uint256 fromTokenId, uint256 toTokenId, uint256 value) private {
         if (to.code.length == 0) return;
         try IERC165(to).supportsInterface(type(IERC3525Receiver).interfaceId) returns (bool declared) {
@@ -871,9 +873,9 @@ contract ReceivableToken is IReceivableToken, IERC721Errors, MembershipCache {
             return;
         }
         try IERC3525Receiver(to).onERC3525Received(msg.sender, fromTokenId, toTokenId, value, "") returns (bytes4 ret) {
-            if (ret != IERC3525Receiver.onERC3525Received.selector) revert InvalidReceiver(to);
+            if (ret != IERC3525Receiver.onERC3525Received.selector) revert ERC721InvalidReceiver(to);
         } catch (bytes memory reason) {
-            if (reason.length == 0) revert InvalidReceiver(to);
+            if (reason.length == 0) revert ERC721InvalidReceiver(to);
             assembly ("memory-safe") {
                 revert(add(reason, 0x20), mload(reason))
             }

@@ -3,17 +3,17 @@ pragma solidity 0.8.28;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IMembership} from "./interfaces/IMembership.sol";
-import {MembershipCache} from "./MembershipCache.sol";
+import {MemberWord} from "./MemberWord.sol";
 
 /// @title SettlementToken
 /// @notice The cash leg: an ERC-20 standing for a deposit token or digital CNY, counted in fen (2 decimals).
 ///         Only active members hold or move it. The operator mints when cash comes in and burns when it goes
 ///         out; burning someone else's balance needs their allowance, as a bank needs its client's order.
-/// @dev Subscribed to Membership (MembershipCache). Balances live in the same storage word as each account's
+/// @dev Subscribed to Membership (MemberWord). Balances live in the same storage word as each account's
 ///      membership status instead of OpenZeppelin's balance mapping, so a transfer that checks both parties
 ///      reads and writes two words, as a plain ERC-20 transfer does. Everything else (allowances, errors,
 ///      events, zero-address checks) is OpenZeppelin's ERC20, which routes every movement through `_update`.
-contract SettlementToken is ERC20, MembershipCache {
+contract SettlementToken is ERC20, MemberWord {
     /// @notice Cash in circulation cannot exceed what one balance can hold.
     uint256 public constant MAX_SUPPLY = type(uint72).max;
 
@@ -29,7 +29,7 @@ contract SettlementToken is ERC20, MembershipCache {
 
     constructor(IMembership membership_, string memory name_, string memory symbol_)
         ERC20(name_, symbol_)
-        MembershipCache(membership_)
+        MemberWord(membership_)
     {}
 
     /// @notice Fen: 1 token unit = 0.01 yuan.

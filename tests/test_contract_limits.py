@@ -32,15 +32,15 @@ TEST_AND_BENCH = (
 KNOWN_CONTRACTS = frozenset(CONTRACT_NAMES) | frozenset(TEST_AND_BENCH)
 
 # (contract whose storage holds it, struct name) -> storage words. The struct may be declared elsewhere
-# (MembershipCache.Account lives in each subscriber, IFinancingDesk.Financing in the desk).
+# (MemberWord.Account lives in each subscriber, IFinancingDesk.Financing in the desk).
 PACKED_STRUCT_WORDS: dict[tuple[str, str], int] = {
     ("ReceivableToken", "Fragment"): 1,  # owner, value, parent, flags: one word per fragment
     # word 0 for moves, word 1 for amounts, word 2 the full document hash (written once at issue, read by views):
     # the slot is now a one-way hash of (debtor, document hash), so the hash can no longer be rebuilt from the
     # slot; any invertible binding would let another member compute and squat a debtor's slot (issue 9, defect 5).
     ("ReceivableToken", "Receivable"): 3,
-    ("ReceivableToken", "Account"): 1,  # MembershipCache: role, status, fragment count, credit
-    ("SettlementToken", "Account"): 1,  # MembershipCache: status and the ERC-20 balance in one word
+    ("ReceivableToken", "Account"): 1,  # MemberWord: role, status, fragment count, credit
+    ("SettlementToken", "Account"): 1,  # MemberWord: status and the ERC-20 balance in one word
     ("FinancingDesk", "Account"): 1,
     ("FinancingDesk", "Financing"): 2,  # the current size: update it with the desk's rework
     ("FinancingDesk", "Custody"): 1,  # a bought-back fragment's shares: five uint48

@@ -7,7 +7,8 @@ import pytest
 from web3.contract import Contract
 
 from chain_client import Role, ScfClient
-from chain_client.contract_errors import ERC721InvalidReceiver, InvalidReceiver
+from chain_client.artifacts import load_artifact
+from chain_client.contract_errors import ERC721InvalidReceiver
 from chain_client.deploy import deploy_contract
 from tests.conftest import Issued, Parties, issue_active
 
@@ -96,7 +97,7 @@ def test_safe_transfer_to_a_re_entering_receiver_that_hands_it_back(
 def test_split_to_a_receiver_that_refuses_is_reverted(scf: ScfClient, parties: Parties, hostile: Contract) -> None:
     r = issue_active(scf, parties, 1_000_00)
     reject_all(scf, parties, hostile)
-    with pytest.raises(InvalidReceiver) as err:
+    with pytest.raises(ERC721InvalidReceiver) as err:
         scf.receivables.split(parties.s1, r.token_id, hostile.address, 100_00, gas=1_000_000)
     assert err.value.receiver == hostile.address
     assert scf.receivables.balance_of(r.token_id) == r.face_value
@@ -108,7 +109,7 @@ def test_batch_split_to_a_receiver_that_refuses_is_reverted(
 ) -> None:
     r = issue_active(scf, parties, 1_000_00)
     reject_all(scf, parties, hostile)
-    with pytest.raises(InvalidReceiver) as err:
+    with pytest.raises(ERC721InvalidReceiver) as err:
         scf.receivables.split_batch(
             parties.s1, r.token_id, [(parties.s2.address, 1_00), (hostile.address, 1_00)], gas=2_000_000
         )
@@ -135,3 +136,10 @@ def test_plain_transfer_to_a_receiver_that_refuses_calls_no_hook(
     reject_all(scf, parties, hostile)
     scf.receivables.transfer(parties.s1, hostile.address, r.token_id)
     assert scf.receivables.owner_of(r.token_id) == hostile.address
+
+
+def test_a_refusing_receiver_has_one_error_name_whichever_hook_it_refused() -> None:
+    """ERC-3525 and ERC-721 hooks refuse with the same error: the ABI declares one receiver error, not two."""
+    abi = load_artifact("ReceivableToken")["abi"]
+    receiver_errors = sorted(e["name"] for e in abi if e["type"] == "error" and "Receiver" in e["name"])
+    assert receiver_errors == ["ERC721InvalidReceiver"]

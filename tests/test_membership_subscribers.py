@@ -1,4 +1,4 @@
-"""Membership pushes every change to the token's copy (MembershipCache); the copy must never drift."""
+"""Membership pushes every change to the token's copy (MemberWord); the copy must never drift."""
 
 from __future__ import annotations
 

@@ -294,7 +294,7 @@ class SystemMachine(RuleBasedStateMachine):
         return address not in self.suspended
 
     def _inactive(self, address: str) -> Refusal | None:
-        """MembershipCache._requireActive for an admitted account (or an escrow contract)."""
+        """MemberWord._requireActive for an admitted account (or an escrow contract)."""
         return refuse(AccountSuspended, account=address) if address in self.suspended else None
 
     def _move_cash(self, frm: str, to: str, amount: int) -> None:

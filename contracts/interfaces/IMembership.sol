@@ -5,8 +5,8 @@ import {IMembershipSubscriber} from "./IMembershipSubscriber.sol";
 
 /// @title The consortium's permission list
 /// @notice Every account that may hold or move value is admitted here by an operator, with one role.
-///         Other contracts ask this one before any value moves; the refusals below bubble up unchanged,
-///         so a client sees the same named error whichever contract it called.
+///         Every change is pushed to the value-moving contracts (see MemberWord), which check their copy and
+///         refuse with the errors below, so a client sees the same named error whichever contract it called.
 interface IMembership {
     enum Role {
         None,
@@ -85,16 +85,4 @@ interface IMembership {
 
     /// @notice The KYC file hash `account` was admitted with.
     function kycHashOf(address account) external view returns (bytes32);
-
-    /// @notice Reverts with `NotMember` or `AccountSuspended` unless `account` is active.
-    function requireActive(address account) external view;
-
-    /// @notice Reverts unless both `from` and `to` are active: the check before any value movement.
-    function requireActivePair(address from, address to) external view;
-
-    /// @notice Reverts unless `account` is active and has `role`.
-    function requireRole(address account, Role role) external view;
-
-    /// @notice Reverts unless `a` is active with `roleA` and `b` is active with `roleB` (one call, two checks).
-    function requireRoles(address a, Role roleA, address b, Role roleB) external view;
 }

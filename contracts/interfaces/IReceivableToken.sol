@@ -142,8 +142,6 @@ interface IReceivableToken is IERC3525 {
     error EmptySplit(uint256 tokenId);
     /// @notice Receivable `slot` has created `created` fragments; `more` more would pass the 2^32 limit.
     error TooManyFragments(uint256 slot, uint256 created, uint256 more);
-    /// @notice `receiver` is a contract whose ERC-3525 hook did not accept the value.
-    error InvalidReceiver(address receiver);
     /// @notice `setApprovalForAll` to the zero address.
     error InvalidOperator(address operator);
     /// @notice Paying `amount` would exceed what is still owed, `outstanding`.

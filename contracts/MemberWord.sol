@@ -4,13 +4,13 @@ pragma solidity 0.8.28;
 import {IMembership} from "./interfaces/IMembership.sol";
 import {IMembershipSubscriber} from "./interfaces/IMembershipSubscriber.sol";
 
-/// @title MembershipCache: where a token checks that both parties of a value movement are members
+/// @title MemberWord: the one storage word per account that a token shares with its membership status
 /// @notice Membership pushes every admission, suspension and reinstatement here. The copy lives in the
 ///         same storage word as the account's ERC-721 fragment count, which every transfer writes anyway, so
 ///         the permission check costs no external call and no extra storage read; and a member's first
 ///         fragment does not pay for a new storage word, because admission already wrote it.
 /// @dev Refusals use Membership's own errors, so a client sees the same `NotMember` from either contract.
-abstract contract MembershipCache is IMembershipSubscriber {
+abstract contract MemberWord is IMembershipSubscriber {
     /// @dev One word per account, holding everything a transfer touches for it.
     struct Account {
         uint64 fragments; // ReceivableToken: live fragments held (ERC-721 balanceOf); unused by the cash token
