@@ -1,6 +1,16 @@
-"""Every refusal of ReceivableToken: the exact named error, its fields, and no change of state."""
+"""Every refusal of ReceivableToken: the exact named error, every one of its fields, and no change of state (each
+through `assert_refused`, which compares every contract's storage before and after).
+
+Most refusals are rows of tables: a setup (a list of steps on a `World`), the refused move, the error and its
+fields. Moves that share a condition (matured, frozen, pending, a stranger's) are the table's product."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
@@ -37,121 +47,247 @@ from chain_client.contract_errors import (
     ZeroValue,
 )
 from chain_client.devchain import advance_time, now
-from chain_client.receivables import Fragment, ReceivableState, slot_of_document, token_id_of
-from tests.conftest import DAY, Issued, Parties, doc_hash, issue_active
+from chain_client.exceptions import ContractError
+from chain_client.receivables import ReceivableState, slot_of_document, token_id_of
+from tests.conftest import DAY, Parties, doc_hash, issue_active
+from tests.refusals import assert_refused
 
 MAX_VALUE = 2**48 - 1
 DEFAULT_TENOR_CAP = 365 * DAY
 MAX_TENOR_CAP = 3650 * DAY
 ZERO_HASH = b"\0" * 32
+ZERO_ADDRESS = "0x" + "00" * 20
 
 
-def state_of(scf: ScfClient, p: Parties, slot: int) -> tuple[list[Fragment], list[int]]:
-    """Every live fragment of `slot` and every party's fragment count: what a refused call must not change."""
-    counts = [scf.receivables.fragment_count(a.address) for a in (p.core, p.s1, p.s2, p.s3, p.s4, p.financier)]
-    return scf.receivables.fragments_of(slot), counts
+@dataclass
+class World:
+    """What a row's setup made: the receivable (`slot`, its first fragment `token`), fragments made beside it."""
+
+    scf: ScfClient
+    p: Parties
+    slot: int = 0
+    token: int = 0
+    face_value: int = 0
+    maturity: int = 0
+    other: int = 0  # a second fragment of the receivable, s1's
+    theirs: int = 0  # a fragment of the receivable split off to s2
+    b: int = 0  # the first fragment of a second receivable
+
+    @property
+    def rc(self) -> Any:
+        return self.scf.receivables
 
 
-def issue_pending(scf: ScfClient, p: Parties, face_value: int = 1_000_00) -> tuple[int, int]:
-    r = scf.receivables.issue(p.core, p.s1.address, face_value, now(scf.w3) + 30 * DAY, doc_hash())
-    return r.slot, r.token_id
+Step = Callable[[World], object]
 
 
-def own_second_fragment(scf: ScfClient, p: Parties, r: Issued, value: int = 100_00) -> int:
-    """Split `value` of `r` from s1 to s1 itself; returns the new fragment."""
-    return scf.receivables.split(p.s1, r.token_id, p.s1.address, value).new_token_ids[0]
+def active(face_value: int = 1_000_000_00, tenor: int = 90 * DAY) -> Step:
+    """An accepted receivable from core to s1."""
 
+    def step(w: World) -> None:
+        r = issue_active(w.scf, w.p, face_value, tenor=tenor)
+        w.slot, w.token, w.face_value, w.maturity = r.slot, r.token_id, r.face_value, r.maturity
+
+    return step
+
+
+def pending(face_value: int = 1_000_00, tenor: int = 30 * DAY) -> Step:
+    """A receivable from core to s1, not yet accepted."""
+
+    def step(w: World) -> None:
+        w.maturity = now(w.scf.w3) + tenor
+        r = w.rc.issue(w.p.core, w.p.s1.address, face_value, w.maturity, doc_hash())
+        w.slot, w.token, w.face_value = r.slot, r.token_id, face_value
+
+    return step
+
+
+def second_fragment(w: World) -> None:
+    """s1 splits 100.00 of its fragment to itself."""
+    w.other = w.rc.split(w.p.s1, w.token, w.p.s1.address, 100_00).new_token_ids[0]
+
+
+def to_s2(value: int) -> Step:
+    def step(w: World) -> None:
+        w.theirs = w.rc.split(w.p.s1, w.token, w.p.s2.address, value).new_token_ids[0]
+
+    return step
+
+
+def second_receivable(w: World) -> None:
+    w.b = issue_active(w.scf, w.p).token_id
+
+
+def suspend(who: str) -> Step:
+    return lambda w: w.scf.membership.suspend(w.p.operator, getattr(w.p, who).address)
+
+
+def freeze(which: str) -> Step:
+    return lambda w: w.rc.freeze(w.p.operator, getattr(w, which))
+
+
+def reject(w: World) -> None:
+    w.rc.reject(w.p.s1, w.token)
+
+
+def after_maturity(w: World) -> None:
+    advance_time(w.scf.w3, w.maturity - now(w.scf.w3) + 1)
+
+
+def approve_value(owner: str, which: str, operator: str, value: int | None = None) -> Step:
+    def step(w: World) -> None:
+        amount = w.face_value if value is None else value
+        w.rc.approve_value(getattr(w.p, owner), getattr(w, which), getattr(w.p, operator).address, amount)
+
+    return step
+
+
+def unknown_receivable(w: World) -> None:
+    w.slot = slot_of_document(w.p.core.address, doc_hash())
+    w.token = token_id_of(w.slot, 1)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    setup: tuple[Step, ...]
+    call: Callable[[World], object]
+    error: type[ContractError]
+    fields: Callable[[World], dict[str, Any]]
+    check: Callable[[World, Any], bool] = field(default=lambda w, err: True)
+
+
+def run(scf: ScfClient, parties: Parties, case: Case) -> None:
+    w = World(scf, parties)
+    for step in case.setup:
+        step(w)
+    err = assert_refused(scf, case.error, lambda: case.call(w), **case.fields(w))
+    assert case.check(w, err)
+
+
+def ids(cases: list[Case]) -> list[Any]:
+    return [pytest.param(c, id=c.id) for c in cases]
+
+
+def fixed(fields: dict[str, Any]) -> Callable[[World], dict[str, Any]]:
+    return lambda w: fields
+
+
+def account(who: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"account": getattr(w.p, who).address}
+
+
+def token(w: World) -> dict[str, Any]:
+    return {"token_id": w.token}
+
+
+def stranger(w: World) -> dict[str, Any]:
+    return {"token_id": w.token, "caller": w.p.s2.address}
+
+
+def matured(w: World) -> dict[str, Any]:
+    return {"slot": w.slot, "maturity": w.maturity, "now_time": ANY}
+
+
+def not_pending(state: ReceivableState) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"slot": w.slot, "state": state}
+
+
+def wrong_role(who: str, role: Role, required: Role) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"account": getattr(w.p, who).address, "role": role, "required": required}
+
+
+# Moves of s1's fragment `token` (to s2 where the move has a recipient): the product with each condition below.
+MOVES: dict[str, Callable[[World], object]] = {
+    "split": lambda w: w.rc.split(w.p.s1, w.token, w.p.s2.address, 1_00),
+    "batch split": lambda w: w.rc.split_batch(w.p.s1, w.token, [(w.p.s2.address, 1_00), (w.p.s3.address, 1_00)]),
+    "merge out": lambda w: w.rc.merge(w.p.s1, w.token, w.other, 1_00),
+    "whole transfer": lambda w: w.rc.transfer(w.p.s1, w.p.s2.address, w.token),
+}
 
 # ------------------------------------------------------------------------------------------ membership
 
-
-def test_split_to_a_non_member_is_refused_naming_the_outsider(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    before = state_of(scf, parties, r.slot)
-    with pytest.raises(NotMember) as err:
-        scf.receivables.split(parties.s1, r.token_id, parties.outsider.address, 10_00)
-    assert err.value.account == parties.outsider.address
-    assert state_of(scf, parties, r.slot) == before
-
-
-def test_batch_split_with_one_non_member_recipient_is_refused_whole(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    before = state_of(scf, parties, r.slot)
-    with pytest.raises(NotMember) as err:
-        scf.receivables.split_batch(
-            parties.s1, r.token_id, [(parties.s2.address, 1_00), (parties.outsider.address, 1_00)]
-        )
-    assert err.value.account == parties.outsider.address
-    assert state_of(scf, parties, r.slot) == before
-
-
-def test_whole_transfer_to_a_non_member_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    with pytest.raises(NotMember) as err:
-        scf.receivables.transfer(parties.s1, parties.outsider.address, r.token_id)
-    assert err.value.account == parties.outsider.address
-    assert scf.receivables.owner_of(r.token_id) == parties.s1.address
-
-
-def test_split_by_a_suspended_sender_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    scf.membership.suspend(parties.operator, parties.s1.address)
-    before = state_of(scf, parties, r.slot)
-    with pytest.raises(AccountSuspended) as err:
-        scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 10_00)
-    assert err.value.account == parties.s1.address
-    assert state_of(scf, parties, r.slot) == before
-
-
-def test_batch_split_by_a_suspended_sender_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    scf.membership.suspend(parties.operator, parties.s1.address)
-    with pytest.raises(AccountSuspended) as err:
-        scf.receivables.split_batch(parties.s1, r.token_id, [(parties.s2.address, 10_00)])
-    assert err.value.account == parties.s1.address
-
-
-def test_split_to_a_suspended_receiver_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    scf.membership.suspend(parties.operator, parties.s2.address)
-    before = state_of(scf, parties, r.slot)
-    with pytest.raises(AccountSuspended) as err:
-        scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 10_00)
-    assert err.value.account == parties.s2.address
-    assert state_of(scf, parties, r.slot) == before
-
-
-def test_whole_transfer_to_a_suspended_receiver_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    scf.membership.suspend(parties.operator, parties.s2.address)
-    with pytest.raises(AccountSuspended) as err:
-        scf.receivables.transfer(parties.s1, parties.s2.address, r.token_id)
-    assert err.value.account == parties.s2.address
-
-
-def test_merge_into_a_suspended_members_fragment_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    theirs = scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 10_00).new_token_ids[0]
-    scf.membership.suspend(parties.operator, parties.s2.address)
-    with pytest.raises(AccountSuspended) as err:
-        scf.receivables.merge(parties.s1, r.token_id, theirs, 5_00)
-    assert err.value.account == parties.s2.address
-    assert scf.receivables.balance_of(theirs) == 10_00
+MEMBERSHIP = [
+    Case(
+        "split to a non-member names the outsider",
+        (active(),),
+        lambda w: w.rc.split(w.p.s1, w.token, w.p.outsider.address, 10_00),
+        NotMember,
+        account("outsider"),
+    ),
+    Case(
+        "batch split with one non-member recipient is refused whole",
+        (active(),),
+        lambda w: w.rc.split_batch(w.p.s1, w.token, [(w.p.s2.address, 1_00), (w.p.outsider.address, 1_00)]),
+        NotMember,
+        account("outsider"),
+    ),
+    Case(
+        "whole transfer to a non-member",
+        (active(),),
+        lambda w: w.rc.transfer(w.p.s1, w.p.outsider.address, w.token),
+        NotMember,
+        account("outsider"),
+    ),
+    Case(
+        "split by a suspended sender",
+        (active(), suspend("s1")),
+        lambda w: w.rc.split(w.p.s1, w.token, w.p.s2.address, 10_00),
+        AccountSuspended,
+        account("s1"),
+    ),
+    Case(
+        "batch split by a suspended sender",
+        (active(), suspend("s1")),
+        lambda w: w.rc.split_batch(w.p.s1, w.token, [(w.p.s2.address, 10_00)]),
+        AccountSuspended,
+        account("s1"),
+    ),
+    Case(
+        "split to a suspended receiver",
+        (active(), suspend("s2")),
+        lambda w: w.rc.split(w.p.s1, w.token, w.p.s2.address, 10_00),
+        AccountSuspended,
+        account("s2"),
+    ),
+    Case(
+        "whole transfer to a suspended receiver",
+        (active(), suspend("s2")),
+        lambda w: w.rc.transfer(w.p.s1, w.p.s2.address, w.token),
+        AccountSuspended,
+        account("s2"),
+    ),
+    Case(
+        "merge into a suspended member's fragment",
+        (active(), to_s2(10_00), suspend("s2")),
+        lambda w: w.rc.merge(w.p.s1, w.token, w.theirs, 5_00),
+        AccountSuspended,
+        account("s2"),
+    ),
+    Case(
+        "accept by a suspended supplier",
+        (pending(), suspend("s1")),
+        lambda w: w.rc.accept(w.p.s1, w.token),
+        AccountSuspended,
+        account("s1"),
+    ),
+]
 
 
-def test_suspended_supplier_cannot_accept(scf: ScfClient, parties: Parties) -> None:
-    _, token_id = issue_pending(scf, parties)
-    scf.membership.suspend(parties.operator, parties.s1.address)
-    with pytest.raises(AccountSuspended) as err:
-        scf.receivables.accept(parties.s1, token_id)
-    assert err.value.account == parties.s1.address
+@pytest.mark.parametrize("case", ids(MEMBERSHIP))
+def test_membership_refusals(scf: ScfClient, parties: Parties, case: Case) -> None:
+    run(scf, parties, case)
 
 
 def test_moving_value_works_again_after_reinstatement(scf: ScfClient, parties: Parties) -> None:
     r = issue_active(scf, parties)
     scf.membership.suspend(parties.operator, parties.s1.address)
-    with pytest.raises(AccountSuspended):
-        scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 10_00)
+    assert_refused(
+        scf,
+        AccountSuspended,
+        lambda: scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 10_00),
+        account=parties.s1.address,
+    )
     scf.membership.reinstate(parties.operator, parties.s1.address)
     scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 10_00)
     assert scf.receivables.balance_of(r.token_id) == r.face_value - 10_00
@@ -160,42 +296,66 @@ def test_moving_value_works_again_after_reinstatement(scf: ScfClient, parties: P
 # ------------------------------------------------------------------------------------------ issue
 
 
-def test_issue_by_a_supplier_is_refused_with_its_role(scf: ScfClient, parties: Parties) -> None:
-    with pytest.raises(WrongRole) as err:
-        scf.receivables.issue(parties.s1, parties.s2.address, 1_00, now(scf.w3) + DAY, doc_hash())
-    assert err.value.account == parties.s1.address
-    assert err.value.role == Role.SUPPLIER
-    assert err.value.required == Role.CORE_ENTERPRISE
+def issue(issuer: str, holder: str, face_value: int = 1_00) -> Callable[[World], object]:
+    """Issue by `issuer` to `holder`, maturing in a day."""
+    return lambda w: w.rc.issue(
+        getattr(w.p, issuer), getattr(w.p, holder).address, face_value, now(w.scf.w3) + DAY, doc_hash()
+    )
 
 
-def test_issue_to_a_financier_is_refused(scf: ScfClient, parties: Parties) -> None:
-    with pytest.raises(WrongRole) as err:
-        scf.receivables.issue(parties.core, parties.financier.address, 1_00, now(scf.w3) + DAY, doc_hash())
-    assert err.value.account == parties.financier.address
-    assert err.value.role == Role.FINANCIER
-    assert err.value.required == Role.SUPPLIER
+ISSUE = [
+    Case(
+        "by a supplier, with its role",
+        (),
+        issue("s1", "s2"),
+        WrongRole,
+        wrong_role("s1", Role.SUPPLIER, Role.CORE_ENTERPRISE),
+    ),
+    Case(
+        "to a financier",
+        (),
+        issue("core", "financier"),
+        WrongRole,
+        wrong_role("financier", Role.FINANCIER, Role.SUPPLIER),
+    ),
+    Case("to a non-member", (), issue("core", "outsider"), NotMember, account("outsider")),
+    Case("by a suspended core enterprise", (suspend("core"),), issue("core", "s1"), AccountSuspended, account("core")),
+    Case(
+        "with a zero document hash",
+        (),
+        lambda w: w.rc.issue(w.p.core, w.p.s1.address, 1_00, now(w.scf.w3) + DAY, ZERO_HASH),
+        InvalidDocumentHash,
+        lambda w: {"document_hash": ZERO_HASH},
+    ),
+    *(
+        Case(
+            f"with face value {face_value}",
+            (),
+            issue("core", "s1", face_value),
+            FaceValueOutOfRange,
+            fixed({"face_value": face_value, "max": MAX_VALUE}),
+        )
+        for face_value in (0, MAX_VALUE + 1, 2**64)
+    ),
+]
 
 
-def test_issue_to_a_non_member_is_refused(scf: ScfClient, parties: Parties) -> None:
-    with pytest.raises(NotMember) as err:
-        scf.receivables.issue(parties.core, parties.outsider.address, 1_00, now(scf.w3) + DAY, doc_hash())
-    assert err.value.account == parties.outsider.address
-
-
-def test_issue_by_a_suspended_core_enterprise_is_refused(scf: ScfClient, parties: Parties) -> None:
-    scf.membership.suspend(parties.operator, parties.core.address)
-    with pytest.raises(AccountSuspended) as err:
-        scf.receivables.issue(parties.core, parties.s1.address, 1_00, now(scf.w3) + DAY, doc_hash())
-    assert err.value.account == parties.core.address
+@pytest.mark.parametrize("case", ids(ISSUE))
+def test_issue_refusals(scf: ScfClient, parties: Parties, case: Case) -> None:
+    run(scf, parties, case)
 
 
 def test_issue_of_an_already_used_document_hash_is_refused(scf: ScfClient, parties: Parties) -> None:
     h = doc_hash()
     first = scf.receivables.issue(parties.core, parties.s1.address, 1_00, now(scf.w3) + DAY, h)
-    with pytest.raises(DocumentAlreadyIssued) as err:
-        scf.receivables.issue(parties.core, parties.s2.address, 2_00, now(scf.w3) + DAY, h)
-    assert err.value.document_hash == h
-    assert err.value.slot == first.slot == slot_of_document(parties.core.address, h)
+    assert first.slot == slot_of_document(parties.core.address, h)
+    assert_refused(
+        scf,
+        DocumentAlreadyIssued,
+        lambda: scf.receivables.issue(parties.core, parties.s2.address, 2_00, now(scf.w3) + DAY, h),
+        document_hash=h,
+        slot=first.slot,
+    )
     assert scf.receivables.receivable(first.slot).debtor == parties.core.address
 
 
@@ -222,54 +382,57 @@ def test_a_hash_sharing_the_top_224_bits_is_its_own_receivable(scf: ScfClient, p
     assert scf.receivables.receivable(second.slot).document_hash == sibling
 
 
-def test_issue_with_a_zero_document_hash_is_refused(scf: ScfClient, parties: Parties) -> None:
-    h = b"\0" * 32
-    with pytest.raises(InvalidDocumentHash) as err:
-        scf.receivables.issue(parties.core, parties.s1.address, 1_00, now(scf.w3) + DAY, h)
-    assert err.value.document_hash == h
-
-
 def test_issue_with_maturity_in_the_past_is_refused(scf: ScfClient, parties: Parties) -> None:
     maturity = now(scf.w3) - DAY
-    with pytest.raises(MaturityNotInFuture) as err:
-        scf.receivables.issue(parties.core, parties.s1.address, 1_00, maturity, doc_hash())
-    assert err.value.maturity == maturity
-    assert err.value.now_time >= maturity + DAY
+    err = assert_refused(
+        scf,
+        MaturityNotInFuture,
+        lambda: scf.receivables.issue(parties.core, parties.s1.address, 1_00, maturity, doc_hash()),
+        maturity=maturity,
+        now_time=ANY,
+    )
+    assert err.now_time >= maturity + DAY
 
 
 def test_issue_with_maturity_equal_to_now_is_refused(scf: ScfClient, parties: Parties) -> None:
     maturity = now(scf.w3)
-    with pytest.raises(MaturityNotInFuture) as err:
-        scf.receivables.issue(parties.core, parties.s1.address, 1_00, maturity, doc_hash())
-    assert err.value.maturity == maturity
-    assert err.value.now_time >= maturity
+    err = assert_refused(
+        scf,
+        MaturityNotInFuture,
+        lambda: scf.receivables.issue(parties.core, parties.s1.address, 1_00, maturity, doc_hash()),
+        maturity=maturity,
+        now_time=ANY,
+    )
+    assert err.now_time >= maturity
 
 
 def test_issue_with_maturity_beyond_the_tenor_cap_is_refused(scf: ScfClient, parties: Parties) -> None:
     t0 = now(scf.w3)
     maturity = t0 + DEFAULT_TENOR_CAP + DAY
-    with pytest.raises(TenorExceedsCap) as err:
-        scf.receivables.issue(parties.core, parties.s1.address, 1_00, maturity, doc_hash())
-    assert err.value.maturity == maturity
-    block_time = err.value.latest_allowed - DEFAULT_TENOR_CAP  # the refused transaction's block time
+    err = assert_refused(
+        scf,
+        TenorExceedsCap,
+        lambda: scf.receivables.issue(parties.core, parties.s1.address, 1_00, maturity, doc_hash()),
+        maturity=maturity,
+        latest_allowed=ANY,
+    )
+    block_time = err.latest_allowed - DEFAULT_TENOR_CAP  # the refused transaction's block time
     assert t0 <= block_time <= t0 + 60
-    assert err.value.maturity - err.value.latest_allowed == t0 + DAY - block_time
+    assert err.maturity - err.latest_allowed == t0 + DAY - block_time
 
 
 def test_issue_with_maturity_exactly_at_the_cap_is_accepted(scf: ScfClient, parties: Parties) -> None:
-    with pytest.raises(TenorExceedsCap) as err:
-        scf.receivables.issue(parties.core, parties.s1.address, 1_00, now(scf.w3) + 2 * DEFAULT_TENOR_CAP, doc_hash())
+    maturity = now(scf.w3) + 2 * DEFAULT_TENOR_CAP
+    err = assert_refused(
+        scf,
+        TenorExceedsCap,
+        lambda: scf.receivables.issue(parties.core, parties.s1.address, 1_00, maturity, doc_hash()),
+        maturity=maturity,
+        latest_allowed=ANY,
+    )
     # The clock never goes back, so the cap as the refusal reported it is still within the cap.
-    r = scf.receivables.issue(parties.core, parties.s1.address, 1_00, err.value.latest_allowed, doc_hash())
-    assert scf.receivables.receivable(r.slot).maturity == err.value.latest_allowed
-
-
-@pytest.mark.parametrize("face_value", [0, MAX_VALUE + 1, 2**64])
-def test_issue_with_face_value_out_of_range_is_refused(scf: ScfClient, parties: Parties, face_value: int) -> None:
-    with pytest.raises(FaceValueOutOfRange) as err:
-        scf.receivables.issue(parties.core, parties.s1.address, face_value, now(scf.w3) + DAY, doc_hash())
-    assert err.value.face_value == face_value
-    assert err.value.max == MAX_VALUE
+    r = scf.receivables.issue(parties.core, parties.s1.address, 1_00, err.latest_allowed, doc_hash())
+    assert scf.receivables.receivable(r.slot).maturity == err.latest_allowed
 
 
 def test_issue_with_the_largest_face_value_is_accepted(scf: ScfClient, parties: Parties) -> None:
@@ -277,226 +440,325 @@ def test_issue_with_the_largest_face_value_is_accepted(scf: ScfClient, parties: 
     assert scf.receivables.balance_of(r.token_id) == MAX_VALUE
 
 
-# ------------------------------------------------------------------------------------------ splitting value
+# ------------------------------------------------------------------------------------------ value, approvals
+
+VALUE = [
+    Case(
+        "split of more than the balance",
+        (active(500_00),),
+        lambda w: w.rc.split(w.p.s1, w.token, w.p.s2.address, 500_01),
+        InsufficientValue,
+        lambda w: {"token_id": w.token, "balance": 500_00, "needed": 500_01},
+    ),
+    Case(
+        "batch split whose total exceeds the balance",
+        (active(500_00),),
+        lambda w: w.rc.split_batch(w.p.s1, w.token, [(w.p.s2.address, 300_00), (w.p.s3.address, 300_00)]),
+        InsufficientValue,
+        lambda w: {"token_id": w.token, "balance": 500_00, "needed": 600_00},
+    ),
+    Case(
+        "split of zero value",
+        (active(),),
+        lambda w: w.rc.split(w.p.s1, w.token, w.p.s2.address, 0),
+        ZeroValue,
+        token,
+    ),
+    Case(
+        "batch split with a zero value",
+        (active(),),
+        lambda w: w.rc.split_batch(w.p.s1, w.token, [(w.p.s2.address, 1_00), (w.p.s3.address, 0)]),
+        ZeroValue,
+        token,
+    ),
+    Case(
+        "split by a stranger",
+        (active(),),
+        lambda w: w.rc.split(w.p.s2, w.token, w.p.s2.address, 1_00),
+        NotOwnerNorApproved,
+        stranger,
+    ),
+    Case(
+        "batch split by a stranger",
+        (active(),),
+        lambda w: w.rc.split_batch(w.p.s2, w.token, [(w.p.s2.address, 1_00)]),
+        NotOwnerNorApproved,
+        stranger,
+    ),
+    Case(
+        "merge by a stranger",
+        (active(), to_s2(10_00)),
+        lambda w: w.rc.merge(w.p.s2, w.token, w.theirs, 1_00),
+        NotOwnerNorApproved,
+        stranger,
+    ),
+    Case(
+        "split beyond the value allowance",
+        (active(), approve_value("s1", "token", "s2", 100_00)),
+        lambda w: w.rc.split(w.p.s2, w.token, w.p.s3.address, 150_00),
+        InsufficientAllowance,
+        lambda w: {"token_id": w.token, "operator": w.p.s2.address, "allowance": 100_00, "needed": 150_00},
+    ),
+    Case(
+        "value allowance on another fragment does not count",
+        (active(), second_fragment, approve_value("s1", "other", "s2", 50_00)),
+        lambda w: w.rc.split(w.p.s2, w.token, w.p.s2.address, 1_00),
+        NotOwnerNorApproved,
+        stranger,
+    ),
+    Case(
+        "value approval by a stranger",
+        (active(),),
+        lambda w: w.rc.approve_value(w.p.s2, w.token, w.p.s2.address, 1_00),
+        NotOwnerNorApproved,
+        stranger,
+    ),
+    Case(
+        "ERC-721 approval by a stranger",
+        (active(),),
+        lambda w: w.rc.approve(w.p.s2, w.p.s2.address, w.token),
+        NotOwnerNorApproved,
+        stranger,
+    ),
+    Case(
+        "approval for all to the zero address",
+        (),
+        lambda w: w.rc.set_approval_for_all(w.p.s1, ZERO_ADDRESS, True),
+        InvalidOperator,
+        lambda w: {"operator": ZERO_ADDRESS},
+    ),
+    Case(
+        "batch split with more recipients than values",
+        (active(),),
+        lambda w: w.scf.tx.transact(
+            w.p.s1,
+            w.rc.contract.functions.split(w.token, [w.p.s2.address, w.p.s3.address], [1_00], ZERO_HASH),
+            300_000,
+        ),
+        LengthMismatch,
+        lambda w: {"recipients": 2, "values": 1},
+    ),
+    Case(
+        "batch split with no recipient",
+        (active(),),
+        lambda w: w.rc.split_batch(w.p.s1, w.token, []),
+        EmptySplit,
+        token,
+    ),
+]
 
 
-def test_split_of_more_than_the_balance_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties, 500_00)
-    before = state_of(scf, parties, r.slot)
-    with pytest.raises(InsufficientValue) as err:
-        scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 500_01)
-    assert (err.value.token_id, err.value.balance, err.value.needed) == (r.token_id, 500_00, 500_01)
-    assert state_of(scf, parties, r.slot) == before
-
-
-def test_batch_split_whose_total_exceeds_the_balance_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties, 500_00)
-    before = state_of(scf, parties, r.slot)
-    with pytest.raises(InsufficientValue) as err:
-        scf.receivables.split_batch(
-            parties.s1, r.token_id, [(parties.s2.address, 300_00), (parties.s3.address, 300_00)]
-        )
-    assert (err.value.token_id, err.value.balance, err.value.needed) == (r.token_id, 500_00, 600_00)
-    assert state_of(scf, parties, r.slot) == before
-
-
-def test_split_of_zero_value_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    with pytest.raises(ZeroValue) as err:
-        scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 0)
-    assert err.value.token_id == r.token_id
-
-
-def test_batch_split_with_a_zero_value_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    with pytest.raises(ZeroValue) as err:
-        scf.receivables.split_batch(parties.s1, r.token_id, [(parties.s2.address, 1_00), (parties.s3.address, 0)])
-    assert err.value.token_id == r.token_id
-
-
-def test_split_by_a_stranger_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    before = state_of(scf, parties, r.slot)
-    with pytest.raises(NotOwnerNorApproved) as err:
-        scf.receivables.split(parties.s2, r.token_id, parties.s2.address, 1_00)
-    assert (err.value.token_id, err.value.caller) == (r.token_id, parties.s2.address)
-    assert state_of(scf, parties, r.slot) == before
-
-
-def test_batch_split_by_a_stranger_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    with pytest.raises(NotOwnerNorApproved) as err:
-        scf.receivables.split_batch(parties.s2, r.token_id, [(parties.s2.address, 1_00)])
-    assert (err.value.token_id, err.value.caller) == (r.token_id, parties.s2.address)
-
-
-def test_merge_by_a_stranger_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    theirs = scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 10_00).new_token_ids[0]
-    with pytest.raises(NotOwnerNorApproved) as err:
-        scf.receivables.merge(parties.s2, r.token_id, theirs, 1_00)
-    assert (err.value.token_id, err.value.caller) == (r.token_id, parties.s2.address)
-
-
-def test_split_beyond_the_value_allowance_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    scf.receivables.approve_value(parties.s1, r.token_id, parties.s2.address, 100_00)
-    before = state_of(scf, parties, r.slot)
-    with pytest.raises(InsufficientAllowance) as err:
-        scf.receivables.split(parties.s2, r.token_id, parties.s3.address, 150_00)
-    assert err.value.token_id == r.token_id
-    assert err.value.operator == parties.s2.address
-    assert (err.value.allowance, err.value.needed) == (100_00, 150_00)
-    assert state_of(scf, parties, r.slot) == before
-    assert scf.receivables.allowance(r.token_id, parties.s2.address) == 100_00
+@pytest.mark.parametrize("case", ids(VALUE))
+def test_value_and_approval_refusals(scf: ScfClient, parties: Parties, case: Case) -> None:
+    run(scf, parties, case)
 
 
 def test_value_allowance_is_spent_and_then_exhausted(scf: ScfClient, parties: Parties) -> None:
     r = issue_active(scf, parties)
-    scf.receivables.approve_value(parties.s1, r.token_id, parties.s2.address, 100_00)
-    scf.receivables.split(parties.s2, r.token_id, parties.s3.address, 60_00)
-    assert scf.receivables.allowance(r.token_id, parties.s2.address) == 40_00
-    with pytest.raises(InsufficientAllowance) as err:
-        scf.receivables.split_batch(parties.s2, r.token_id, [(parties.s3.address, 30_00), (parties.s4.address, 30_00)])
-    assert (err.value.allowance, err.value.needed) == (40_00, 60_00)
-    scf.receivables.split(parties.s2, r.token_id, parties.s3.address, 40_00)
-    assert scf.receivables.allowance(r.token_id, parties.s2.address) == 0
-    with pytest.raises(NotOwnerNorApproved) as err2:
-        scf.receivables.split(parties.s2, r.token_id, parties.s3.address, 1)
-    assert (err2.value.token_id, err2.value.caller) == (r.token_id, parties.s2.address)
+    p = parties
+    scf.receivables.approve_value(p.s1, r.token_id, p.s2.address, 100_00)
+    scf.receivables.split(p.s2, r.token_id, p.s3.address, 60_00)
+    assert scf.receivables.allowance(r.token_id, p.s2.address) == 40_00
+    assert_refused(
+        scf,
+        InsufficientAllowance,
+        lambda: scf.receivables.split_batch(p.s2, r.token_id, [(p.s3.address, 30_00), (p.s4.address, 30_00)]),
+        token_id=r.token_id,
+        operator=p.s2.address,
+        allowance=40_00,
+        needed=60_00,
+    )
+    scf.receivables.split(p.s2, r.token_id, p.s3.address, 40_00)
+    assert scf.receivables.allowance(r.token_id, p.s2.address) == 0
+    assert_refused(
+        scf,
+        NotOwnerNorApproved,
+        lambda: scf.receivables.split(p.s2, r.token_id, p.s3.address, 1),
+        token_id=r.token_id,
+        caller=p.s2.address,
+    )
     assert scf.receivables.balance_of(r.token_id) == r.face_value - 100_00
 
 
-def test_value_allowance_on_another_fragment_does_not_count(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    other = own_second_fragment(scf, parties, r)
-    scf.receivables.approve_value(parties.s1, other, parties.s2.address, 50_00)
-    with pytest.raises(NotOwnerNorApproved) as err:
-        scf.receivables.split(parties.s2, r.token_id, parties.s2.address, 1_00)
-    assert (err.value.token_id, err.value.caller) == (r.token_id, parties.s2.address)
+# ------------------------------------------------------------------------------------------ conditions × moves
+
+CONDITIONS = [
+    *(
+        Case(
+            f"{move} of a pending fragment",
+            (pending(),),
+            MOVES[move],
+            ReceivableNotActive,
+            not_pending(ReceivableState.PENDING),
+        )
+        for move in ("split", "batch split", "whole transfer")  # a pending receivable is one fragment: no merge
+    ),
+    *(
+        Case(f"{move} of a frozen fragment", (active(), second_fragment, freeze("token")), call, FragmentFrozen, token)
+        for move, call in MOVES.items()
+    ),
+    Case(
+        "merge into a frozen fragment",
+        (active(), second_fragment, freeze("other")),
+        MOVES["merge out"],
+        FragmentFrozen,
+        lambda w: {"token_id": w.other},
+    ),
+    *(
+        Case(
+            f"{move} after maturity",
+            (active(tenor=10 * DAY), second_fragment, after_maturity),
+            call,
+            ReceivableMatured,
+            matured,
+            lambda w, err: err.now_time > w.maturity,
+        )
+        for move, call in MOVES.items()
+    ),
+    Case(
+        "accept after maturity",
+        (pending(1_00, tenor=DAY), after_maturity),
+        lambda w: w.rc.accept(w.p.s1, w.token),
+        ReceivableMatured,
+        matured,
+        lambda w, err: err.now_time > w.maturity,
+    ),
+]
 
 
-def test_value_approval_by_a_stranger_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    with pytest.raises(NotOwnerNorApproved) as err:
-        scf.receivables.approve_value(parties.s2, r.token_id, parties.s2.address, 1_00)
-    assert (err.value.token_id, err.value.caller) == (r.token_id, parties.s2.address)
-    assert scf.receivables.allowance(r.token_id, parties.s2.address) == 0
+@pytest.mark.parametrize("case", ids(CONDITIONS))
+def test_moves_refused_by_the_fragments_condition(scf: ScfClient, parties: Parties, case: Case) -> None:
+    run(scf, parties, case)
 
 
-def test_erc721_approval_by_a_stranger_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    with pytest.raises(NotOwnerNorApproved) as err:
-        scf.receivables.approve(parties.s2, parties.s2.address, r.token_id)
-    assert (err.value.token_id, err.value.caller) == (r.token_id, parties.s2.address)
+# ------------------------------------------------------------------------------------------ freezing, lifecycle
+
+LIFECYCLE = [
+    Case(
+        "split of a rejected receivable is refused as nonexistent",
+        (pending(), reject),
+        MOVES["split"],
+        NonexistentToken,
+        token,
+    ),
+    Case(
+        "freeze by a non-operator",
+        (active(),),
+        lambda w: w.rc.freeze(w.p.core, w.token),
+        WrongRole,
+        wrong_role("core", Role.CORE_ENTERPRISE, Role.OPERATOR),
+    ),
+    Case(
+        "unfreeze by a non-operator",
+        (active(), freeze("token")),
+        lambda w: w.rc.unfreeze(w.p.s1, w.token),
+        WrongRole,
+        wrong_role("s1", Role.SUPPLIER, Role.OPERATOR),
+    ),
+    Case(
+        "unfreeze of a fragment that is not frozen",
+        (active(),),
+        lambda w: w.rc.unfreeze(w.p.operator, w.token),
+        FragmentNotFrozen,
+        token,
+    ),
+    Case(
+        "freeze of a nonexistent fragment",
+        (active(),),
+        lambda w: w.rc.freeze(w.p.operator, token_id_of(w.slot, 99)),
+        NonexistentToken,
+        lambda w: {"token_id": token_id_of(w.slot, 99)},
+    ),
+    Case(
+        "merge across receivables",
+        (active(), second_receivable),
+        lambda w: w.rc.merge(w.p.s1, w.token, w.b, 1_00),
+        SlotMismatch,
+        lambda w: {"from_token_id": w.token, "to_token_id": w.b},
+    ),
+    Case(
+        "merge of a fragment into itself",
+        (active(),),
+        lambda w: w.rc.merge(w.p.s1, w.token, w.token, 1_00),
+        SelfTransfer,
+        token,
+    ),
+    Case(
+        "merge into a nonexistent fragment",
+        (active(),),
+        lambda w: w.rc.merge(w.p.s1, w.token, token_id_of(w.slot, 7), 1_00),
+        NonexistentToken,
+        lambda w: {"token_id": token_id_of(w.slot, 7)},
+    ),
+    Case(
+        "accept by someone other than the holder",
+        (pending(),),
+        lambda w: w.rc.accept(w.p.s2, w.token),
+        CallerNotHolder,
+        lambda w: {"token_id": w.token, "caller": w.p.s2.address, "holder": w.p.s1.address},
+    ),
+    Case(
+        "reject by the debtor",
+        (pending(),),
+        lambda w: w.rc.reject(w.p.core, w.token),
+        CallerNotHolder,
+        lambda w: {"token_id": w.token, "caller": w.p.core.address, "holder": w.p.s1.address},
+    ),
+    Case(
+        "accept of an accepted receivable",
+        (active(),),
+        lambda w: w.rc.accept(w.p.s1, w.token),
+        ReceivableNotPending,
+        not_pending(ReceivableState.ACTIVE),
+    ),
+    Case(
+        "reject of an accepted receivable",
+        (active(),),
+        lambda w: w.rc.reject(w.p.s1, w.token),
+        ReceivableNotPending,
+        not_pending(ReceivableState.ACTIVE),
+    ),
+    Case(
+        "accept of a split-off fragment",
+        (active(), to_s2(1_00)),
+        lambda w: w.rc.accept(w.p.s2, w.theirs),
+        ReceivableNotPending,
+        not_pending(ReceivableState.ACTIVE),
+    ),
+    Case(
+        "cancel after acceptance",
+        (active(),),
+        lambda w: w.rc.cancel(w.p.core, w.slot),
+        ReceivableNotPending,
+        not_pending(ReceivableState.ACTIVE),
+    ),
+    Case(
+        "cancel of a rejected receivable",
+        (pending(), reject),
+        lambda w: w.rc.cancel(w.p.core, w.slot),
+        ReceivableNotPending,
+        not_pending(ReceivableState.REJECTED),
+    ),
+    Case(
+        "cancel by someone other than the debtor",
+        (pending(),),
+        lambda w: w.rc.cancel(w.p.core2, w.slot),
+        NotDebtor,
+        lambda w: {"slot": w.slot, "caller": w.p.core2.address, "debtor": w.p.core.address},
+    ),
+    Case(
+        "cancel of an unknown receivable",
+        (unknown_receivable,),
+        lambda w: w.rc.cancel(w.p.core, w.slot),
+        NonexistentReceivable,
+        lambda w: {"slot": w.slot},
+    ),
+]
 
 
-def test_approval_for_all_to_the_zero_address_is_refused(scf: ScfClient, parties: Parties) -> None:
-    zero = "0x" + "00" * 20
-    with pytest.raises(InvalidOperator) as err:
-        scf.receivables.set_approval_for_all(parties.s1, zero, True)
-    assert int(err.value.operator, 16) == 0
-
-
-def test_batch_split_with_more_recipients_than_values_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    fn = scf.receivables.contract.functions.split(
-        r.token_id, [parties.s2.address, parties.s3.address], [1_00], ZERO_HASH
-    )
-    with pytest.raises(LengthMismatch) as err:
-        scf.tx.transact(parties.s1, fn, 300_000)
-    assert (err.value.recipients, err.value.values) == (2, 1)
-
-
-def test_batch_split_with_no_recipient_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    with pytest.raises(EmptySplit) as err:
-        scf.receivables.split_batch(parties.s1, r.token_id, [])
-    assert err.value.token_id == r.token_id
-
-
-# ------------------------------------------------------------------------------------------ pending receivables
-
-
-def test_split_of_a_pending_fragment_is_refused(scf: ScfClient, parties: Parties) -> None:
-    slot, token_id = issue_pending(scf, parties)
-    with pytest.raises(ReceivableNotActive) as err:
-        scf.receivables.split(parties.s1, token_id, parties.s2.address, 1_00)
-    assert (err.value.slot, err.value.state) == (slot, ReceivableState.PENDING)
-    assert scf.receivables.balance_of(token_id) == 1_000_00
-
-
-def test_batch_split_of_a_pending_fragment_is_refused(scf: ScfClient, parties: Parties) -> None:
-    slot, token_id = issue_pending(scf, parties)
-    with pytest.raises(ReceivableNotActive) as err:
-        scf.receivables.split_batch(parties.s1, token_id, [(parties.s2.address, 1_00)])
-    assert (err.value.slot, err.value.state) == (slot, ReceivableState.PENDING)
-
-
-def test_whole_transfer_of_a_pending_fragment_is_refused(scf: ScfClient, parties: Parties) -> None:
-    slot, token_id = issue_pending(scf, parties)
-    with pytest.raises(ReceivableNotActive) as err:
-        scf.receivables.transfer(parties.s1, parties.s2.address, token_id)
-    assert (err.value.slot, err.value.state) == (slot, ReceivableState.PENDING)
-    assert scf.receivables.owner_of(token_id) == parties.s1.address
-
-
-def test_split_of_a_rejected_receivable_is_refused_as_nonexistent(scf: ScfClient, parties: Parties) -> None:
-    _, token_id = issue_pending(scf, parties)
-    scf.receivables.reject(parties.s1, token_id)
-    with pytest.raises(NonexistentToken) as err:
-        scf.receivables.split(parties.s1, token_id, parties.s2.address, 1_00)
-    assert err.value.token_id == token_id
-
-
-# ------------------------------------------------------------------------------------------ frozen fragments
-
-
-def test_split_of_a_frozen_fragment_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    scf.receivables.freeze(parties.operator, r.token_id)
-    before = state_of(scf, parties, r.slot)
-    with pytest.raises(FragmentFrozen) as err:
-        scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 1_00)
-    assert err.value.token_id == r.token_id
-    assert state_of(scf, parties, r.slot) == before
-
-
-def test_batch_split_of_a_frozen_fragment_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    scf.receivables.freeze(parties.operator, r.token_id)
-    with pytest.raises(FragmentFrozen) as err:
-        scf.receivables.split_batch(parties.s1, r.token_id, [(parties.s2.address, 1_00), (parties.s3.address, 1_00)])
-    assert err.value.token_id == r.token_id
-
-
-def test_merge_out_of_a_frozen_fragment_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    other = own_second_fragment(scf, parties, r)
-    scf.receivables.freeze(parties.operator, r.token_id)
-    with pytest.raises(FragmentFrozen) as err:
-        scf.receivables.merge(parties.s1, r.token_id, other, 1_00)
-    assert err.value.token_id == r.token_id
-
-
-def test_merge_into_a_frozen_fragment_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    other = own_second_fragment(scf, parties, r)
-    scf.receivables.freeze(parties.operator, other)
-    before = state_of(scf, parties, r.slot)
-    with pytest.raises(FragmentFrozen) as err:
-        scf.receivables.merge(parties.s1, r.token_id, other, 1_00)
-    assert err.value.token_id == other
-    assert state_of(scf, parties, r.slot) == before
-
-
-def test_whole_transfer_of_a_frozen_fragment_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    scf.receivables.freeze(parties.operator, r.token_id)
-    with pytest.raises(FragmentFrozen) as err:
-        scf.receivables.transfer(parties.s1, parties.s2.address, r.token_id)
-    assert err.value.token_id == r.token_id
-    assert scf.receivables.owner_of(r.token_id) == parties.s1.address
+@pytest.mark.parametrize("case", ids(LIFECYCLE))
+def test_freezing_and_lifecycle_refusals(scf: ScfClient, parties: Parties, case: Case) -> None:
+    run(scf, parties, case)
 
 
 def test_unfrozen_fragment_moves_again(scf: ScfClient, parties: Parties) -> None:
@@ -508,283 +770,99 @@ def test_unfrozen_fragment_moves_again(scf: ScfClient, parties: Parties) -> None
     assert scf.receivables.balance_of(r.token_id) == r.face_value - 1_00
 
 
-def test_freeze_by_a_non_operator_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    with pytest.raises(WrongRole) as err:
-        scf.receivables.freeze(parties.core, r.token_id)
-    assert err.value.account == parties.core.address
-    assert (err.value.role, err.value.required) == (Role.CORE_ENTERPRISE, Role.OPERATOR)
-    assert not scf.receivables.is_frozen(r.token_id)
-
-
-def test_unfreeze_by_a_non_operator_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    scf.receivables.freeze(parties.operator, r.token_id)
-    with pytest.raises(WrongRole) as err:
-        scf.receivables.unfreeze(parties.s1, r.token_id)
-    assert (err.value.account, err.value.role, err.value.required) == (parties.s1.address, Role.SUPPLIER, Role.OPERATOR)
-    assert scf.receivables.is_frozen(r.token_id)
-
-
-def test_unfreeze_of_a_fragment_that_is_not_frozen_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    with pytest.raises(FragmentNotFrozen) as err:
-        scf.receivables.unfreeze(parties.operator, r.token_id)
-    assert err.value.token_id == r.token_id
-
-
-def test_freeze_of_a_nonexistent_fragment_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    missing = token_id_of(r.slot, 99)
-    with pytest.raises(NonexistentToken) as err:
-        scf.receivables.freeze(parties.operator, missing)
-    assert err.value.token_id == missing
-
-
-# ------------------------------------------------------------------------------------------ after maturity
-
-
-def test_split_after_maturity_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties, tenor=10 * DAY)
-    advance_time(scf.w3, 10 * DAY + 1)
-    with pytest.raises(ReceivableMatured) as err:
-        scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 1_00)
-    assert (err.value.slot, err.value.maturity) == (r.slot, r.maturity)
-    assert err.value.now_time > r.maturity
-
-
-def test_batch_split_after_maturity_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties, tenor=10 * DAY)
-    advance_time(scf.w3, 10 * DAY + 1)
-    with pytest.raises(ReceivableMatured) as err:
-        scf.receivables.split_batch(parties.s1, r.token_id, [(parties.s2.address, 1_00)])
-    assert (err.value.slot, err.value.maturity) == (r.slot, r.maturity)
-
-
-def test_merge_after_maturity_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties, tenor=10 * DAY)
-    other = own_second_fragment(scf, parties, r)
-    advance_time(scf.w3, 10 * DAY + 1)
-    with pytest.raises(ReceivableMatured) as err:
-        scf.receivables.merge(parties.s1, r.token_id, other, 1_00)
-    assert (err.value.slot, err.value.maturity) == (r.slot, r.maturity)
-    assert err.value.now_time > r.maturity
-
-
-def test_whole_transfer_after_maturity_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties, tenor=10 * DAY)
-    advance_time(scf.w3, 10 * DAY + 1)
-    with pytest.raises(ReceivableMatured) as err:
-        scf.receivables.transfer(parties.s1, parties.s2.address, r.token_id)
-    assert (err.value.slot, err.value.maturity) == (r.slot, r.maturity)
-    assert scf.receivables.owner_of(r.token_id) == parties.s1.address
-
-
-def test_accept_after_maturity_is_refused(scf: ScfClient, parties: Parties) -> None:
-    maturity = now(scf.w3) + DAY
-    r = scf.receivables.issue(parties.core, parties.s1.address, 1_00, maturity, doc_hash())
-    advance_time(scf.w3, DAY + 1)
-    with pytest.raises(ReceivableMatured) as err:
-        scf.receivables.accept(parties.s1, r.token_id)
-    assert (err.value.slot, err.value.maturity) == (r.slot, maturity)
-    assert scf.receivables.receivable(r.slot).state == ReceivableState.PENDING
-
-
-# ------------------------------------------------------------------------------------------ merge shape
-
-
-def test_merge_across_receivables_is_refused(scf: ScfClient, parties: Parties) -> None:
-    a = issue_active(scf, parties)
-    b = issue_active(scf, parties)
-    with pytest.raises(SlotMismatch) as err:
-        scf.receivables.merge(parties.s1, a.token_id, b.token_id, 1_00)
-    assert (err.value.from_token_id, err.value.to_token_id) == (a.token_id, b.token_id)
-    assert scf.receivables.balance_of(a.token_id) == a.face_value
-    assert scf.receivables.balance_of(b.token_id) == b.face_value
-
-
-def test_merge_of_a_fragment_into_itself_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    with pytest.raises(SelfTransfer) as err:
-        scf.receivables.merge(parties.s1, r.token_id, r.token_id, 1_00)
-    assert err.value.token_id == r.token_id
-
-
-def test_merge_into_a_nonexistent_fragment_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    missing = token_id_of(r.slot, 7)
-    with pytest.raises(NonexistentToken) as err:
-        scf.receivables.merge(parties.s1, r.token_id, missing, 1_00)
-    assert err.value.token_id == missing
-    assert scf.receivables.balance_of(r.token_id) == r.face_value
-
-
-# ------------------------------------------------------------------------------------------ accept, reject, cancel
-
-
-def test_accept_by_someone_other_than_the_holder_is_refused(scf: ScfClient, parties: Parties) -> None:
-    slot, token_id = issue_pending(scf, parties)
-    with pytest.raises(CallerNotHolder) as err:
-        scf.receivables.accept(parties.s2, token_id)
-    assert (err.value.token_id, err.value.caller, err.value.holder) == (
-        token_id,
-        parties.s2.address,
-        parties.s1.address,
-    )
-    assert scf.receivables.receivable(slot).state == ReceivableState.PENDING
-
-
-def test_reject_by_the_debtor_is_refused(scf: ScfClient, parties: Parties) -> None:
-    slot, token_id = issue_pending(scf, parties)
-    with pytest.raises(CallerNotHolder) as err:
-        scf.receivables.reject(parties.core, token_id)
-    assert (err.value.token_id, err.value.caller, err.value.holder) == (
-        token_id,
-        parties.core.address,
-        parties.s1.address,
-    )
-    assert scf.receivables.receivable(slot).state == ReceivableState.PENDING
-
-
-def test_accept_of_an_accepted_receivable_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    with pytest.raises(ReceivableNotPending) as err:
-        scf.receivables.accept(parties.s1, r.token_id)
-    assert (err.value.slot, err.value.state) == (r.slot, ReceivableState.ACTIVE)
-
-
-def test_reject_of_an_accepted_receivable_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    with pytest.raises(ReceivableNotPending) as err:
-        scf.receivables.reject(parties.s1, r.token_id)
-    assert (err.value.slot, err.value.state) == (r.slot, ReceivableState.ACTIVE)
-    assert scf.receivables.balance_of(r.token_id) == r.face_value
-
-
-def test_accept_of_a_split_off_fragment_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    new = scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 1_00).new_token_ids[0]
-    with pytest.raises(ReceivableNotPending) as err:
-        scf.receivables.accept(parties.s2, new)
-    assert (err.value.slot, err.value.state) == (r.slot, ReceivableState.ACTIVE)
-
-
-def test_cancel_after_acceptance_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    with pytest.raises(ReceivableNotPending) as err:
-        scf.receivables.cancel(parties.core, r.slot)
-    assert (err.value.slot, err.value.state) == (r.slot, ReceivableState.ACTIVE)
-    assert scf.receivables.owner_of(r.token_id) == parties.s1.address
-
-
-def test_cancel_of_a_rejected_receivable_is_refused(scf: ScfClient, parties: Parties) -> None:
-    slot, token_id = issue_pending(scf, parties)
-    scf.receivables.reject(parties.s1, token_id)
-    with pytest.raises(ReceivableNotPending) as err:
-        scf.receivables.cancel(parties.core, slot)
-    assert (err.value.slot, err.value.state) == (slot, ReceivableState.REJECTED)
-
-
-def test_cancel_by_someone_other_than_the_debtor_is_refused(scf: ScfClient, parties: Parties) -> None:
-    slot, token_id = issue_pending(scf, parties)
-    with pytest.raises(NotDebtor) as err:
-        scf.receivables.cancel(parties.core2, slot)
-    assert (err.value.slot, err.value.caller, err.value.debtor) == (slot, parties.core2.address, parties.core.address)
-    assert scf.receivables.owner_of(token_id) == parties.s1.address
-
-
-def test_cancel_of_an_unknown_receivable_is_refused(scf: ScfClient, parties: Parties) -> None:
-    slot = slot_of_document(parties.core.address, doc_hash())
-    with pytest.raises(NonexistentReceivable) as err:
-        scf.receivables.cancel(parties.core, slot)
-    assert err.value.slot == slot
-
-
 # ------------------------------------------------------------------------------------------ nonexistent, ERC-721
+
+ERC721 = [
+    Case("split of a nonexistent token", (unknown_receivable,), MOVES["split"], NonexistentToken, token),
+    Case(
+        "batch split of a nonexistent token is refused as nonexistent",
+        (unknown_receivable,),
+        lambda w: w.rc.split_batch(w.p.s1, w.token, [(w.p.s2.address, 1_00)]),
+        NonexistentToken,
+        token,
+    ),
+    Case(
+        "fragment count of the zero address",
+        (),
+        lambda w: w.rc.fragment_count(ZERO_ADDRESS),
+        ERC721InvalidOwner,
+        lambda w: {"owner": ZERO_ADDRESS},
+    ),
+    Case(
+        "read of an unknown receivable",
+        (),
+        lambda w: w.rc.receivable(slot_of_document("0x" + "11" * 20, b"\x42" * 32)),
+        NonexistentReceivable,
+        lambda w: {"slot": slot_of_document("0x" + "11" * 20, b"\x42" * 32)},
+    ),
+    Case(
+        "ERC-721 transfer naming the wrong owner",
+        (active(),),
+        lambda w: w.rc.transfer(w.p.s1, w.p.s3.address, w.token, from_=w.p.s2.address),
+        IncorrectOwner,
+        lambda w: {"token_id": w.token, "from_": w.p.s2.address, "owner": w.p.s1.address},
+    ),
+    Case(
+        "ERC-721 transfer by a stranger",
+        (active(),),
+        lambda w: w.rc.transfer(w.p.s2, w.p.s2.address, w.token, from_=w.p.s1.address),
+        NotOwnerNorApproved,
+        stranger,
+    ),
+    Case(
+        "a value allowance does not allow a whole transfer",
+        (active(), approve_value("s1", "token", "s2")),
+        lambda w: w.rc.transfer(w.p.s2, w.p.s2.address, w.token, from_=w.p.s1.address),
+        NotOwnerNorApproved,
+        stranger,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", ids(ERC721))
+def test_nonexistent_and_erc721_refusals(scf: ScfClient, parties: Parties, case: Case) -> None:
+    run(scf, parties, case)
 
 
 def test_reads_of_a_nonexistent_token_are_refused(scf: ScfClient, parties: Parties) -> None:
     r = issue_active(scf, parties)
     missing = token_id_of(r.slot, 2)
-    for read in (scf.receivables.owner_of, scf.receivables.balance_of, scf.receivables.fragment):
-        with pytest.raises(NonexistentToken) as err:
-            read(missing)
-        assert err.value.token_id == missing
-    with pytest.raises(NonexistentToken) as err:
-        scf.receivables.parent_of(missing)
-    assert err.value.token_id == missing
-
-
-def test_split_of_a_nonexistent_token_is_refused(scf: ScfClient, parties: Parties) -> None:
-    missing = token_id_of(slot_of_document(parties.core.address, doc_hash()), 1)
-    with pytest.raises(NonexistentToken) as err:
-        scf.receivables.split(parties.s1, missing, parties.s2.address, 1_00)
-    assert err.value.token_id == missing
-
-
-def test_batch_split_of_a_nonexistent_token_is_refused_as_nonexistent(scf: ScfClient, parties: Parties) -> None:
-    missing = token_id_of(slot_of_document(parties.core.address, doc_hash()), 1)
-    with pytest.raises(NonexistentToken) as err:
-        scf.receivables.split_batch(parties.s1, missing, [(parties.s2.address, 1_00)])
-    assert err.value.token_id == missing
-
-
-def test_fragment_count_of_the_zero_address_is_refused(scf: ScfClient) -> None:
-    with pytest.raises(ERC721InvalidOwner) as err:
-        scf.receivables.fragment_count("0x" + "00" * 20)
-    assert int(err.value.owner, 16) == 0
-
-
-def test_read_of_an_unknown_receivable_is_refused(scf: ScfClient) -> None:
-    slot = slot_of_document("0x" + "11" * 20, doc_hash())
-    with pytest.raises(NonexistentReceivable) as err:
-        scf.receivables.receivable(slot)
-    assert err.value.slot == slot
-
-
-def test_erc721_transfer_naming_the_wrong_owner_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    with pytest.raises(IncorrectOwner) as err:
-        scf.receivables.transfer(parties.s1, parties.s3.address, r.token_id, from_=parties.s2.address)
-    assert err.value.token_id == r.token_id
-    assert (err.value.from_, err.value.owner) == (parties.s2.address, parties.s1.address)
-    assert scf.receivables.owner_of(r.token_id) == parties.s1.address
-
-
-def test_erc721_transfer_by_a_stranger_is_refused(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    with pytest.raises(NotOwnerNorApproved) as err:
-        scf.receivables.transfer(parties.s2, parties.s2.address, r.token_id, from_=parties.s1.address)
-    assert (err.value.token_id, err.value.caller) == (r.token_id, parties.s2.address)
-
-
-def test_value_allowance_does_not_allow_a_whole_transfer(scf: ScfClient, parties: Parties) -> None:
-    r = issue_active(scf, parties)
-    scf.receivables.approve_value(parties.s1, r.token_id, parties.s2.address, r.face_value)
-    with pytest.raises(NotOwnerNorApproved) as err:
-        scf.receivables.transfer(parties.s2, parties.s2.address, r.token_id, from_=parties.s1.address)
-    assert (err.value.token_id, err.value.caller) == (r.token_id, parties.s2.address)
+    rc = scf.receivables
+    for read in (rc.owner_of, rc.balance_of, rc.fragment, rc.parent_of):
+        assert_refused(scf, NonexistentToken, partial(read, missing), token_id=missing)
 
 
 # ------------------------------------------------------------------------------------------ tenor cap
 
 
-def test_set_max_tenor_by_a_non_operator_is_refused(scf: ScfClient, parties: Parties) -> None:
-    with pytest.raises(WrongRole) as err:
-        scf.receivables.set_max_tenor(parties.core, 30 * DAY)
-    assert (err.value.account, err.value.role, err.value.required) == (
-        parties.core.address,
-        Role.CORE_ENTERPRISE,
-        Role.OPERATOR,
-    )
-    assert scf.receivables.max_tenor() == DEFAULT_TENOR_CAP
+def set_max_tenor(seconds: int, w: World) -> object:
+    return w.rc.set_max_tenor(w.p.operator, seconds)
 
 
-@pytest.mark.parametrize("seconds", [0, MAX_TENOR_CAP + 1])
-def test_set_max_tenor_out_of_range_is_refused(scf: ScfClient, parties: Parties, seconds: int) -> None:
-    with pytest.raises(TenorCapOutOfRange) as err:
-        scf.receivables.set_max_tenor(parties.operator, seconds)
-    assert (err.value.seconds, err.value.max) == (seconds, MAX_TENOR_CAP)
+TENOR_CAP = [
+    Case(
+        "set by a non-operator",
+        (),
+        lambda w: w.rc.set_max_tenor(w.p.core, 30 * DAY),
+        WrongRole,
+        wrong_role("core", Role.CORE_ENTERPRISE, Role.OPERATOR),
+    ),
+    *(
+        Case(
+            f"set to {seconds} s",
+            (),
+            partial(set_max_tenor, seconds),
+            TenorCapOutOfRange,
+            fixed({"seconds": seconds, "max": MAX_TENOR_CAP}),
+        )
+        for seconds in (0, MAX_TENOR_CAP + 1)
+    ),
+]
+
+
+@pytest.mark.parametrize("case", ids(TENOR_CAP))
+def test_tenor_cap_refusals(scf: ScfClient, parties: Parties, case: Case) -> None:
+    run(scf, parties, case)
     assert scf.receivables.max_tenor() == DEFAULT_TENOR_CAP
 
 
@@ -792,7 +870,11 @@ def test_a_lowered_tenor_cap_refuses_longer_maturities(scf: ScfClient, parties: 
     scf.receivables.set_max_tenor(parties.operator, 30 * DAY)
     assert scf.receivables.max_tenor() == 30 * DAY
     maturity = now(scf.w3) + 60 * DAY
-    with pytest.raises(TenorExceedsCap) as err:
-        scf.receivables.issue(parties.core, parties.s1.address, 1_00, maturity, doc_hash())
-    assert err.value.maturity == maturity
-    assert 0 < maturity - err.value.latest_allowed <= 30 * DAY
+    err = assert_refused(
+        scf,
+        TenorExceedsCap,
+        lambda: scf.receivables.issue(parties.core, parties.s1.address, 1_00, maturity, doc_hash()),
+        maturity=maturity,
+        latest_allowed=ANY,
+    )
+    assert 0 < maturity - err.latest_allowed <= 30 * DAY
