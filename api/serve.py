@@ -18,23 +18,29 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import uvicorn
 from rich.console import Console
 from rich.table import Table
 
-from api.context import ApiContext, Members
-from api.main import create_app
-from api.seed import DemoChain, seed_demo, submit_requests
 from api.settings import ENV_DEPLOYMENT, ENV_INDEX, ENV_KEYS_FILE, ENV_RPC, ENV_STORE, Settings, write_members
-from api.store import RequestStore
-from chain_client.apps.cli import OneLineParser
 from chain_client.chain import accounts_of, connect
 from chain_client.client import ScfClient
 from chain_client.deploy import DeploymentRecord, deploy_all, load_contracts
+from chain_client.display import OneLineParser
 from chain_client.exceptions import ChainError
 from chain_client.index import EventIndex
 from chain_client.pricing import DayCount
+
+# The web stack (FastAPI, uvicorn) is imported only once the arguments are parsed: `scf` loads this module to
+# list `serve` in its help, `scf serve --help` works without it, and a client installed without the `api` extra
+# is told in one line how to add it.
+if TYPE_CHECKING:
+    from api.context import ApiContext
+    from api.seed import DemoChain
+
+WEB_STACK = ("fastapi", "fastapi_offline", "starlette", "uvicorn")
+INSTALL_HINT = "pip install 'scf-chain[api]'"
 
 DEFAULT_STORE = "scf-api.sqlite"
 LENDER_DEMO = Path(__file__).resolve().parent.parent / "scripts" / "lender_demo.py"
@@ -76,6 +82,10 @@ def build_parser(prog: str = "scf serve") -> argparse.ArgumentParser:
 
 
 def _embedded(args: argparse.Namespace, store_dir: Path, console: Console) -> ApiContext:
+    from api.context import ApiContext, Members
+    from api.seed import seed_demo, submit_requests
+    from api.store import RequestStore
+
     if args.keys_file or args.deployment:  # (their environment variables are read only with --rpc)
         raise UsageError("--keys-file and --deployment go with --rpc; the embedded chain makes its own")
     if args.store:
@@ -98,6 +108,9 @@ def _embedded(args: argparse.Namespace, store_dir: Path, console: Console) -> Ap
 
 
 def _remote(args: argparse.Namespace) -> ApiContext:
+    from api.context import ApiContext, Members
+    from api.store import RequestStore
+
     try:
         settings = Settings.load(
             args.keys_file,
@@ -173,6 +186,7 @@ def _exit_on_sigterm(signum: int, _: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str = "scf serve") -> int:
+    """Run the lender HTTP API."""
     try:
         return _main(argv, prog)
     except KeyboardInterrupt:  # Ctrl-C while deploying and seeding (uvicorn handles it itself once serving)
@@ -182,6 +196,15 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "scf serve") -> int:
 
 def _main(argv: Sequence[str] | None, prog: str) -> int:
     args = build_parser(prog).parse_args(argv)
+    try:
+        import uvicorn
+
+        from api.main import create_app
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in WEB_STACK:
+            raise
+        print(f"{prog}: error: the lender API needs {exc.name}, not installed here: {INSTALL_HINT}", file=sys.stderr)
+        return 2
     sys.setrecursionlimit(min(sys.getrecursionlimit(), RECURSION_LIMIT))
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     console = Console(width=None if sys.stdout.isatty() else 200, highlight=False)

@@ -25,7 +25,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from chain_client.apps.cli import short_slot
+from chain_client.display import short_slot
 from chain_client.ids import sequence_of, slot_of
 from chain_client.interrupt import EXIT_INTERRUPTED, exit_with
 from chain_client.money import format_yuan

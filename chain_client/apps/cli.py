@@ -12,10 +12,11 @@ import os
 import shlex
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, cast
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -31,6 +32,7 @@ from chain_client.client import ScfClient
 from chain_client.constants import DAY
 from chain_client.deploy import CONTRACT_NAMES, DeploymentRecord, deploy_all, load_contracts, record_of
 from chain_client.devchain import now
+from chain_client.display import OneLineParser, short_slot
 from chain_client.exceptions import ChainError
 from chain_client.ids import MAX_SEQUENCE, sequence_of, slot_of, token_id_of
 from chain_client.index import EventIndex, FragmentNode, Indexer, ReceivableTree, SyncReport, reconcile
@@ -58,13 +60,6 @@ def add_operator_key_file(p: argparse.ArgumentParser) -> None:
 
 class UsageError(Exception):
     """A bad argument found after parsing (exit code 2, like argparse's own)."""
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a bad argument is one line (not usage plus message); `scf serve` and `scf scenario` too."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
 class DeprecatedFlag(argparse.Action):
@@ -185,11 +180,6 @@ def _when(ts: int) -> str:
 
 def _day(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
-
-
-def short_slot(slot: int) -> str:
-    """A receivable's id as every terminal view shows it: 0x-hex, the first 12 of its 56 digits."""
-    return f"{slot:#058x}"[:14] + "…"
 
 
 class _Names:
@@ -659,28 +649,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="also write the deployment file (useful with --rpc)")
     p.set_defaults(run=cmd_demo)
     # Tools with parsers of their own: `scf NAME ...` hands the rest of the line to them (see `main`).
-    for name, text in _DELEGATED_HELP.items():
-        sub.add_parser(name, help=text, add_help=False)
+    sub.add_parser(
+        "scenario", help="run a scripted supply chain from a YAML file (see `scf scenario --help`)", add_help=False
+    )
+    for name, ep in added_commands().items():
+        sub.add_parser(name, help=_added_help(name, ep), add_help=False)
     return parser
 
 
-_DELEGATED_HELP = {
-    "scenario": "run a scripted supply chain from a YAML file (see `scf scenario --help`)",
-    "serve": "run the lender HTTP API (see `scf serve --help`)",
-}
+def _scenario(argv: list[str]) -> int:
+    """`scf scenario`; imported only when run, so `scf tree` does not load the scenario engine."""
+    from chain_client.apps.scenario.cli import main as scenario_main
+
+    return scenario_main(argv)
 
 
-def _delegate(name: str, argv: list[str]) -> int:
-    """Run a tool that has its own parser; imported here so `scf tree` does not load the web stack."""
-    if name == "serve":
-        from api.serve import main as serve_main
+# Commands that other installed packages add to `scf` (the lender API adds `serve`, see pyproject.toml): each
+# entry point of this group names a function that runs the command on the rest of the line and returns its exit
+# code; the first line of its docstring is its help. So `scf` offers the API without importing it: the API sits
+# above these applications, and a client installed without the `api` extra still has a working `scf`.
+COMMAND_GROUP = "scf.commands"
 
-        return serve_main(argv)
-    if name == "scenario":
-        from chain_client.apps.scenario.cli import main as scenario_main
 
-        return scenario_main(argv)
-    raise AssertionError(name)
+def added_commands() -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=COMMAND_GROUP)}
+
+
+def _added_help(name: str, ep: EntryPoint) -> str:
+    try:
+        run = ep.load()
+    except ImportError as exc:  # a broken add-on must not take `scf tree` down with it
+        return f"unavailable: {exc}"
+    summary = ((run.__doc__ or "").strip().splitlines() or [ep.value])[0].rstrip(".")
+    return f"{summary[:1].lower()}{summary[1:]} (see `scf {name} --help`)"
+
+
+def _run_added(ep: EntryPoint, argv: list[str]) -> int:
+    run = cast(Callable[[list[str]], int], ep.load())
+    return run(argv)
 
 
 def _non_negative(text: str) -> int:
@@ -708,8 +714,11 @@ def _one_line(exc: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     line = list(sys.argv[1:] if argv is None else argv)
     try:
-        if line and line[0] in _DELEGATED_HELP:
-            return _delegate(line[0], line[1:])
+        if line and line[0] == "scenario":
+            return _scenario(line[1:])
+        added = added_commands()
+        if line and line[0] in added:
+            return _run_added(added[line[0]], line[1:])
         return _main(line)
     except KeyboardInterrupt:  # Ctrl-C anywhere (a delegated tool, parsing, a chain call): one line, not a traceback
         print(f"scf{' ' + line[0] if line and not line[0].startswith('-') else ''}: interrupted", file=sys.stderr)

@@ -19,12 +19,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from chain_client.apps.cli import DeprecatedFlag, OneLineParser, add_operator_key_file
+from chain_client.apps.cli import DeprecatedFlag, add_operator_key_file
 from chain_client.apps.scenario.html import write_html
 from chain_client.apps.scenario.loader import ScenarioError
 from chain_client.apps.scenario.report import dry_run_line, print_summary, write_json
 from chain_client.apps.scenario.runner import StepFailed
 from chain_client.apps.scenario.session import KEY_ENV, Outcome, RunOptions, prepare, run_scenario
+from chain_client.display import OneLineParser
 from chain_client.exceptions import ChainError
 from chain_client.index import EventIndex, Indexer
 from chain_client.interrupt import EXIT_INTERRUPTED, exit_with
