@@ -1,8 +1,10 @@
-"""Every refusal becomes one JSON shape, `{"error": name, "fields": {...}}`, in this one place, so routes stay
-thin and raise domain exceptions: the client's contract errors (named like the Solidity custom errors),
-`ApiProblem` for what the API itself refuses, and request validation. A contract refusal also carries
-`"message"`: the first sentence of the error's NatSpec (`ContractError.notice()`), so the contract's own
-words explain it; `"error"` stays the machine code."""
+"""Every refusal becomes one JSON shape, `{"error": name, "fields": {...}, "request_id": id}`, in this one
+place, so routes stay thin and raise domain exceptions: the client's contract errors (named like the Solidity
+custom errors), `ApiProblem` for what the API itself refuses, and request validation. A contract refusal also
+carries `"message"`: the first sentence of the error's NatSpec (`ContractError.notice()`), so the contract's
+own words explain it; `"error"` stays the machine code. `"request_id"` is the response's `X-Request-ID`
+(`api.request_ids`), and the log line of every refusal and failure names it, so a support call that quotes it
+finds the line."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from api.fields import ID_FIELDS
+from api.request_ids import HEADER, request_id_of
 from chain_client.contract_errors import (
     ERC721NonexistentToken,
     NonexistentReceivable,
@@ -80,20 +83,35 @@ def as_response(exc: ContractError | ApiProblem) -> tuple[int, dict[str, Any]]:
     return exc.status, problem(exc.error, exc.fields)
 
 
-def _refusal(_: Request, exc: Exception) -> JSONResponse:
+def refusal_response(
+    request: Request, status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """Send a refusal (`problem`'s body, or one an idempotency key stored) with this request's id, and log it
+    under that id. Refusals are the caller's to fix, so they log at INFO; failures of the server log above."""
+    request_id = request_id_of(request.scope)
+    if status < 500:
+        log.info(
+            "refused %d %s %s %r request_id=%s", status, body["error"], request.method, request.url.path, request_id
+        )
+    return JSONResponse(
+        {**body, "request_id": request_id}, status_code=status, headers={**(headers or {}), HEADER: request_id}
+    )
+
+
+def _refusal(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ContractError | ApiProblem)
     status, body = as_response(exc)
     headers = exc.headers if isinstance(exc, ApiProblem) else None
-    return JSONResponse(body, status_code=status, headers=headers or None)
+    return refusal_response(request, status, body, headers)
 
 
-def _validation(_: Request, exc: Exception) -> JSONResponse:
+def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     fields: dict[str, str] = {}
     for err in exc.errors():
         where = ".".join(str(part) for part in err.get("loc", ())) or "request"
         fields[where] = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-    return JSONResponse(problem("ValidationError", fields), status_code=422)
+    return refusal_response(request, 422, problem("ValidationError", fields))
 
 
 def _http(request: Request, exc: Exception) -> JSONResponse:
@@ -103,7 +121,7 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = ", ".join(_methods_at(request))
-    return JSONResponse(body, status_code=exc.status_code, headers=headers or None)
+    return refusal_response(request, exc.status_code, body, headers)
 
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -119,26 +137,27 @@ def _methods_at(request: Request) -> list[str]:
     ]
 
 
-def _not_development(_: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(problem("NotADevelopmentChain", {"detail": str(exc)}), status_code=403)
+def _not_development(request: Request, exc: Exception) -> JSONResponse:
+    return refusal_response(request, 403, problem("NotADevelopmentChain", {"detail": str(exc)}))
 
 
-def _chain_unavailable(_: Request, exc: Exception) -> JSONResponse:
+def _chain_unavailable(request: Request, exc: Exception) -> JSONResponse:
     # Not the caller's fault and not a refusal: the node could not be reached or did not mine in time.
-    log.warning("chain unavailable: %s", exc)
+    log.warning("chain unavailable: %s request_id=%s", exc, request_id_of(request.scope))
     fields: dict[str, Any] = {"detail": str(exc)}
     tx_hash = getattr(exc, "tx_hash", None)
     if tx_hash:
         fields["tx_hash"] = tx_hash
-    return JSONResponse(problem("ChainUnavailable", fields), status_code=502)
+    return refusal_response(request, 502, problem("ChainUnavailable", fields))
 
 
-def _internal(_: Request, exc: Exception) -> JSONResponse:
-    # A bug, not a refusal: logged with its traceback here, and nothing of it in the response.
-    log.error("unhandled %s", type(exc).__name__, exc_info=exc)
-    return JSONResponse(
-        problem("InternalError", {"detail": "the server failed; the failure is logged"}), status_code=500
-    )
+def _internal(request: Request, exc: Exception) -> JSONResponse:
+    # A bug, not a refusal: logged with its traceback here, and nothing of it in the response. This response
+    # leaves from outside every middleware (Starlette's ServerErrorMiddleware): `refusal_response` sets the
+    # X-Request-ID header itself.
+    log.error("unhandled %s request_id=%s", type(exc).__name__, request_id_of(request.scope), exc_info=exc)
+    body = problem("InternalError", {"detail": "the server failed; the failure is logged"})
+    return refusal_response(request, 500, body)
 
 
 def install_error_handlers(app: FastAPI) -> None:

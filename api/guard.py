@@ -8,17 +8,21 @@
   guard here: py_ecc (imported through the chain client) raises it to 100,000, and `json.loads` of 100,000
   nested arrays overflows the C stack and kills the process instead of raising RecursionError.
 
-Refusals have the API's usual body, `{"error": name, "fields": {...}}`.
+Refusals have the API's usual body, `{"error": name, "fields": {...}, "request_id": id}`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from api.auth import CHALLENGE, api_key_of
+from api.request_ids import request_id_of
+
+log = logging.getLogger("api")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -64,8 +68,12 @@ def nesting_depth(body: bytes, limit: int = MAX_DEPTH) -> int:
     return deepest
 
 
-async def _refuse(send: Send, status: int, error: str, fields: dict[str, Any], headers: dict[str, str]) -> None:
-    body = json.dumps({"error": error, "fields": fields}).encode()
+async def _refuse(
+    scope: Scope, send: Send, status: int, error: str, fields: dict[str, Any], headers: dict[str, str]
+) -> None:
+    request_id = request_id_of(scope)
+    log.info("refused %d %s %s %r request_id=%s", status, error, scope["method"], scope["path"], request_id)
+    body = json.dumps({"error": error, "fields": fields, "request_id": request_id}).encode()
     raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw_headers += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
@@ -91,7 +99,7 @@ class RequestGuard:
         headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
         if sum(len(k) + len(v) + 4 for k, v in headers) > MAX_HEADERS:
             fields = {"detail": f"the request's headers exceed {MAX_HEADERS} bytes"}
-            await _refuse(send, 431, "HeadersTooLarge", fields, {"Connection": "close"})
+            await _refuse(scope, send, 431, "HeadersTooLarge", fields, {"Connection": "close"})
             return
         if scope["method"] not in _BODY_METHODS or scope["path"] in PUBLIC:
             await self.app(scope, receive, send)
@@ -101,12 +109,12 @@ class RequestGuard:
         if key is None or not self.known_key(key):
             # Not a byte of the body is read: an unknown caller costs us one header lookup.
             detail = "send Authorization: Bearer <api key>" if key is None else "unknown API key"
-            await _refuse(send, 401, "Unauthorized", {"detail": detail}, {**CHALLENGE, "Connection": "close"})
+            await _refuse(scope, send, 401, "Unauthorized", {"detail": detail}, {**CHALLENGE, "Connection": "close"})
             return
         limit = self.limit_for(scope["path"])
         declared = found.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await _too_large(send, limit)
+            await _too_large(scope, send, limit)
             return
         body, more = bytearray(), True
         while more:
@@ -116,19 +124,19 @@ class RequestGuard:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > limit:
-                await _too_large(send, limit)
+                await _too_large(scope, send, limit)
                 return
         if nesting_depth(bytes(body)) > MAX_DEPTH:
             fields = {"body": f"JSON nested deeper than {MAX_DEPTH} levels"}
-            await _refuse(send, 422, "ValidationError", fields, {})
+            await _refuse(scope, send, 422, "ValidationError", fields, {})
             return
         await self.app(scope, _replay(bytes(body), receive), send)
 
 
-async def _too_large(send: Send, limit: int) -> None:
+async def _too_large(scope: Scope, send: Send, limit: int) -> None:
     # Connection: close, so the server drops the rest of the body instead of reading it to find the next request.
     fields = {"limit": limit, "detail": f"the body exceeds {limit} bytes"}
-    await _refuse(send, 413, "PayloadTooLarge", fields, {"Connection": "close"})
+    await _refuse(scope, send, 413, "PayloadTooLarge", fields, {"Connection": "close"})
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

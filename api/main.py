@@ -10,6 +10,7 @@ from api.errors import install_error_handlers
 from api.funding import recover
 from api.guard import RequestGuard
 from api.openapi import install as install_openapi
+from api.request_ids import RequestIds
 from api.routes import ROUTERS
 
 DESCRIPTION = """
@@ -19,9 +20,13 @@ trace a fragment to its confirmation, quote a discount, fund a holder's signed f
 
 Authenticate with `Authorization: Bearer <api key>`. Amounts are yuan as decimal strings (`"50000.00"`);
 token ids, slots and nonces are decimal strings too (they exceed 2^53, where JavaScript numbers lose digits);
-times are unix seconds. Every refusal is `{"error": name, "fields": {...}}`, named like the
+times are unix seconds. Every refusal is `{"error": name, "fields": {...}, "request_id": id}`, named like the
 contract's custom error where the chain refused (and then with `"message"`, the first sentence of the error's
 NatSpec): 401 no or unknown key, 403 wrong role, 404 unknown id, 409 state conflict, 422 invalid request.
+
+Every response has an `X-Request-ID` header: the one the request sent, if it is 1 to 128 characters of
+`A-Z a-z 0-9 . _ : -`, else a new uuid4. A refusal's `request_id` is the same id, and so is the server's log
+line for it: quote it when you call support.
 """
 
 
@@ -31,6 +36,8 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.context = context
     install_error_handlers(app)
     app.add_middleware(RequestGuard, known_key=lambda key: context.members.by_key(key) is not None)
+    # Added last, so outermost: the guard's refusals carry the id too.
+    app.add_middleware(RequestIds)
     for router in ROUTERS:
         app.include_router(router)
     install_openapi(app)

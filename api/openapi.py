@@ -1,9 +1,10 @@
-"""The OpenAPI document as the server behaves: FastAPI's own, with three corrections made in this one place.
+"""The OpenAPI document as the server behaves: FastAPI's own, with four corrections made in this one place.
 
 - FastAPI's OpenAPI model holds `minimum`/`maximum` as floats, so 2**256 - 1 came out as
   `1.157920892373162e+77`: the bounds are put back as the exact integers the models declare.
 - Every refusal has the `{"error", "fields"}` body: 422 says so (not FastAPI's `HTTPValidationError`), and
   operations with a body document 400 (not JSON) and 413 (over the size cap), which the guard sends.
+- Every response documents its `X-Request-ID` header (`api.request_ids`), which no route declares.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api import fields
+from api.request_ids import HEADER, MAX_LENGTH, PATTERN
 
 _PROBLEM = {"$ref": "#/components/schemas/ProblemPublic"}
 _BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
@@ -42,6 +44,13 @@ def _exact_bounds(node: Any) -> None:
             _exact_bounds(value)
 
 
+_REQUEST_ID = {
+    "description": f"the request's own {HEADER} if it sent a sane one ({PATTERN}), else a new uuid4; a refusal's "
+    "`request_id` is the same",
+    "schema": {"type": "string", "pattern": PATTERN, "maxLength": MAX_LENGTH},
+}
+
+
 def _problem(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _PROBLEM}}}
 
@@ -58,6 +67,8 @@ def build(app: FastAPI) -> dict[str, Any]:
             if "requestBody" in op:
                 responses["400"] = _problem(_REFUSALS["400"])
                 responses["413"] = _problem(_REFUSALS["413"])
+            for response in responses.values():
+                response.setdefault("headers", {})[HEADER] = _REQUEST_ID
     components = schema.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Path, Query, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api import market
 from api.deps import ContextDep, CurrentMember, Holder, Lender
+from api.errors import refusal_response
 from api.fields import MAX_OFFSET, MAX_SAFE_INTEGER
 from api.funding import fund
 from api.routes.problems import AUTH, CONFLICT, NOT_FOUND
@@ -52,6 +53,7 @@ def read_request(context: ContextDep, member: CurrentMember, request_id: Request
 
 @router.post("/{request_id}/fund", response_model=FinancingRequestPublic, responses={**NOT_FOUND, **CONFLICT})
 def fund_request(
+    request: Request,
     context: ContextDep,
     member: Lender,
     request_id: RequestId,
@@ -68,4 +70,7 @@ def fund_request(
     `RequestNotOpen`. A call that cannot fund (another lender's request, another price) claims nothing."""
     stored, replayed = fund(context, member, request_id, idempotency_key, body or FundCreate())
     headers = {"Idempotent-Replayed": "true" if replayed else "false"}
+    if stored.status_code >= 400:
+        # A stored refusal is sent with this call's request id (the one its log line names), not the first's.
+        return refusal_response(request, stored.status_code, stored.body, headers)
     return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)

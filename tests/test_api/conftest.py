@@ -138,6 +138,14 @@ def auth(who: Party | None) -> dict[str, str]:
     return {} if who is None else {"Authorization": f"Bearer {who.api_key}"}
 
 
+def refusal(response: Any) -> dict[str, Any]:
+    """A refusal's body without its `request_id`, after checking that it is the response's X-Request-ID (the
+    rest of the body is what a test pins)."""
+    body = dict(response.json())
+    assert body.pop("request_id") == response.headers["X-Request-ID"]
+    return body
+
+
 def make_context(world: World, folder: Path, members: Members | None = None) -> ApiContext:
     """A context over copies of the seeded index and store (the chain must be at the seeded state or later)."""
     shutil.copy(world.index_file, folder / "index.sqlite")

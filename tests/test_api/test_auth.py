@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_api.conftest import Api
+from tests.test_api.conftest import Api, refusal
 
 PROTECTED = [
     ("GET", "/me"),
@@ -66,7 +66,7 @@ def test_a_supplier_may_not_fund_nor_read_a_portfolio(api: Api) -> None:
     request = api.open_request()
     for r in (api.fund(request.id, supplier, "k1"), api.get("/portfolio", supplier)):
         assert r.status_code == 403
-        assert r.json() == {"error": "WrongRole", "fields": {"role": "supplier", "allowed": ["financier"]}}
+        assert refusal(r) == {"error": "WrongRole", "fields": {"role": "supplier", "allowed": ["financier"]}}
 
 
 def test_only_the_operator_may_use_the_development_routes(api: Api) -> None:

@@ -8,7 +8,7 @@ from api.context import Members
 from api.main import create_app
 from chain_client.contract_errors import NonexistentReceivable
 from chain_client.devchain import now
-from tests.test_api.conftest import Api, TestClient, World, make_context
+from tests.test_api.conftest import Api, TestClient, World, make_context, refusal
 
 
 def test_the_operator_moves_the_development_chain_clock(api: Api) -> None:
@@ -28,7 +28,7 @@ def test_the_debtor_repays_all_or_part_of_a_receivable(api: Api) -> None:
     assert (rest.json()["state"], rest.json()["repaid"]) == ("repaid", "600000.00")
     nothing = api.post(f"/dev/repay/{slot}", api.demo.operator)
     assert nothing.status_code == 409
-    assert nothing.json() == {"error": "NothingOutstanding", "fields": {"slot": str(slot)}}
+    assert refusal(nothing) == {"error": "NothingOutstanding", "fields": {"slot": str(slot)}}
     receivable = api.get(f"/receivables/{slot}", api.bank).json()["receivable"]
     assert (receivable["state"], receivable["repaid"]) == ("repaid", "600000.00")
 
@@ -36,7 +36,7 @@ def test_the_debtor_repays_all_or_part_of_a_receivable(api: Api) -> None:
 def test_repaying_an_unknown_receivable_is_404(api: Api) -> None:
     r = api.post("/dev/repay/4242", api.demo.operator)
     assert r.status_code == 404
-    assert r.json() == {
+    assert refusal(r) == {
         "error": "NonexistentReceivable",
         "message": NonexistentReceivable.notice(),
         "fields": {"slot": "4242"},

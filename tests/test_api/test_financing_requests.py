@@ -19,7 +19,7 @@ from chain_client.devchain import advance_time, now
 from chain_client.financing import FinancingRequest
 from chain_client.pricing import days_between, implied_rate
 from chain_client.receivables import token_id_of
-from tests.test_api.conftest import DAY, Api
+from tests.test_api.conftest import DAY, Api, refusal
 
 
 def root(api: Api) -> int:
@@ -60,7 +60,7 @@ def test_banks_see_the_whole_market_and_suppliers_only_their_own(api: Api) -> No
 def test_an_unknown_request_is_404_and_a_bad_status_422(api: Api) -> None:
     r = api.get("/financing-requests/999", api.bank)
     assert r.status_code == 404
-    assert r.json() == {"error": "UnknownFinancingRequest", "fields": {"id": 999}}
+    assert refusal(r) == {"error": "UnknownFinancingRequest", "fields": {"id": 999}}
     assert api.get("/financing-requests", api.bank, params={"status": "lost"}).status_code == 422
     assert api.get("/financing-requests/0", api.bank).status_code == 422
 
@@ -86,7 +86,7 @@ def test_a_signer_who_does_not_hold_the_fragment_is_refused(api: Api) -> None:
     paints = api.party("Hongshan Paints")
     r = api.post("/financing-requests", paints, json=api.signed(paints, root(api), 1_00, 1_00, nonce=1))
     assert r.status_code == 409
-    assert r.json() == {
+    assert refusal(r) == {
         "error": "SignerNotHolder",
         "message": SignerNotHolder.notice(),
         "fields": {
@@ -132,7 +132,7 @@ def test_an_expired_deadline_is_refused(api: Api) -> None:
     t = now(api.scf.w3)
     r = api.post("/financing-requests", steel, json=api.signed(steel, root(api), 100_00, 99_00, nonce=5, deadline=t))
     assert r.status_code == 409
-    assert r.json() == {
+    assert refusal(r) == {
         "error": "RequestExpired",
         "message": RequestExpired.notice(),
         "fields": {"deadline": t, "now_time": t},
@@ -144,7 +144,7 @@ def test_a_nonce_cancelled_on_the_desk_is_refused(api: Api) -> None:
     api.scf.financing.cancel(steel.account, 7)
     r = api.post("/financing-requests", steel, json=api.signed(steel, root(api), 100_00, 99_00, nonce=7))
     assert r.status_code == 409
-    assert r.json() == {
+    assert refusal(r) == {
         "error": "NonceAlreadyUsed",
         "message": NonceAlreadyUsed.notice(),
         "fields": {"signer": steel.address, "nonce": "7"},
@@ -179,7 +179,7 @@ def test_a_frozen_fragment_cannot_be_offered(api: Api) -> None:
     api.scf.receivables.freeze(api.demo.operator.account, root(api), b"\x01" * 32)
     r = api.post("/financing-requests", steel, json=api.signed(steel, root(api), 100_00, 99_00, nonce=10))
     assert r.status_code == 409
-    assert r.json() == {
+    assert refusal(r) == {
         "error": "FragmentFrozen",
         "message": FragmentFrozen.notice(),
         "fields": {"token_id": str(root(api))},
@@ -191,7 +191,7 @@ def test_a_fragment_that_does_not_exist_cannot_be_offered(api: Api) -> None:
     missing = token_id_of(api.demo.slots[0], 999)
     r = api.post("/financing-requests", steel, json=api.signed(steel, missing, 100_00, 99_00, nonce=11))
     assert r.status_code == 404
-    assert r.json() == {
+    assert refusal(r) == {
         "error": "NonexistentToken",
         "message": NonexistentToken.notice(),
         "fields": {"token_id": str(missing)},

@@ -7,7 +7,7 @@ from eth_utils.crypto import keccak
 
 from chain_client.contract_errors import NonexistentToken
 from chain_client.receivables import token_id_of
-from tests.test_api.conftest import Api
+from tests.test_api.conftest import Api, refusal
 
 
 def test_a_tier_three_fragment_is_traced_to_the_confirmed_receivable(api: Api) -> None:
@@ -35,7 +35,7 @@ def test_a_tier_three_fragment_is_traced_to_the_confirmed_receivable(api: Api) -
 def test_an_unknown_fragment_is_404(api: Api, token_id: int) -> None:
     r = api.get(f"/fragments/{token_id}", api.bank)
     assert r.status_code == 404
-    assert r.json() == {
+    assert refusal(r) == {
         "error": "NonexistentToken",
         "message": NonexistentToken.notice(),
         "fields": {"token_id": str(token_id)},

@@ -13,7 +13,7 @@ from api.schemas import FundCreate
 from api.store import KeyState
 from chain_client.contract_errors import ExposureLimitExceeded, RequestForAnotherFinancier
 from chain_client.devchain import advance_time
-from tests.test_api.conftest import DAY, Api
+from tests.test_api.conftest import DAY, Api, refusal
 
 
 def test_funding_pays_the_holder_and_hands_the_value_to_the_bank(api: Api) -> None:
@@ -98,7 +98,7 @@ def test_a_request_for_another_bank_is_refused_and_stays_open(api: Api) -> None:
     request = next(r for r in api.submitted if r.financier == api.bank2.address)
     r = api.fund(request.id, api.bank, "fund-4")
     assert r.status_code == 409
-    assert r.json() == {
+    assert refusal(r) == {
         "error": "RequestForAnotherFinancier",
         "message": RequestForAnotherFinancier.notice(),
         "fields": {"financier": api.bank2.address, "caller": api.bank.address},
@@ -111,7 +111,7 @@ def test_a_price_other_than_the_lender_expects_is_refused(api: Api) -> None:
     request = api.open_request()
     r = api.fund(request.id, api.bank, "fund-5", {"price": "1.00"})
     assert r.status_code == 409
-    assert r.json() == {"error": "PriceMismatch", "fields": {"expected": 100, "requested": request.price}}
+    assert refusal(r) == {"error": "PriceMismatch", "fields": {"expected": 100, "requested": request.price}}
     assert api.get(f"/financing-requests/{request.id}", api.bank).json()["status"] == "open"
 
 
@@ -120,7 +120,7 @@ def test_a_refusal_by_the_chain_is_replayed_and_leaves_the_request_open(api: Api
     api.scf.financing.set_exposure_limit(api.bank.account, api.demo.core.address, 1_00)
     refused = api.fund(request.id, api.bank, "fund-6")
     assert refused.status_code == 409
-    assert refused.json() == {
+    assert refusal(refused) == {
         "error": "ExposureLimitExceeded",
         "message": ExposureLimitExceeded.notice(),
         "fields": {
@@ -146,14 +146,14 @@ def test_a_short_desk_allowance_is_topped_up_to_the_price(api: Api) -> None:
 
 
 def test_unknown_expired_and_cancelled_requests_are_not_funded(api: Api) -> None:
-    assert api.fund(999, api.bank, "fund-9").json() == {"error": "UnknownFinancingRequest", "fields": {"id": 999}}
+    assert refusal(api.fund(999, api.bank, "fund-9")) == {"error": "UnknownFinancingRequest", "fields": {"id": 999}}
     first = api.submitted[0]
     api.scf.financing.cancel(api.party("Qingshan Fasteners").account, first.nonce)
     r = api.fund(first.id, api.bank, "fund-10")
-    assert r.json() == {"error": "RequestNotOpen", "fields": {"id": first.id, "status": "cancelled"}}
+    assert refusal(r) == {"error": "RequestNotOpen", "fields": {"id": first.id, "status": "cancelled"}}
     advance_time(api.scf.w3, 15 * DAY)
     r = api.fund(api.submitted[1].id, api.bank, "fund-11")
-    assert r.json() == {"error": "RequestNotOpen", "fields": {"id": api.submitted[1].id, "status": "expired"}}
+    assert refusal(r) == {"error": "RequestNotOpen", "fields": {"id": api.submitted[1].id, "status": "expired"}}
 
 
 def test_a_claim_left_by_a_dead_process_is_reopened_at_start_up(api: Api) -> None:

@@ -23,7 +23,7 @@ def assert_refused(r: httpx.Response, *statuses: int) -> None:
     if statuses:
         assert r.status_code in statuses, (r.status_code, r.text[:300])
     assert r.headers["content-type"].startswith("application/json"), r.text[:300]
-    assert set(r.json()) - {"message"} == {"error", "fields"}  # a contract refusal adds its NatSpec
+    assert set(r.json()) - {"message"} == {"error", "fields", "request_id"}  # a contract refusal adds its NatSpec
 
 
 def assert_healthy(served: Served) -> None:

@@ -18,7 +18,7 @@ from api import fields
 from api.errors import problem
 from chain_client.contract_errors import ERRORS_BY_SELECTOR, NonexistentToken
 from chain_client.ids import slot_of, token_id_of
-from tests.test_api.conftest import Api
+from tests.test_api.conftest import Api, refusal
 
 ID_NAMES = ("token_id", "slot", "parent_id", "financed_token_id", "nonce")
 # What a JavaScript client does with the body: JSON.parse, then use each id as it came (a key, a URL part).
@@ -85,7 +85,7 @@ def test_every_id_in_a_response_is_a_decimal_string(api: Api) -> None:
 def test_ids_in_refusals_are_strings_too(api: Api) -> None:
     missing = token_id_of(api.demo.slots[0], 999)
     r = api.get(f"/fragments/{missing}", api.bank)
-    assert r.json() == {
+    assert refusal(r) == {
         "error": "NonexistentToken",
         "message": NonexistentToken.notice(),
         "fields": {"token_id": str(missing)},

@@ -50,7 +50,8 @@ def test_malformed_bodies_are_refused_with_a_named_4xx(api: Api, path: str) -> N
         assert r.status_code < 500, (path, body, r.status_code, r.text)
         if not (path.endswith("/1/fund") and body in (None, "", "null")):  # funding needs no body
             assert r.status_code >= 400, (path, body, r.status_code, r.text)
-            assert set(r.json()) - {"message"} == {"error", "fields"}  # a contract refusal adds its NatSpec
+            # A contract refusal adds its NatSpec.
+            assert set(r.json()) - {"message"} == {"error", "fields", "request_id"}
 
 
 @pytest.mark.parametrize(
@@ -60,7 +61,7 @@ def test_malformed_bodies_are_refused_with_a_named_4xx(api: Api, path: str) -> N
 def test_malformed_paths_are_refused_with_a_named_4xx(api: Api, path: str) -> None:
     r = api.get(path, api.bank)
     assert r.status_code in (404, 422)
-    assert set(r.json()) == {"error", "fields"}
+    assert set(r.json()) == {"error", "fields", "request_id"}
 
 
 def test_an_unreachable_node_is_a_502_naming_the_problem(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:

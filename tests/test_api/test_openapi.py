@@ -85,6 +85,6 @@ def test_405_names_every_method_of_the_path(api: Api) -> None:
     r = api.client.put("/financing-requests", headers={"Authorization": f"Bearer {api.bank.api_key}"})
     assert r.status_code == 405
     assert set(r.headers["Allow"].replace(" ", "").split(",")) == {"GET", "POST"}
-    assert set(r.json()) == {"error", "fields"}
+    assert set(r.json()) == {"error", "fields", "request_id"}
     r = api.client.delete("/fragments/1", headers={"Authorization": f"Bearer {api.bank.api_key}"})
     assert (r.status_code, r.headers["Allow"]) == (405, "GET")

@@ -7,7 +7,7 @@ from api.seed import Party
 from chain_client.contract_errors import NotOwnerNorApproved
 from chain_client.devchain import now
 from chain_client.pricing import DayCount, annualised_yield, days_between
-from tests.test_api.conftest import Api
+from tests.test_api.conftest import Api, refusal
 
 
 def run_to_maturity(api: Api, slot: int) -> None:
@@ -78,7 +78,7 @@ def test_only_holders_redeem_and_only_their_own_fragments(api: Api) -> None:
     run_to_maturity(api, request.slot)
     r = api.post(f"/fragments/{request.token_id}/redeem", api.bank)  # held by the supplier, not the bank
     assert r.status_code == 409
-    assert r.json() == {
+    assert refusal(r) == {
         "error": "NotOwnerNorApproved",
         "message": NotOwnerNorApproved.notice(),
         "fields": {"token_id": str(request.token_id), "caller": api.bank.address},

@@ -9,7 +9,7 @@ import pytest
 from chain_client.contract_errors import InvalidFinancingValue
 from chain_client.devchain import advance_time, now
 from chain_client.pricing import DayCount, days_between, quote
-from tests.test_api.conftest import DAY, Api
+from tests.test_api.conftest import DAY, Api, refusal
 
 
 @pytest.mark.parametrize("day_count", [None, "ACT/365"])
@@ -36,7 +36,7 @@ def test_a_quote_for_more_than_the_fragment_holds_is_409(api: Api) -> None:
     request = api.submitted[0]
     r = api.post("/quotes", api.bank, json={"token_id": request.token_id, "value": "120000.01", "annual_rate": "0.03"})
     assert r.status_code == 409
-    assert r.json() == {
+    assert refusal(r) == {
         "error": "InvalidFinancingValue",
         "message": InvalidFinancingValue.notice(),
         "fields": {"token_id": str(request.token_id), "value": 120_000_01, "balance": 120_000_00},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chain_client.contract_errors import NonexistentReceivable
-from tests.test_api.conftest import Api
+from tests.test_api.conftest import Api, refusal
 
 
 def test_every_receivable_is_listed_soonest_maturity_first(api: Api) -> None:
@@ -79,7 +79,7 @@ def test_an_unknown_debtor_is_404(api: Api) -> None:
     # A name or address of the schema's shape that the index does not know: no such debtor, not a bad request.
     r = api.get("/receivables", api.bank, params={"debtor": "Nobody Ltd"})
     assert r.status_code == 404
-    assert r.json() == {"error": "UnknownDebtor", "fields": {"debtor": "Nobody Ltd"}}
+    assert refusal(r) == {"error": "UnknownDebtor", "fields": {"debtor": "Nobody Ltd"}}
 
 
 def test_a_receivable_comes_with_its_whole_split_tree(api: Api) -> None:
@@ -103,7 +103,7 @@ def test_an_unknown_or_impossible_slot_is_404_or_422(api: Api, slot: object, sta
     r = api.get(f"/receivables/{slot}", api.bank)
     assert r.status_code == status
     if status == 404:
-        assert r.json() == {
+        assert refusal(r) == {
             "error": "NonexistentReceivable",
             "message": NonexistentReceivable.notice(),
             "fields": {"slot": str(slot)},

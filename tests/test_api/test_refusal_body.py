@@ -4,14 +4,14 @@ sentence of the error's NatSpec, as the contract's source says it) and the error
 from __future__ import annotations
 
 from chain_client.ids import token_id_of
-from tests.test_api.conftest import Api
+from tests.test_api.conftest import Api, refusal
 
 
 def test_a_refusal_carries_the_code_the_natspec_message_and_the_fields(api: Api) -> None:
     missing = token_id_of(api.demo.slots[0], 999)
     r = api.get(f"/fragments/{missing}", api.bank)
     assert r.status_code == 404
-    assert r.json() == {
+    assert refusal(r) == {
         "error": "NonexistentToken",
         # contracts/interfaces/IReceivableToken.sol: /// @notice No live fragment has id `tokenId` (...).
         "message": "No live fragment has id `tokenId` (never created, or burned).",
