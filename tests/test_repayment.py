@@ -3,7 +3,8 @@ paged push, partial and late payment, overdue, credit lines (rules 1 and 5)."""
 
 from __future__ import annotations
 
-import pytest
+from unittest.mock import ANY
+
 from eth_account.signers.local import LocalAccount
 
 from chain_client import ReceivableState, Role, ScfClient, new_account
@@ -27,6 +28,7 @@ from chain_client.contract_errors import (
 from chain_client.devchain import advance_time
 from chain_client.repayment import repay_and_settle
 from tests.conftest import DAY, Issued, Parties, doc_hash, issue_active
+from tests.refusals import assert_refused
 
 FACE = 1_000_000_00
 
@@ -170,8 +172,14 @@ def test_partial_payment_then_overdue_then_late_payments_pay_each_holder_exactly
 
     rt.repay(p.core, r.slot, face * 37 // 100)
     settle_and_check(face * 37 // 100)
-    with pytest.raises(GracePeriodNotOver):
-        rt.mark_overdue(p.operator, r.slot)
+    assert_refused(
+        scf,
+        GracePeriodNotOver,
+        lambda: rt.mark_overdue(p.operator, r.slot),
+        slot=r.slot,
+        overdue_from=r.maturity + rt.grace_period(),
+        now_time=ANY,
+    )
     advance_time(scf.w3, rt.grace_period())
     rt.mark_overdue(p.s4, r.slot)
     assert rt.receivable(r.slot).state == ReceivableState.OVERDUE
@@ -192,13 +200,18 @@ def test_a_second_redeem_with_nothing_new_repaid_is_refused(scf: ScfClient, part
     past_maturity(scf, r)
     rt.repay(p.core, r.slot, FACE // 2)
     assert rt.redeem(p.s1, r.token_id).paid == FACE // 2
-    with pytest.raises(NothingToRedeem) as err:
-        rt.redeem(p.s1, r.token_id)
-    assert (err.value.token_id, err.value.entitled, err.value.paid) == (r.token_id, FACE // 2, FACE // 2)
+    assert_refused(
+        scf,
+        NothingToRedeem,
+        lambda: rt.redeem(p.s1, r.token_id),
+        token_id=r.token_id,
+        entitled=FACE // 2,
+        paid=FACE // 2,
+    )
     rt.repay(p.core, r.slot, FACE // 2)
     assert rt.redeem(p.s1, r.token_id).burned == (r.token_id,)
-    with pytest.raises(NonexistentToken):  # paid in full and burned
-        rt.redeem(p.s1, r.token_id)
+    # paid in full and burned
+    assert_refused(scf, NonexistentToken, lambda: rt.redeem(p.s1, r.token_id), token_id=r.token_id)
 
 
 def test_an_approved_operator_redeems_for_the_holder(scf: ScfClient, parties: Parties) -> None:
@@ -220,10 +233,21 @@ def test_early_full_repayment_stops_movement_and_pays_from_maturity_on(scf: ScfC
     fund_debtor(scf, p)
     rt.repay(p.core, r.slot, FACE)
     assert rt.receivable(r.slot).state == ReceivableState.REPAID
-    with pytest.raises(ReceivableNotActive):
-        rt.split(p.s1, r.token_id, p.s2.address, 1)
-    with pytest.raises(ReceivableNotMatured):
-        rt.redeem(p.s1, r.token_id)
+    assert_refused(
+        scf,
+        ReceivableNotActive,
+        lambda: rt.split(p.s1, r.token_id, p.s2.address, 1),
+        slot=r.slot,
+        state=ReceivableState.REPAID,
+    )
+    assert_refused(
+        scf,
+        ReceivableNotMatured,
+        lambda: rt.redeem(p.s1, r.token_id),
+        slot=r.slot,
+        maturity=r.maturity,
+        now_time=ANY,
+    )
     assert rt.claimable(r.token_id) == 0
     past_maturity(scf, r)
     assert rt.claimable(r.token_id) == FACE
@@ -238,11 +262,15 @@ def test_repaying_more_than_outstanding_is_refused(scf: ScfClient, parties: Part
     r = issue_active(scf, p, FACE)
     fund_debtor(scf, p)
     rt.repay(p.core, r.slot, FACE - 10)
-    with pytest.raises(RepaymentExceedsOutstanding) as err:
-        rt.repay(p.core, r.slot, 11)
-    assert (err.value.slot, err.value.outstanding, err.value.amount) == (r.slot, 10, 11)
-    with pytest.raises(ZeroRepayment):
-        rt.repay(p.core, r.slot, 0)
+    assert_refused(
+        scf,
+        RepaymentExceedsOutstanding,
+        lambda: rt.repay(p.core, r.slot, 11),
+        slot=r.slot,
+        outstanding=10,
+        amount=11,
+    )
+    assert_refused(scf, ZeroRepayment, lambda: rt.repay(p.core, r.slot, 0), slot=r.slot)
 
 
 def test_a_pending_receivable_cannot_be_repaid(scf: ScfClient, parties: Parties) -> None:
@@ -250,9 +278,13 @@ def test_a_pending_receivable_cannot_be_repaid(scf: ScfClient, parties: Parties)
     maturity = scf.w3.eth.get_block("latest")["timestamp"] + 30 * DAY
     issued = rt.issue(p.core, p.s1.address, FACE, maturity, doc_hash())
     fund_debtor(scf, p)
-    with pytest.raises(ReceivableNotRepayable) as err:
-        rt.repay(p.core, issued.slot, 1)
-    assert err.value.state == ReceivableState.PENDING
+    assert_refused(
+        scf,
+        ReceivableNotRepayable,
+        lambda: rt.repay(p.core, issued.slot, 1),
+        slot=issued.slot,
+        state=ReceivableState.PENDING,
+    )
 
 
 def test_redeem_before_maturity_is_refused(scf: ScfClient, parties: Parties) -> None:
@@ -260,9 +292,15 @@ def test_redeem_before_maturity_is_refused(scf: ScfClient, parties: Parties) -> 
     r = issue_active(scf, p, FACE)
     fund_debtor(scf, p)
     rt.repay(p.core, r.slot, 100)
-    with pytest.raises(ReceivableNotMatured) as err:
-        rt.redeem(p.s1, r.token_id)
-    assert err.value.maturity == r.maturity
+    err = assert_refused(
+        scf,
+        ReceivableNotMatured,
+        lambda: rt.redeem(p.s1, r.token_id),
+        slot=r.slot,
+        maturity=r.maturity,
+        now_time=ANY,
+    )
+    assert err.now_time < r.maturity
 
 
 def test_redeem_by_a_non_holder_is_refused(scf: ScfClient, parties: Parties) -> None:
@@ -271,9 +309,9 @@ def test_redeem_by_a_non_holder_is_refused(scf: ScfClient, parties: Parties) -> 
     fund_debtor(scf, p)
     past_maturity(scf, r)
     rt.repay(p.core, r.slot, FACE)
-    with pytest.raises(NotOwnerNorApproved) as err:
-        rt.redeem(p.s2, r.token_id)
-    assert err.value.caller == p.s2.address
+    assert_refused(
+        scf, NotOwnerNorApproved, lambda: rt.redeem(p.s2, r.token_id), token_id=r.token_id, caller=p.s2.address
+    )
 
 
 def test_settle_with_a_token_of_another_receivable_is_refused(scf: ScfClient, parties: Parties) -> None:
@@ -282,10 +320,14 @@ def test_settle_with_a_token_of_another_receivable_is_refused(scf: ScfClient, pa
     fund_debtor(scf, p)
     past_maturity(scf, a)
     rt.repay(p.core, a.slot, FACE)
-    with pytest.raises(TokenNotInSlot) as err:
-        rt.settle(p.operator, a.slot, [a.token_id, b.token_id])
-    assert (err.value.token_id, err.value.slot) == (b.token_id, a.slot)
-    assert rt.balance_of(a.token_id) == FACE  # nothing was half-applied
+    assert_refused(  # nothing was half-applied
+        scf,
+        TokenNotInSlot,
+        lambda: rt.settle(p.operator, a.slot, [a.token_id, b.token_id]),
+        token_id=b.token_id,
+        slot=a.slot,
+    )
+    assert rt.balance_of(a.token_id) == FACE
 
 
 def test_settle_refuses_a_frozen_fragment_and_repay_and_settle_reports_it(scf: ScfClient, parties: Parties) -> None:
@@ -296,8 +338,7 @@ def test_settle_refuses_a_frozen_fragment_and_repay_and_settle_reports_it(scf: S
     fund_debtor(scf, p)
     past_maturity(scf, r)
     rt.repay(p.core, r.slot, FACE)
-    with pytest.raises(FragmentFrozen):
-        rt.settle(p.operator, r.slot, [r.token_id, other])
+    assert_refused(scf, FragmentFrozen, lambda: rt.settle(p.operator, r.slot, [r.token_id, other]), token_id=other)
     report = repay_and_settle(scf, p.core, p.operator, r.slot)
     assert report.skipped == [(other, "frozen")]
     assert rt.receivable(r.slot).escrow == 1_000_00  # held until the freeze is lifted
@@ -310,21 +351,27 @@ def test_moves_at_or_after_maturity_are_refused(scf: ScfClient, parties: Parties
     r = issue_active(scf, p, FACE)
     (other,) = spread(scf, p, r, [1_000_00])
     past_maturity(scf, r)
-    with pytest.raises(ReceivableMatured):
-        rt.split(p.s1, r.token_id, p.s2.address, 1)
-    with pytest.raises(ReceivableMatured):
-        rt.merge(p.s1, r.token_id, other, 1)
-    with pytest.raises(ReceivableMatured):
-        rt.transfer(p.s1, p.s3.address, r.token_id)
+    for move in (
+        lambda: rt.split(p.s1, r.token_id, p.s2.address, 1),
+        lambda: rt.merge(p.s1, r.token_id, other, 1),
+        lambda: rt.transfer(p.s1, p.s3.address, r.token_id),
+    ):
+        err = assert_refused(scf, ReceivableMatured, move, slot=r.slot, maturity=r.maturity, now_time=ANY)
+        assert err.now_time >= r.maturity
 
 
 def test_overdue_cannot_be_marked_before_the_grace_period_ends(scf: ScfClient, parties: Parties) -> None:
     p, rt = parties, scf.receivables
     r = issue_active(scf, p, FACE)
     past_maturity(scf, r)
-    with pytest.raises(GracePeriodNotOver) as err:
-        rt.mark_overdue(p.s2, r.slot)
-    assert err.value.overdue_from == r.maturity + rt.grace_period()
+    assert_refused(
+        scf,
+        GracePeriodNotOver,
+        lambda: rt.mark_overdue(p.s2, r.slot),
+        slot=r.slot,
+        overdue_from=r.maturity + rt.grace_period(),
+        now_time=ANY,
+    )
 
 
 # ------------------------------------------------------------------------------------------------ credit lines
@@ -338,9 +385,15 @@ def test_issuing_beyond_the_credit_line_is_refused_and_full_repayment_restores_i
     a = issue_active(scf, p, 2 * FACE)
     assert rt.credit_line(p.core.address) == (3 * FACE, 2 * FACE)
     maturity = a.maturity
-    with pytest.raises(CreditLineExceeded) as err:
-        rt.issue(p.core, p.s1.address, FACE + 1, maturity, doc_hash())
-    assert (err.value.limit, err.value.used, err.value.requested) == (3 * FACE, 2 * FACE, FACE + 1)
+    assert_refused(
+        scf,
+        CreditLineExceeded,
+        lambda: rt.issue(p.core, p.s1.address, FACE + 1, maturity, doc_hash()),
+        debtor=p.core.address,
+        limit=3 * FACE,
+        used=2 * FACE,
+        requested=FACE + 1,
+    )
     fund_debtor(scf, p)
     rt.repay(p.core, a.slot, 2 * FACE - 1)
     assert rt.credit_line(p.core.address)[1] == 2 * FACE  # restored only by full repayment
@@ -362,8 +415,19 @@ def test_rejection_and_cancellation_release_the_credit_they_used(scf: ScfClient,
 
 def test_a_credit_line_is_for_core_enterprises_and_set_by_the_operator(scf: ScfClient, parties: Parties) -> None:
     p, rt = parties, scf.receivables
-    with pytest.raises(WrongRole) as err:
-        rt.set_credit_line(p.operator, p.s1.address, FACE)
-    assert err.value.required == Role.CORE_ENTERPRISE
-    with pytest.raises(WrongRole):
-        rt.set_credit_line(p.core, p.core.address, FACE)
+    assert_refused(
+        scf,
+        WrongRole,
+        lambda: rt.set_credit_line(p.operator, p.s1.address, FACE),
+        account=p.s1.address,
+        role=Role.SUPPLIER,
+        required=Role.CORE_ENTERPRISE,
+    )
+    assert_refused(
+        scf,
+        WrongRole,
+        lambda: rt.set_credit_line(p.core, p.core.address, FACE),
+        account=p.core.address,
+        role=Role.CORE_ENTERPRISE,
+        required=Role.OPERATOR,
+    )
