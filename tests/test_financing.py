@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from unittest.mock import ANY
 
 import pytest
 
 from chain_client import ReceivableState, Role, ScfClient
 from chain_client.contract_errors import (
     AccountSuspended,
+    ERC20InsufficientAllowance,
     ExposureLimitExceeded,
     FragmentFrozen,
     InvalidFinancingValue,
@@ -25,6 +27,7 @@ from chain_client.contract_errors import (
 from chain_client.devchain import advance_time, now
 from chain_client.financing import FinancingRequest
 from tests.conftest import DAY, Issued, Parties, issue_active
+from tests.refusals import assert_refused
 
 VALUE = 50_000_00
 
@@ -74,54 +77,82 @@ def test_a_signature_is_used_once(scf: ScfClient, parties: Parties, ready: Issue
     req = request(scf, ready)
     sig = scf.financing.sign(parties.s1, req)
     scf.financing.finance(parties.financier, req, sig)
-    with pytest.raises(NonceAlreadyUsed) as err:
-        scf.financing.finance(parties.financier, req, sig)
-    assert (err.value.signer, err.value.nonce) == (parties.s1.address, 1)
+    assert_refused(
+        scf,
+        NonceAlreadyUsed,
+        lambda: scf.financing.finance(parties.financier, req, sig),
+        signer=parties.s1.address,
+        nonce=1,
+    )
 
 
 def test_a_cancelled_request_cannot_be_funded(scf: ScfClient, parties: Parties, ready: Issued) -> None:
     req = request(scf, ready, nonce=77)
     sig = scf.financing.sign(parties.s1, req)
     scf.financing.cancel(parties.s1, 77)
-    with pytest.raises(NonceAlreadyUsed):
-        scf.financing.finance(parties.financier, req, sig)
+    assert_refused(
+        scf,
+        NonceAlreadyUsed,
+        lambda: scf.financing.finance(parties.financier, req, sig),
+        signer=parties.s1.address,
+        nonce=77,
+    )
 
 
 def test_an_expired_request_is_refused(scf: ScfClient, parties: Parties, ready: Issued) -> None:
     req = request(scf, ready, deadline=now(scf.w3) + 60)
     sig = scf.financing.sign(parties.s1, req)
     advance_time(scf.w3, 120)
-    with pytest.raises(RequestExpired) as err:
-        scf.financing.finance(parties.financier, req, sig)
-    assert err.value.deadline == req.deadline
+    err = assert_refused(
+        scf,
+        RequestExpired,
+        lambda: scf.financing.finance(parties.financier, req, sig),
+        deadline=req.deadline,
+        now_time=ANY,
+    )
+    assert err.now_time > req.deadline
 
 
 def test_a_tampered_request_recovers_another_signer(scf: ScfClient, parties: Parties, ready: Issued) -> None:
     req = request(scf, ready)
     sig = scf.financing.sign(parties.s1, req)
-    with pytest.raises(SignerNotHolder) as err:
-        scf.financing.finance(parties.financier, replace(req, price=1_00), sig)
-    assert err.value.holder == parties.s1.address
-    assert err.value.signer != parties.s1.address
-    with pytest.raises(InvalidSignature):
-        scf.financing.finance(parties.financier, req, b"\x01" * 65)
+    err = assert_refused(
+        scf,
+        SignerNotHolder,
+        lambda: scf.financing.finance(parties.financier, replace(req, price=1_00), sig),
+        token_id=ready.token_id,
+        signer=ANY,
+        holder=parties.s1.address,
+    )
+    assert err.signer != parties.s1.address
+    assert_refused(scf, InvalidSignature, lambda: scf.financing.finance(parties.financier, req, b"\x01" * 65))
 
 
 def test_a_signer_who_no_longer_holds_the_fragment_is_refused(scf: ScfClient, parties: Parties, ready: Issued) -> None:
     req = request(scf, ready)
     sig = scf.financing.sign(parties.s1, req)
     scf.receivables.transfer(parties.s1, parties.s2.address, ready.token_id)
-    with pytest.raises(SignerNotHolder) as err:
-        scf.financing.finance(parties.financier, req, sig)
-    assert (err.value.signer, err.value.holder) == (parties.s1.address, parties.s2.address)
+    assert_refused(
+        scf,
+        SignerNotHolder,
+        lambda: scf.financing.finance(parties.financier, req, sig),
+        token_id=ready.token_id,
+        signer=parties.s1.address,
+        holder=parties.s2.address,
+    )
 
 
 def test_a_request_for_another_financier_is_refused(scf: ScfClient, parties: Parties, ready: Issued) -> None:
     scf.membership.admit(parties.operator, parties.outsider.address, Role.FINANCIER)
     req = request(scf, ready, financier=parties.outsider.address)
-    with pytest.raises(RequestForAnotherFinancier) as err:
-        scf.financing.finance(parties.financier, req, scf.financing.sign(parties.s1, req))
-    assert err.value.financier == parties.outsider.address
+    sig = scf.financing.sign(parties.s1, req)
+    assert_refused(
+        scf,
+        RequestForAnotherFinancier,
+        lambda: scf.financing.finance(parties.financier, req, sig),
+        financier=parties.outsider.address,
+        caller=parties.financier.address,
+    )
 
 
 @pytest.mark.parametrize(("value", "price"), [(0, 0), (200_000_01, 1_00)])
@@ -129,59 +160,99 @@ def test_value_zero_or_above_the_fragment_is_refused(
     scf: ScfClient, parties: Parties, ready: Issued, value: int, price: int
 ) -> None:
     req = request(scf, ready, value=value, price=price)
-    with pytest.raises(InvalidFinancingValue) as err:
-        scf.financing.finance(parties.financier, req, scf.financing.sign(parties.s1, req))
-    assert (err.value.value, err.value.balance) == (value, 200_000_00)
+    sig = scf.financing.sign(parties.s1, req)
+    assert_refused(
+        scf,
+        InvalidFinancingValue,
+        lambda: scf.financing.finance(parties.financier, req, sig),
+        token_id=ready.token_id,
+        value=value,
+        balance=200_000_00,
+    )
 
 
 @pytest.mark.parametrize("price", [0, VALUE + 1])
 def test_price_zero_or_above_the_value_is_refused(scf: ScfClient, parties: Parties, ready: Issued, price: int) -> None:
     req = request(scf, ready, price=price)
-    with pytest.raises(InvalidPrice) as err:
-        scf.financing.finance(parties.financier, req, scf.financing.sign(parties.s1, req))
-    assert (err.value.price, err.value.value) == (price, VALUE)
+    sig = scf.financing.sign(parties.s1, req)
+    assert_refused(
+        scf, InvalidPrice, lambda: scf.financing.finance(parties.financier, req, sig), price=price, value=VALUE
+    )
 
 
 def test_a_frozen_fragment_is_not_financed(scf: ScfClient, parties: Parties, ready: Issued) -> None:
     scf.receivables.freeze(parties.operator, ready.token_id, b"\x02" * 32)
     req = request(scf, ready)
-    with pytest.raises(FragmentFrozen):
-        scf.financing.finance(parties.financier, req, scf.financing.sign(parties.s1, req))
-    assert scf.cash.balance_of(parties.s1.address) == 0  # nothing moved
+    sig = scf.financing.sign(parties.s1, req)
+    assert_refused(  # nothing moved
+        scf, FragmentFrozen, lambda: scf.financing.finance(parties.financier, req, sig), token_id=ready.token_id
+    )
+    assert scf.cash.balance_of(parties.s1.address) == 0
 
 
 def test_a_matured_fragment_is_not_financed(scf: ScfClient, parties: Parties, ready: Issued) -> None:
     req = request(scf, ready, deadline=ready.maturity + 10 * DAY)
     sig = scf.financing.sign(parties.s1, req)
     advance_time(scf.w3, ready.maturity - now(scf.w3) + 1)
-    with pytest.raises(ReceivableMatured):
-        scf.financing.finance(parties.financier, req, sig)
+    err = assert_refused(
+        scf,
+        ReceivableMatured,
+        lambda: scf.financing.finance(parties.financier, req, sig),
+        slot=ready.slot,
+        maturity=ready.maturity,
+        now_time=ANY,
+    )
+    assert err.now_time > ready.maturity
 
 
 def test_exposure_above_the_limit_is_refused(scf: ScfClient, parties: Parties, ready: Issued) -> None:
     scf.financing.set_exposure_limit(parties.financier, parties.core.address, VALUE - 1)
     req = request(scf, ready)
-    with pytest.raises(ExposureLimitExceeded) as err:
-        scf.financing.finance(parties.financier, req, scf.financing.sign(parties.s1, req))
-    assert (err.value.limit, err.value.used, err.value.value) == (VALUE - 1, 0, VALUE)
+    sig = scf.financing.sign(parties.s1, req)
+    assert_refused(
+        scf,
+        ExposureLimitExceeded,
+        lambda: scf.financing.finance(parties.financier, req, sig),
+        financier=parties.financier.address,
+        debtor=parties.core.address,
+        limit=VALUE - 1,
+        used=0,
+        value=VALUE,
+    )
 
 
 def test_only_an_active_financier_can_fund(scf: ScfClient, parties: Parties, ready: Issued) -> None:
     req = request(scf, ready)
     sig = scf.financing.sign(parties.s1, req)
-    with pytest.raises(WrongRole):
-        scf.financing.finance(parties.s2, req, sig)
+    assert_refused(
+        scf,
+        WrongRole,
+        lambda: scf.financing.finance(parties.s2, req, sig),
+        account=parties.s2.address,
+        role=Role.SUPPLIER,
+        required=Role.FINANCIER,
+    )
     scf.membership.suspend(parties.operator, parties.financier.address)
-    with pytest.raises(AccountSuspended):
-        scf.financing.finance(parties.financier, req, sig)
+    assert_refused(
+        scf,
+        AccountSuspended,
+        lambda: scf.financing.finance(parties.financier, req, sig),
+        account=parties.financier.address,
+    )
 
 
 def test_without_cash_nothing_moves(scf: ScfClient, parties: Parties, ready: Issued) -> None:
     req = request(scf, ready, value=200_000_00, price=199_000_00)
     sig = scf.financing.sign(parties.s1, req)
     scf.cash.approve(parties.financier, scf.financing.address, 1_00)
-    with pytest.raises(Exception, match="ERC20InsufficientAllowance"):
-        scf.financing.finance(parties.financier, req, sig)
+    assert_refused(
+        scf,
+        ERC20InsufficientAllowance,
+        lambda: scf.financing.finance(parties.financier, req, sig),
+        spender=scf.financing.address,
+        allowance=1_00,
+        needed=199_000_00,
+    )
     assert scf.receivables.owner_of(ready.token_id) == parties.s1.address
     assert scf.financing.exposure(parties.financier.address, parties.core.address)[1] == 0
 
@@ -230,5 +301,9 @@ def test_recourse_is_claimed_on_an_overdue_receivable_and_settled_by_the_seller(
 def test_recourse_needs_a_request_with_recourse(scf: ScfClient, parties: Parties, ready: Issued) -> None:
     req = request(scf, ready)
     done = scf.financing.finance(parties.financier, req, scf.financing.sign(parties.s1, req))
-    with pytest.raises(NoRecourse):
-        scf.financing.claim_recourse(parties.financier, done.financed_token_id)
+    assert_refused(
+        scf,
+        NoRecourse,
+        lambda: scf.financing.claim_recourse(parties.financier, done.financed_token_id),
+        financed_token_id=done.financed_token_id,
+    )
