@@ -3,9 +3,12 @@ afterwards, so tests are isolated and cheap."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -15,6 +18,9 @@ from web3 import Web3
 from chain_client import Role, ScfClient, accounts_of, connect, deploy_all, new_account
 from chain_client.chain import revert_to, snapshot, tester_of
 from chain_client.devchain import now
+
+if TYPE_CHECKING:
+    from chain_client.apps.scenario.session import Outcome
 
 DAY = 24 * 3600
 
@@ -123,3 +129,37 @@ def issue_active(
     r = scf.receivables.issue(p.core, holder.address, face_value, maturity, doc_hash())
     scf.receivables.accept(holder, r.token_id)
     return Issued(r.slot, r.token_id, face_value, maturity)
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """A scenario run as `scf scenario FILE --quiet --json OUT` runs it: its exit code, the JSON it wrote, and the
+    `Outcome` behind them (the chain, the plan, the summary)."""
+
+    code: int
+    json: dict[str, Any]
+    outcome: Outcome
+
+
+HUBEI_AUTO = Path(__file__).resolve().parents[1] / "scripts" / "scenarios" / "hubei_auto.yaml"
+
+
+@pytest.fixture(scope="session")
+def hubei_run(tmp_path_factory: pytest.TempPathFactory) -> ScenarioRun:
+    """The demo scenario, scripts/scenarios/hubei_auto.yaml, run once per session (under pytest-xdist, once per
+    worker) for the tests that only read its outcome. Read it; never send anything on its chain."""
+    from chain_client.apps.scenario import cli, session
+
+    outcomes: list[Outcome] = []
+    run_scenario = session.run_scenario
+
+    def keeping(*args: Any, **kwargs: Any) -> Outcome:
+        outcomes.append(run_scenario(*args, **kwargs))
+        return outcomes[-1]
+
+    out = tmp_path_factory.mktemp("hubei_auto") / "hubei.json"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cli, "run_scenario", keeping)
+        code = cli.main([str(HUBEI_AUTO), "--quiet", "--json", str(out)])
+    (outcome,) = outcomes
+    return ScenarioRun(code, json.loads(out.read_text()), outcome)

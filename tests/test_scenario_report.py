@@ -12,11 +12,11 @@ import pytest
 
 from chain_client.apps.scenario.html import render_html, write_html
 from chain_client.apps.scenario.report import members_paid, print_summary
-from chain_client.apps.scenario.session import Outcome, RunOptions, run_scenario
+from chain_client.apps.scenario.session import Outcome
 from chain_client.apps.scenario.summary import Edge, Node, Tree
 from chain_client.apps.scenario.svg import MAX_ROWS, render_svg
+from tests.conftest import ScenarioRun
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = (
     "--headless",
@@ -31,8 +31,9 @@ CHROMIUM_FLAGS = (
 
 
 @pytest.fixture(scope="module")
-def hubei() -> Outcome:
-    return run_scenario(ROOT / "scripts" / "scenarios" / "hubei_auto.yaml", RunOptions(quiet=True))
+def hubei(hubei_run: ScenarioRun) -> Outcome:
+    """hubei_auto.yaml's outcome, from the run the session shares (tests/conftest.py)."""
+    return hubei_run.outcome
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from chain_client.apps.scenario.loader import load
 from chain_client.apps.scenario.plan import build_plan
 from chain_client.apps.scenario.session import RunOptions, prepare, run_scenario
 from chain_client.apps.scenario.world import State
+from tests.conftest import ScenarioRun
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scripts" / "scenarios"
@@ -30,9 +31,10 @@ def run_cli(path: Path, out: Path, *extra: str) -> tuple[int, dict[str, Any], fl
     return code, json.loads(out.read_text()), time.monotonic() - started
 
 
-def test_hubei_auto_runs_to_the_end_with_every_invariant_holding(tmp_path: Path) -> None:
+def test_hubei_auto_runs_to_the_end_with_every_invariant_holding(hubei_run: ScenarioRun) -> None:
     # How long it takes is measured by scripts/throughput.py, not asserted here: a busy CI machine is no clock.
-    code, s, _ = run_cli(SCENARIOS / "hubei_auto.yaml", tmp_path / "hubei.json")
+    # The session's one run of it (tests/conftest.py), through the same `scf scenario FILE --quiet --json OUT`.
+    code, s = hubei_run.code, hubei_run.json
     assert code == 0
     assert [(c["name"], c["passed"]) for c in s["checks"]] == [
         ("value conservation", True),
