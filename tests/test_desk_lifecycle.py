@@ -29,6 +29,7 @@ from chain_client.deploy import deploy_contract
 from chain_client.devchain import advance_time, now
 from chain_client.financing import FinanceResult, FinancingRequest
 from tests.conftest import DAY, Issued, Parties, issue_active
+from tests.refusals import assert_refused
 
 FACE = 1_000_000_00
 SOLD = 100_000_00
@@ -113,9 +114,12 @@ def test_a_non_recourse_resale_ends_the_first_financiers_recourse_and_releases_i
     assert used(scf, p.financier, p) == 0  # released at the resale, once
     assert used(scf, d.bank2, p) == SOLD
     go_overdue(scf, p, d, 0)
-    with pytest.raises(NoRecourse) as err:  # the second financier bought without recourse: nobody can claim
-        scf.financing.claim_recourse(d.bank2, first.financed_token_id)
-    assert err.value.financed_token_id == first.financed_token_id
+    assert_refused(  # the second financier bought without recourse: nobody can claim
+        scf,
+        NoRecourse,
+        lambda: scf.financing.claim_recourse(d.bank2, first.financed_token_id),
+        financed_token_id=first.financed_token_id,
+    )
 
 
 def test_value_merged_into_a_recourse_fragment_does_not_raise_the_claim(
@@ -125,9 +129,12 @@ def test_value_merged_into_a_recourse_fragment_does_not_raise_the_claim(
     p, d = parties, desk
     bought = bought_with_recourse_then_merged(scf, p, d, 4 * SOLD)
     assert scf.receivables.balance_of(bought.financed_token_id) == 5 * SOLD
-    with pytest.raises(SelfFinancing) as refused:  # re-financing it to itself would rewrite the record
-        sell(scf, d, p.financier, p.financier, bought.financed_token_id, 5 * SOLD, recourse=False)
-    assert refused.value.account == p.financier.address
+    assert_refused(  # re-financing it to itself would rewrite the record
+        scf,
+        SelfFinancing,
+        lambda: sell(scf, d, p.financier, p.financier, bought.financed_token_id, 5 * SOLD, recourse=False),
+        account=p.financier.address,
+    )
     go_overdue(scf, p, d, 0)
     scf.financing.claim_recourse(p.financier, bought.financed_token_id)
     assert scf.financing.financing(bought.financed_token_id).recourse_claim == SOLD  # not ¥500,000
@@ -176,9 +183,13 @@ def test_recourse_ends_when_the_financier_sells_the_fragment_on(scf: ScfClient, 
     bought = sell(scf, d, p.s1, p.financier, d.r.token_id, SOLD, recourse=True)
     scf.receivables.transfer(p.financier, p.s2.address, bought.financed_token_id)
     go_overdue(scf, p, d, 0)
-    with pytest.raises(RecourseEnded) as err:
-        scf.financing.claim_recourse(p.financier, bought.financed_token_id)
-    assert (err.value.financed_token_id, err.value.holder) == (bought.financed_token_id, p.s2.address)
+    assert_refused(
+        scf,
+        RecourseEnded,
+        lambda: scf.financing.claim_recourse(p.financier, bought.financed_token_id),
+        financed_token_id=bought.financed_token_id,
+        holder=p.s2.address,
+    )
 
 
 def test_after_a_buy_back_later_repayments_reach_the_seller_on_chain(
@@ -196,8 +207,7 @@ def test_after_a_buy_back_later_repayments_reach_the_seller_on_chain(
     assert scf.cash.balance_of(p.financier.address) - bank_before == SOLD
     assert s1_before - scf.cash.balance_of(p.s1.address) == SOLD * 60 // 100
     assert scf.financing.custody(tid).seller_share == SOLD * 60 // 100
-    with pytest.raises(NothingToDistribute):
-        scf.financing.redeem_recourse(p.s3, tid)
+    assert_refused(scf, NothingToDistribute, lambda: scf.financing.redeem_recourse(p.s3, tid), financed_token_id=tid)
 
     # The debtor pays the rest late: the fragment's 60 % goes to the seller, none to the financier again.
     scf.receivables.repay(p.core, d.r.slot, FACE * 60 // 100)
@@ -235,29 +245,43 @@ def test_recourse_refusals_name_the_cause(scf: ScfClient, parties: Parties, desk
     p, d = parties, desk
     bought = sell(scf, d, p.s1, p.financier, d.r.token_id, SOLD, recourse=True)
     tid = bought.financed_token_id
-    with pytest.raises(ReceivableNotOverdue) as not_overdue:
-        scf.financing.claim_recourse(p.financier, tid)
-    assert (not_overdue.value.slot, not_overdue.value.state) == (d.r.slot, ReceivableState.ACTIVE)
+    fin = scf.financing
+    assert_refused(
+        scf,
+        ReceivableNotOverdue,
+        lambda: fin.claim_recourse(p.financier, tid),
+        slot=d.r.slot,
+        state=ReceivableState.ACTIVE,
+    )
     go_overdue(scf, p, d, 0)
-    with pytest.raises(NotAuthorized) as wrong:
-        scf.financing.claim_recourse(d.bank2, tid)
-    assert (wrong.value.caller, wrong.value.expected) == (d.bank2.address, p.financier.address)
-    with pytest.raises(RecourseUnavailable):  # nothing claimed yet
-        scf.financing.settle_recourse(p.s1, tid)
-    scf.financing.claim_recourse(p.financier, tid)
-    with pytest.raises(RecourseUnavailable):  # one claim per financing
-        scf.financing.claim_recourse(p.financier, tid)
-    with pytest.raises(NotAuthorized):
-        scf.financing.settle_recourse(p.s2, tid)
-    with pytest.raises(NotInCustody) as none:
-        scf.financing.redeem_recourse(p.s1, tid)
-    assert none.value.financed_token_id == tid
+    assert_refused(
+        scf,
+        NotAuthorized,
+        lambda: fin.claim_recourse(d.bank2, tid),
+        caller=d.bank2.address,
+        expected=p.financier.address,
+    )
+    # nothing claimed yet
+    assert_refused(scf, RecourseUnavailable, lambda: fin.settle_recourse(p.s1, tid), financed_token_id=tid)
+    fin.claim_recourse(p.financier, tid)
+    # one claim per financing
+    assert_refused(scf, RecourseUnavailable, lambda: fin.claim_recourse(p.financier, tid), financed_token_id=tid)
+    assert_refused(
+        scf, NotAuthorized, lambda: fin.settle_recourse(p.s2, tid), caller=p.s2.address, expected=p.s1.address
+    )
+    assert_refused(scf, NotInCustody, lambda: fin.redeem_recourse(p.s1, tid), financed_token_id=tid)
     # Only an escrow contract (the desk) may take a fragment back under recourse.
-    with pytest.raises(NotOwnerNorApproved):
-        scf.tx.transact(p.s1, scf.receivables.contract.functions.recourseTransfer(p.financier.address, tid), 200_000)
-    scf.financing.settle_recourse(p.s1, tid)
-    with pytest.raises(RecourseUnavailable):  # settled once
-        scf.financing.settle_recourse(p.s1, tid)
+    recourse_transfer = scf.receivables.contract.functions.recourseTransfer(p.financier.address, tid)
+    assert_refused(
+        scf,
+        NotOwnerNorApproved,
+        lambda: scf.tx.transact(p.s1, recourse_transfer, 200_000),
+        token_id=tid,
+        caller=p.s1.address,
+    )
+    fin.settle_recourse(p.s1, tid)
+    # settled once
+    assert_refused(scf, RecourseUnavailable, lambda: fin.settle_recourse(p.s1, tid), financed_token_id=tid)
 
 
 def test_a_claim_is_not_settled_after_the_debtor_paid_in_full(scf: ScfClient, parties: Parties, desk: Desk) -> None:
@@ -266,9 +290,13 @@ def test_a_claim_is_not_settled_after_the_debtor_paid_in_full(scf: ScfClient, pa
     go_overdue(scf, p, d, 0)
     scf.financing.claim_recourse(p.financier, bought.financed_token_id)
     scf.receivables.repay(p.core, d.r.slot, FACE)
-    with pytest.raises(ReceivableNotOverdue) as err:
-        scf.financing.settle_recourse(p.s1, bought.financed_token_id)
-    assert err.value.state == ReceivableState.REPAID
+    assert_refused(
+        scf,
+        ReceivableNotOverdue,
+        lambda: scf.financing.settle_recourse(p.s1, bought.financed_token_id),
+        slot=d.r.slot,
+        state=ReceivableState.REPAID,
+    )
 
 
 # ------------------------------------------------------------------------------------------ re-entry (Slither)
