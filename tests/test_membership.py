@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 import pytest
 
 from chain_client import Role, ScfClient
@@ -14,7 +18,10 @@ from chain_client.contract_errors import (
     NotSuspended,
     WrongRole,
 )
+from chain_client.exceptions import ContractError
+from chain_client.membership import Membership
 from tests.conftest import Parties, doc_hash
+from tests.refusals import assert_refused
 
 ZERO_HASH = b"\0" * 32
 
@@ -55,92 +62,125 @@ def test_a_second_operator_can_admit_and_suspend(scf: ScfClient, parties: Partie
     assert not scf.membership.is_active(parties.s2.address)
 
 
-def test_admission_by_a_non_operator_is_refused(scf: ScfClient, parties: Parties) -> None:
-    with pytest.raises(WrongRole) as err:
-        scf.membership.admit(parties.core, parties.outsider.address, Role.SUPPLIER)
-    assert err.value.account == parties.core.address
-    assert (err.value.role, err.value.required) == (Role.CORE_ENTERPRISE, Role.OPERATOR)
-    assert scf.membership.role_of(parties.outsider.address) == Role.NONE
+# ------------------------------------------------------------------------------------------------ refusals
 
 
-def test_admission_by_a_non_member_is_refused(scf: ScfClient, parties: Parties) -> None:
-    with pytest.raises(NotMember) as err:
-        scf.membership.admit(parties.outsider, parties.outsider.address, Role.OPERATOR)
-    assert err.value.account == parties.outsider.address
+@dataclass(frozen=True)
+class Refusal:
+    id: str
+    setup: Callable[[Membership, Parties], object]
+    call: Callable[[Membership, Parties], object]
+    error: type[ContractError]
+    fields: Callable[[Parties], dict[str, Any]]
 
 
-def test_a_suspended_operator_cannot_admit(scf: ScfClient, parties: Parties) -> None:
-    scf.membership.admit(parties.operator, parties.outsider.address, Role.OPERATOR)
-    scf.membership.suspend(parties.outsider, parties.operator.address)
-    with pytest.raises(AccountSuspended) as err:
-        scf.membership.admit(parties.operator, parties.outsider.address, Role.SUPPLIER)
-    assert err.value.account == parties.operator.address
+def nothing(m: Membership, p: Parties) -> None:
+    pass
 
 
-def test_admitting_a_member_twice_is_refused_naming_its_role(scf: ScfClient, parties: Parties) -> None:
-    with pytest.raises(AlreadyMember) as err:
-        scf.membership.admit(parties.operator, parties.s1.address, Role.FINANCIER)
-    assert (err.value.account, err.value.role) == (parties.s1.address, Role.SUPPLIER)
-    assert scf.membership.role_of(parties.s1.address) == Role.SUPPLIER
+def s1_suspended(m: Membership, p: Parties) -> None:
+    m.suspend(p.operator, p.s1.address)
 
 
-def test_admitting_a_suspended_member_again_is_refused(scf: ScfClient, parties: Parties) -> None:
-    scf.membership.suspend(parties.operator, parties.s1.address)
-    with pytest.raises(AlreadyMember) as err:
-        scf.membership.admit(parties.operator, parties.s1.address, Role.SUPPLIER)
-    assert (err.value.account, err.value.role) == (parties.s1.address, Role.SUPPLIER)
-    assert not scf.membership.is_active(parties.s1.address)
+def operator_suspended_by_a_second_one(m: Membership, p: Parties) -> None:
+    m.admit(p.operator, p.outsider.address, Role.OPERATOR)
+    m.suspend(p.outsider, p.operator.address)
 
 
-def test_admission_with_no_role_is_refused(scf: ScfClient, parties: Parties) -> None:
-    with pytest.raises(NoRoleGiven) as err:
-        scf.membership.admit(parties.operator, parties.outsider.address, Role.NONE)
-    assert err.value.account == parties.outsider.address
+def account(who: str) -> Callable[[Parties], dict[str, Any]]:
+    return lambda p: {"account": getattr(p, who).address}
 
 
-def test_suspending_twice_is_refused(scf: ScfClient, parties: Parties) -> None:
-    scf.membership.suspend(parties.operator, parties.s1.address)
-    with pytest.raises(AlreadySuspended) as err:
-        scf.membership.suspend(parties.operator, parties.s1.address)
-    assert err.value.account == parties.s1.address
+REFUSALS = [
+    Refusal(
+        "admission by a non-operator",
+        nothing,
+        lambda m, p: m.admit(p.core, p.outsider.address, Role.SUPPLIER),
+        WrongRole,
+        lambda p: {"account": p.core.address, "role": Role.CORE_ENTERPRISE, "required": Role.OPERATOR},
+    ),
+    Refusal(
+        "admission by a non-member",
+        nothing,
+        lambda m, p: m.admit(p.outsider, p.outsider.address, Role.OPERATOR),
+        NotMember,
+        account("outsider"),
+    ),
+    Refusal(
+        "a suspended operator cannot admit",
+        operator_suspended_by_a_second_one,
+        lambda m, p: m.admit(p.operator, p.outsider.address, Role.SUPPLIER),
+        AccountSuspended,
+        account("operator"),
+    ),
+    Refusal(
+        "admitting a member twice names its role",
+        nothing,
+        lambda m, p: m.admit(p.operator, p.s1.address, Role.FINANCIER),
+        AlreadyMember,
+        lambda p: {"account": p.s1.address, "role": Role.SUPPLIER},
+    ),
+    Refusal(
+        "admitting a suspended member again",
+        s1_suspended,
+        lambda m, p: m.admit(p.operator, p.s1.address, Role.SUPPLIER),
+        AlreadyMember,
+        lambda p: {"account": p.s1.address, "role": Role.SUPPLIER},
+    ),
+    Refusal(
+        "admission with no role",
+        nothing,
+        lambda m, p: m.admit(p.operator, p.outsider.address, Role.NONE),
+        NoRoleGiven,
+        account("outsider"),
+    ),
+    Refusal(
+        "suspending twice",
+        s1_suspended,
+        lambda m, p: m.suspend(p.operator, p.s1.address),
+        AlreadySuspended,
+        account("s1"),
+    ),
+    Refusal(
+        "reinstating an active member",
+        nothing,
+        lambda m, p: m.reinstate(p.operator, p.s1.address),
+        NotSuspended,
+        account("s1"),
+    ),
+    Refusal(
+        "suspending a non-member",
+        nothing,
+        lambda m, p: m.suspend(p.operator, p.outsider.address),
+        NotMember,
+        account("outsider"),
+    ),
+    Refusal(
+        "reinstating a non-member",
+        nothing,
+        lambda m, p: m.reinstate(p.operator, p.outsider.address),
+        NotMember,
+        account("outsider"),
+    ),
+    Refusal(
+        "suspension by a non-operator",
+        nothing,
+        lambda m, p: m.suspend(p.auditor, p.s1.address),
+        WrongRole,
+        lambda p: {"account": p.auditor.address, "role": Role.AUDITOR, "required": Role.OPERATOR},
+    ),
+    Refusal(
+        "reinstatement by a non-operator",
+        s1_suspended,
+        lambda m, p: m.reinstate(p.financier, p.s1.address),
+        WrongRole,
+        lambda p: {"account": p.financier.address, "role": Role.FINANCIER, "required": Role.OPERATOR},
+    ),
+]
 
 
-def test_reinstating_an_active_member_is_refused(scf: ScfClient, parties: Parties) -> None:
-    with pytest.raises(NotSuspended) as err:
-        scf.membership.reinstate(parties.operator, parties.s1.address)
-    assert err.value.account == parties.s1.address
-
-
-def test_suspending_a_non_member_is_refused(scf: ScfClient, parties: Parties) -> None:
-    with pytest.raises(NotMember) as err:
-        scf.membership.suspend(parties.operator, parties.outsider.address)
-    assert err.value.account == parties.outsider.address
-
-
-def test_reinstating_a_non_member_is_refused(scf: ScfClient, parties: Parties) -> None:
-    with pytest.raises(NotMember) as err:
-        scf.membership.reinstate(parties.operator, parties.outsider.address)
-    assert err.value.account == parties.outsider.address
-
-
-def test_suspension_by_a_non_operator_is_refused(scf: ScfClient, parties: Parties) -> None:
-    with pytest.raises(WrongRole) as err:
-        scf.membership.suspend(parties.auditor, parties.s1.address)
-    assert (err.value.account, err.value.role, err.value.required) == (
-        parties.auditor.address,
-        Role.AUDITOR,
-        Role.OPERATOR,
-    )
-    assert scf.membership.is_active(parties.s1.address)
-
-
-def test_reinstatement_by_a_non_operator_is_refused(scf: ScfClient, parties: Parties) -> None:
-    scf.membership.suspend(parties.operator, parties.s1.address)
-    with pytest.raises(WrongRole) as err:
-        scf.membership.reinstate(parties.financier, parties.s1.address)
-    assert (err.value.account, err.value.role, err.value.required) == (
-        parties.financier.address,
-        Role.FINANCIER,
-        Role.OPERATOR,
-    )
-    assert not scf.membership.is_active(parties.s1.address)
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in REFUSALS])
+def test_refused_with_a_named_error_and_nothing_changed(scf: ScfClient, parties: Parties, case: Refusal) -> None:
+    """Each refusal: the exact error and fields, and no contract's state changed (role, activity, KYC hash)."""
+    case.setup(scf.membership, parties)
+    assert_refused(scf, case.error, lambda: case.call(scf.membership, parties), **case.fields(parties))
