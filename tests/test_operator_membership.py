@@ -3,19 +3,21 @@ outsider, or held by a suspended member, moves nothing."""
 
 from __future__ import annotations
 
-import pytest
-
 from chain_client import ScfClient
 from chain_client.contract_errors import AccountSuspended, NotMember
 from tests.conftest import Parties, issue_active
+from tests.refusals import assert_refused
 
 
 def test_an_outsider_approved_for_all_cannot_split_for_the_owner(scf: ScfClient, parties: Parties) -> None:
     r = issue_active(scf, parties, 100_00)
     scf.receivables.set_approval_for_all(parties.s1, parties.outsider.address, True)
-    with pytest.raises(NotMember) as err:
-        scf.receivables.split(parties.outsider, r.token_id, parties.s2.address, 1_00)
-    assert err.value.account == parties.outsider.address
+    assert_refused(
+        scf,
+        NotMember,
+        lambda: scf.receivables.split(parties.outsider, r.token_id, parties.s2.address, 1_00),
+        account=parties.outsider.address,
+    )
     assert scf.receivables.balance_of(r.token_id) == 100_00
 
 
@@ -23,16 +25,23 @@ def test_a_suspended_member_cannot_spend_a_value_allowance(scf: ScfClient, parti
     r = issue_active(scf, parties, 100_00)
     scf.receivables.approve_value(parties.s1, r.token_id, parties.s3.address, 50_00)
     scf.membership.suspend(parties.operator, parties.s3.address)
-    with pytest.raises(AccountSuspended) as err:
-        scf.receivables.split(parties.s3, r.token_id, parties.s2.address, 1_00)
-    assert err.value.account == parties.s3.address
+    assert_refused(
+        scf,
+        AccountSuspended,
+        lambda: scf.receivables.split(parties.s3, r.token_id, parties.s2.address, 1_00),
+        account=parties.s3.address,
+    )
 
 
 def test_an_outsider_approved_for_a_token_cannot_transfer_it(scf: ScfClient, parties: Parties) -> None:
     r = issue_active(scf, parties, 100_00)
     scf.receivables.approve(parties.s1, parties.outsider.address, r.token_id)
-    with pytest.raises(NotMember):
-        scf.receivables.transfer(parties.outsider, parties.s2.address, r.token_id, from_=parties.s1.address)
+    assert_refused(
+        scf,
+        NotMember,
+        lambda: scf.receivables.transfer(parties.outsider, parties.s2.address, r.token_id, from_=parties.s1.address),
+        account=parties.outsider.address,
+    )
     assert scf.receivables.owner_of(r.token_id) == parties.s1.address
 
 
@@ -40,7 +49,7 @@ def test_an_outsider_with_a_cash_allowance_cannot_move_cash(scf: ScfClient, part
     scf.cash.mint(parties.operator, parties.s1.address, 10_00)
     scf.cash.approve(parties.s1, parties.outsider.address, 10_00)
     fn = scf.cash.contract.functions.transferFrom(parties.s1.address, parties.s2.address, 1_00)
-    with pytest.raises(NotMember) as err:
-        scf.tx.transact(parties.outsider, fn, 100_000)
-    assert err.value.account == parties.outsider.address
+    assert_refused(
+        scf, NotMember, lambda: scf.tx.transact(parties.outsider, fn, 100_000), account=parties.outsider.address
+    )
     assert scf.cash.balance_of(parties.s1.address) == 10_00

@@ -10,6 +10,7 @@ from chain_client.contract_errors import DocumentAlreadyIssued, NonexistentToken
 from chain_client.devchain import advance_time, now
 from chain_client.ids import slot_of_document, token_id_of
 from tests.conftest import DAY, Parties, doc_hash, issue_active
+from tests.refusals import assert_refused
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
@@ -80,28 +81,34 @@ def test_reject_burns_the_fragment_and_the_document_hash_stays_used(scf: ScfClie
     h = doc_hash()
     r = scf.receivables.issue(parties.core, parties.s1.address, 1_00, now(scf.w3) + DAY, h)
     scf.receivables.reject(parties.s1, r.token_id)
-    with pytest.raises(NonexistentToken) as err:
-        scf.receivables.owner_of(r.token_id)
-    assert err.value.token_id == r.token_id
+    assert_refused(scf, NonexistentToken, lambda: scf.receivables.owner_of(r.token_id), token_id=r.token_id)
     assert scf.receivables.receivable(r.slot).state == ReceivableState.REJECTED
     assert scf.receivables.fragment_count(parties.s1.address) == 0
     assert scf.receivables.fragments_of(r.slot) == []
-    with pytest.raises(DocumentAlreadyIssued) as again:
-        scf.receivables.issue(parties.core, parties.s1.address, 1_00, now(scf.w3) + DAY, h)
-    assert (again.value.document_hash, again.value.slot) == (h, r.slot)
+    assert_refused(
+        scf,
+        DocumentAlreadyIssued,
+        lambda: scf.receivables.issue(parties.core, parties.s1.address, 1_00, now(scf.w3) + DAY, h),
+        document_hash=h,
+        slot=r.slot,
+    )
 
 
 def test_cancel_burns_the_fragment_and_the_document_hash_stays_used(scf: ScfClient, parties: Parties) -> None:
     h = doc_hash()
     r = scf.receivables.issue(parties.core, parties.s1.address, 1_00, now(scf.w3) + DAY, h)
     scf.receivables.cancel(parties.core, r.slot)
-    with pytest.raises(NonexistentToken):
-        scf.receivables.owner_of(r.token_id)
+    assert_refused(scf, NonexistentToken, lambda: scf.receivables.owner_of(r.token_id), token_id=r.token_id)
     assert scf.receivables.receivable(r.slot).state == ReceivableState.CANCELLED
     assert scf.receivables.fragment_count(parties.s1.address) == 0
     assert scf.receivables.parent_of(r.token_id) == 0  # the tree stays walkable after a burn
-    with pytest.raises(DocumentAlreadyIssued):  # the debtor confirms one set of documents once, ever
-        scf.receivables.issue(parties.core, parties.s2.address, 1_00, now(scf.w3) + DAY, h)
+    assert_refused(  # the debtor confirms one set of documents once, ever
+        scf,
+        DocumentAlreadyIssued,
+        lambda: scf.receivables.issue(parties.core, parties.s2.address, 1_00, now(scf.w3) + DAY, h),
+        document_hash=h,
+        slot=r.slot,
+    )
 
 
 # ------------------------------------------------------------------------------------------ the split tree
@@ -204,10 +211,20 @@ def test_whole_transfer_voids_every_approval_and_allowance(scf: ScfClient, parti
     scf.receivables.transfer(parties.s1, parties.s4.address, r.token_id)
     assert scf.receivables.get_approved(r.token_id) == ZERO_ADDRESS
     assert scf.receivables.allowance(r.token_id, parties.s3.address) == 0
-    with pytest.raises(NotOwnerNorApproved):
-        scf.receivables.split(parties.s3, r.token_id, parties.s3.address, 1_00)
-    with pytest.raises(NotOwnerNorApproved):
-        scf.receivables.transfer(parties.s2, parties.s2.address, r.token_id, from_=parties.s4.address)
+    assert_refused(
+        scf,
+        NotOwnerNorApproved,
+        lambda: scf.receivables.split(parties.s3, r.token_id, parties.s3.address, 1_00),
+        token_id=r.token_id,
+        caller=parties.s3.address,
+    )
+    assert_refused(
+        scf,
+        NotOwnerNorApproved,
+        lambda: scf.receivables.transfer(parties.s2, parties.s2.address, r.token_id, from_=parties.s4.address),
+        token_id=r.token_id,
+        caller=parties.s2.address,
+    )
     # Handing it back does not revive the old owner's approvals.
     scf.receivables.transfer(parties.s4, parties.s1.address, r.token_id)
     assert scf.receivables.allowance(r.token_id, parties.s3.address) == 0
@@ -232,8 +249,13 @@ def test_operator_approved_for_all_can_split_and_transfer(scf: ScfClient, partie
     assert scf.receivables.balance_of(r.token_id) == r.face_value - 15_00
     assert scf.receivables.allowance(r.token_id, parties.s2.address) == 0  # nothing spent, nothing granted
     scf.receivables.set_approval_for_all(parties.s1, parties.s2.address, False)
-    with pytest.raises(NotOwnerNorApproved):
-        scf.receivables.split(parties.s2, r.token_id, parties.s3.address, 1_00)
+    assert_refused(
+        scf,
+        NotOwnerNorApproved,
+        lambda: scf.receivables.split(parties.s2, r.token_id, parties.s3.address, 1_00),
+        token_id=r.token_id,
+        caller=parties.s2.address,
+    )
 
 
 def test_value_allowance_decreases_as_it_is_spent(scf: ScfClient, parties: Parties) -> None:
