@@ -50,6 +50,11 @@ class ReceivableState(IntEnum):
     REJECTED = 6
     CANCELLED = 7
 
+    @property
+    def word(self) -> str:
+        """The state as people and the API write it: "pending", "overdue"."""
+        return self.name.lower()
+
 
 @dataclass(frozen=True)
 class Receivable:

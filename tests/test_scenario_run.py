@@ -17,7 +17,7 @@ from chain_client.apps.scenario.generate import expand
 from chain_client.apps.scenario.loader import load
 from chain_client.apps.scenario.plan import build_plan
 from chain_client.apps.scenario.session import RunOptions, prepare, run_scenario
-from chain_client.apps.scenario.world import State
+from chain_client.receivables import ReceivableState
 from tests.conftest import ScenarioRun
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,7 +92,7 @@ def test_stress_1000_is_a_thousand_suppliers_five_thousand_operations_and_full_s
     assert sorted(set(tiers)) == [1, 2, 3, 4]
     assert plan.operations >= 5000
     assert plan.count(ops.Finance) == 500
-    assert all(r.state is State.REPAID for r in plan.final.receivables.values())
+    assert all(r.state is ReceivableState.REPAID for r in plan.final.receivables.values())
     assert all(f.burned for f in plan.final.fragments.values())  # every fragment settled in full
     assert source.file_steps == 0  # a few lines: all of it generated
 

@@ -21,7 +21,7 @@ from web3 import Web3
 from chain_client.apps.scenario.accounts import Accounts
 from chain_client.apps.scenario.ledger import Ledger
 from chain_client.apps.scenario.plan import Plan
-from chain_client.apps.scenario.world import DESK, State
+from chain_client.apps.scenario.world import DESK
 from chain_client.client import ScfClient
 from chain_client.ids import sequence_of
 from chain_client.index import EventIndex, Indexer, reconcile
@@ -31,11 +31,11 @@ from chain_client.words import counted
 
 MAX_FAILURES_SHOWN = 10
 _STATES = {
-    State.PENDING: {ReceivableState.PENDING},
-    State.ACTIVE: {ReceivableState.ACTIVE, ReceivableState.MATURED},
-    State.OVERDUE: {ReceivableState.OVERDUE},
-    State.REPAID: {ReceivableState.REPAID},
-    State.REJECTED: {ReceivableState.REJECTED},
+    ReceivableState.PENDING: {ReceivableState.PENDING},
+    ReceivableState.ACTIVE: {ReceivableState.ACTIVE, ReceivableState.MATURED},
+    ReceivableState.OVERDUE: {ReceivableState.OVERDUE},
+    ReceivableState.REPAID: {ReceivableState.REPAID},
+    ReceivableState.REJECTED: {ReceivableState.REJECTED},
 }
 
 
@@ -144,7 +144,7 @@ def as_planned(scf: ScfClient, plan: Plan, accounts: Accounts) -> Check:
     for name, slot in plan.receivables.items():
         model, info = world.receivables[slot], scf.receivables.receivable(slot)
         if info.state not in _STATES[model.state]:
-            check.fail(f"{name}: {info.state.name.lower()} on chain, {model.state.value} in the dry run")
+            check.fail(f"{name}: {info.state.name.lower()} on chain, {model.state.word} in the dry run")
         if (info.repaid, info.paid_out) != (model.repaid, model.paid_out):
             check.fail(
                 f"{name}: repaid/paid out {info.repaid}/{info.paid_out}, dry run {model.repaid}/{model.paid_out}"

@@ -13,9 +13,10 @@ from difflib import get_close_matches
 from chain_client.apps.scenario import models as m
 from chain_client.apps.scenario import ops
 from chain_client.apps.scenario.loader import Problem, YamlPath
-from chain_client.apps.scenario.world import FinancingModel, FragmentModel, ReceivableModel, State, World
+from chain_client.apps.scenario.world import FinancingModel, FragmentModel, ReceivableModel, World
 from chain_client.constants import DAY
 from chain_client.ids import slot_of
+from chain_client.receivables import ReceivableState
 
 
 class Context:
@@ -114,8 +115,8 @@ class Context:
         if fragment is None:
             return None
         r = self.world.receivable_of(fragment.token_id)
-        if r.state is not State.ACTIVE:
-            self.problem(path, f"{r.name} is {r.state.value}: value moves only once it is accepted and until repaid")
+        if r.state is not ReceivableState.ACTIVE:
+            self.problem(path, f"{r.name} is {r.state.word}: value moves only once it is accepted and until repaid")
         elif self.world.matured(r):
             self.problem(path, f"{r.name} matured on {self.day(r.maturity)}; it is {self.day(self.world.now)}")
         elif fragment.frozen:

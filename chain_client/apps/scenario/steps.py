@@ -14,10 +14,10 @@ from chain_client.apps.scenario import ops
 from chain_client.apps.scenario.context import Context
 from chain_client.apps.scenario.fields import percent_of
 from chain_client.apps.scenario.loader import YamlPath
-from chain_client.apps.scenario.world import State
 from chain_client.constants import DAY
 from chain_client.money import format_fen
 from chain_client.pricing import days_between, quote
+from chain_client.receivables import ReceivableState
 
 ZERO_MEMO = b"\0" * 32
 
@@ -36,18 +36,18 @@ def _answer(c: Context, names: list[str], path: YamlPath, *, accept: bool) -> li
         r = c.receivable(name, (*path, j))
         if r is None:
             continue
-        if r.state is not State.PENDING:
-            c.problem((*path, j), f"{name} is {r.state.value}, not pending: it can be answered once")
+        if r.state is not ReceivableState.PENDING:
+            c.problem((*path, j), f"{name} is {r.state.word}, not pending: it can be answered once")
             continue
         if c.world.matured(r):
             c.problem((*path, j), f"{name} matured on {c.day(r.maturity)} before it was answered")
             continue
         token_id = c.names[name]
         if accept:
-            r.state = State.ACTIVE
+            r.state = ReceivableState.ACTIVE
             out.append(ops.Accept(r.holder, token_id))
         else:
-            r.state = State.REJECTED
+            r.state = ReceivableState.REJECTED
             c.world.fragments[token_id].burned = True
             out.append(ops.Reject(r.holder, token_id))
     return out
@@ -201,8 +201,8 @@ def repay(c: Context, p: m.Repay, path: YamlPath) -> list[ops.Op]:
     payer = c.member(p.by, (*path, "by")) if p.by else (r.debtor if r else None)
     if r is None or payer is None:
         return []
-    if r.state not in (State.ACTIVE, State.OVERDUE):
-        c.problem((*path, "receivable"), f"{r.name} is {r.state.value}: there is nothing to repay")
+    if r.state not in (ReceivableState.ACTIVE, ReceivableState.OVERDUE):
+        c.problem((*path, "receivable"), f"{r.name} is {r.state.word}: there is nothing to repay")
         return []
     if p.amount is not None:
         amount = p.amount
@@ -240,8 +240,8 @@ def settle(c: Context, name: str, path: YamlPath) -> list[ops.Op]:
     r = c.receivable(name, path)
     if r is None:
         return []
-    if r.state in (State.PENDING, State.REJECTED) or not c.world.matured(r):
-        c.problem(path, f"{name} is {r.state.value} and matures on {c.day(r.maturity)}: nothing to settle yet")
+    if r.state in (ReceivableState.PENDING, ReceivableState.REJECTED) or not c.world.matured(r):
+        c.problem(path, f"{name} is {r.state.word} and matures on {c.day(r.maturity)}: nothing to settle yet")
         return []
     pages, paid = c.settle(r)
     return [*([ops.Settle(r.slot, pages, paid)] if pages else []), *c.redeem_custody(r)]
@@ -251,8 +251,8 @@ def mark_overdue(c: Context, name: str, path: YamlPath) -> list[ops.Op]:
     r = c.receivable(name, path)
     if r is None:
         return []
-    if r.state is not State.ACTIVE:
-        c.problem(path, f"{name} is {r.state.value}: only an accepted, unpaid receivable becomes overdue")
+    if r.state is not ReceivableState.ACTIVE:
+        c.problem(path, f"{name} is {r.state.word}: only an accepted, unpaid receivable becomes overdue")
         return []
     overdue_from = r.maturity + c.world.grace_period
     if c.world.now < overdue_from:
@@ -262,7 +262,7 @@ def mark_overdue(c: Context, name: str, path: YamlPath) -> list[ops.Op]:
             f"it is {c.day(c.world.now)}",
         )
         return []
-    r.state = State.OVERDUE
+    r.state = ReceivableState.OVERDUE
     return [ops.MarkOverdue(r.slot)]
 
 
@@ -274,8 +274,8 @@ def claim_recourse(c: Context, name: str, path: YamlPath) -> list[ops.Op]:
     fragment = c.world.fragments[record.financed_id]
     if not record.recourse:
         c.problem(path, f"financing {name} was made without recourse")
-    elif r.state is not State.OVERDUE:
-        c.problem(path, f"{r.name} is {r.state.value}: recourse needs an overdue receivable (mark_overdue first)")
+    elif r.state is not ReceivableState.OVERDUE:
+        c.problem(path, f"{r.name} is {r.state.word}: recourse needs an overdue receivable (mark_overdue first)")
     elif record.claim or record.claim_settled:
         c.problem(path, f"recourse on {name} was claimed already")
     elif fragment.holder != record.financier:

@@ -11,22 +11,14 @@ afterwards (every member's cash, and the desk's, to the fen).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from chain_client import rules
 from chain_client.ids import slot_of, token_id_of
+from chain_client.receivables import ReceivableState
 
 DESK = "FinancingDesk"
 """The financing desk contract as a holder in the model: of fragments bought back under recourse (custody), and
 of cash for the instant between a payment to such a fragment and its distribution (always zero after a step)."""
-
-
-class State(StrEnum):
-    PENDING = "pending"
-    ACTIVE = "active"
-    REJECTED = "rejected"
-    OVERDUE = "overdue"
-    REPAID = "repaid"
 
 
 @dataclass
@@ -47,7 +39,7 @@ class ReceivableModel:
     holder: str  # the supplier it was issued to
     face: int
     maturity: int
-    state: State = State.PENDING
+    state: ReceivableState = ReceivableState.PENDING  # never MATURED: the model has no clock-derived state
     repaid: int = 0
     paid_out: int = 0
     redeemed: int = 0
@@ -187,7 +179,7 @@ class World:
         self.cash[payer] = self.cash.get(payer, 0) - amount
         r.repaid += amount
         if r.repaid == r.face:
-            r.state = State.REPAID
+            r.state = ReceivableState.REPAID
 
     def settlement(self, r: ReceivableModel) -> Settlement:
         """Who a settlement of `r` now would pay, without paying (repay_and_settle's selection)."""
