@@ -3,9 +3,11 @@ listing with each request's implied rate, and keeping stored statuses in step wi
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from api.context import ApiContext, IndexView, Member
 from api.errors import ApiProblem
-from api.schemas import FinancingRequestCreate, FinancingRequestPublic, FundingPublic
+from api.schemas import FinancingRequestCreate, FinancingRequestPublic
 from api.signatures import BadSignature, request_hash, signer_of
 from api.store import STALE_AFTER, DuplicateRequest, Funding, Status, StoredRequest
 from chain_client.constants import ZERO_ADDRESS
@@ -164,35 +166,19 @@ def present(context: ApiContext, view: IndexView, stored: StoredRequest) -> Fina
     maturity = None if receivable is None else receivable.maturity
     days = 0 if maturity is None else days_between(view.now, maturity)
     rate = implied_rate(r.value, r.price, days, context.day_count) if days > 0 else None
-    f = stored.funding
-    return FinancingRequestPublic(
-        id=stored.id,
-        request_hash=stored.request_hash,
-        status=stored.status.value,
-        token_id=r.token_id,
-        slot=slot_of(r.token_id),
-        holder=stored.holder,
-        debtor=None if receivable is None else receivable.debtor,
-        maturity=maturity,
-        value=r.value,
-        price=r.price,
-        discount=r.value - r.price,
-        financier=stored.financier,
-        recourse=r.recourse,
-        nonce=r.nonce,
-        deadline=r.deadline,
-        signature="0x" + stored.signature.hex(),
-        days=days,
-        implied_rate=rate,
-        day_count=context.day_count,
-        created_at=stored.created_at,
-        funding=None
-        if f is None
-        else FundingPublic(
-            financier=f.financier,
-            financed_token_id=f.financed_token_id,
-            tx_hash=f.tx_hash,
-            block_number=f.block_number,
-            funded_at=f.funded_at,
-        ),
-    )
+    # The stored record and its signed request, with what the response says differently or adds.
+    found = {
+        **asdict(stored),
+        **asdict(r),
+        "status": stored.status.value,
+        "financier": stored.financier,  # None for "any financier", not the zero address the request signs
+        "signature": "0x" + stored.signature.hex(),
+        "slot": slot_of(r.token_id),
+        "debtor": None if receivable is None else receivable.debtor,
+        "maturity": maturity,
+        "discount": r.value - r.price,
+        "days": days,
+        "implied_rate": rate,
+        "day_count": context.day_count,
+    }
+    return FinancingRequestPublic.model_validate(found, from_attributes=True)

@@ -20,7 +20,7 @@ from typing import Any
 
 from api.context import ApiContext, Member
 from api.errors import ApiProblem, as_response
-from api.market import funding_of, present, refresh, unknown_request, visible_to
+from api.financing import funding_of, present, refresh, unknown_request, visible_to
 from api.schemas import FundCreate
 from api.store import STALE_AFTER, Funding, KeyState, Status, StoredRequest, StoredResponse
 from chain_client.constants import ZERO_ADDRESS

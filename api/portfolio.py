@@ -1,11 +1,11 @@
 """A lender's book: what it financed (the index's record of the desk's financings, whether funded through
-this API or not), what each position is worth and has paid, and redemption at maturity."""
+this API or not), and what each position is worth and has paid. (Redemption is a fragment's: `api.fragments`.)"""
 
 from __future__ import annotations
 
-from api.catalogue import claimable as claimable_now
 from api.context import ApiContext, IndexView, Member
-from api.schemas import PortfolioPublic, PortfolioTotals, PositionPublic, RedeemPublic, State
+from api.fragments import claimable as claimable_now
+from api.schemas import PortfolioPublic, PortfolioTotals, PositionPublic, State
 from chain_client.ids import slot_of
 from chain_client.index import Financing
 from chain_client.pricing import DayCount, annualised_yield, days_between
@@ -57,27 +57,3 @@ def portfolio(context: ApiContext, member: Member) -> PortfolioPublic:
         profit=sum(p.repaid - p.cost for p in settled),
     )
     return PortfolioPublic(financier=member.address, data=positions, count=len(positions), totals=totals)
-
-
-def redeem(context: ApiContext, member: Member, token_id: int) -> RedeemPublic:
-    """Pull what `token_id` is owed now; once it is paid in full (and burned), release the lender's exposure
-    so its limit for the debtor is free again (the desk does not do that by itself)."""
-    signer = member.signer()
-    scf = context.scf
-    done = scf.receivables.redeem(signer, token_id)
-    burned = token_id in done.burned
-    released = False
-    if burned:
-        record = scf.financing.financing(token_id)
-        if record.financier == member.address and not record.released:
-            scf.financing.release_exposure(signer, [token_id])
-            released = True
-    return RedeemPublic(
-        token_id=token_id,
-        paid=done.paid,
-        burned=burned,
-        exposure_released=released,
-        tx_hash=done.tx_hash,
-        block_number=done.block_number,
-        gas_used=done.gas_used,
-    )

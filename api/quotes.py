@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from api.context import ApiContext
 from api.errors import ApiProblem
-from api.market import live_fragment, require_financeable
+from api.financing import live_fragment, require_financeable
 from api.schemas import QuoteCreate, QuotePublic
 from chain_client.contract_errors import InvalidFinancingValue
 from chain_client.pricing import days_between, quote
@@ -22,13 +24,4 @@ def make_quote(context: ApiContext, body: QuoteCreate) -> QuotePublic:
         q = quote(body.value, body.annual_rate, days, body.day_count)
     except ValueError as exc:  # the rate discounts away the whole value
         raise ApiProblem(422, "ValidationError", {"body.annual_rate": str(exc)}) from None
-    return QuotePublic(
-        token_id=body.token_id,
-        value=q.value,
-        price=q.price,
-        discount=q.discount,
-        days=q.days,
-        day_count=q.day_count,
-        annual_rate=q.annual_rate,
-        maturity=receivable.maturity,
-    )
+    return QuotePublic.model_validate({**asdict(q), "token_id": body.token_id, "maturity": receivable.maturity})

@@ -2,15 +2,19 @@
 
 Amounts are yuan decimal strings and token ids, slots and nonces decimal strings too (`api.fields`: they
 exceed JavaScript's exact integers); other ids and counts are integers, times are unix seconds (with an ISO
-date beside a maturity, for people reading the JSON)."""
+date beside a maturity, for people reading the JSON).
+
+Responses are built with `XPublic.model_validate(record, from_attributes=True)` from the index's and the
+store's records (fen and int ids inside; the field types write them as yuan and decimal strings): a field
+that needs converting says so here, with its validator or alias, not in a copier beside each model."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Self
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from api.fields import (
     MAX_OFFSET,
@@ -28,8 +32,6 @@ from api.fields import (
     Yuan,
     YuanIn,
 )
-from chain_client.ids import token_id_of
-from chain_client.index import FragmentInfo, FragmentNode, Hop, ReceivableRow
 from chain_client.pricing import DayCount
 from chain_client.receivables import ReceivableState
 
@@ -63,6 +65,18 @@ def iso_date(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).date().isoformat()
 
 
+def _state_of(value: Any) -> Any:
+    return State.of(value) if isinstance(value, ReceivableState) else value
+
+
+def _date_of(value: Any) -> Any:
+    return iso_date(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+StateOut = Annotated[State, BeforeValidator(_state_of)]
+"""A receivable's state: read from the chain's `ReceivableState`, named as the API names it."""
+
+
 # ---------------------------------------------------------------------------------------------- health, me
 
 
@@ -93,34 +107,15 @@ class ReceivablePublic(BaseModel):
     supplier: str
     face_value: Yuan
     maturity: int
-    maturity_date: str
+    maturity_date: Annotated[str, BeforeValidator(_date_of)] = Field(validation_alias="maturity")
     document_hash: str
-    state: State
+    state: StateOut
     issued_at: int
     live_fragments: int
     live_value: Yuan
     repaid: Yuan
     redeemed_value: Yuan
     paid_out: Yuan
-
-    @classmethod
-    def of(cls, r: ReceivableRow) -> Self:
-        return cls(
-            slot=r.slot,
-            debtor=r.debtor,
-            supplier=r.supplier,
-            face_value=r.face_value,
-            maturity=r.maturity,
-            maturity_date=iso_date(r.maturity),
-            document_hash=r.document_hash,
-            state=State.of(r.state),
-            issued_at=r.issued_at,
-            live_fragments=r.live_fragments,
-            live_value=r.live_value,
-            repaid=r.repaid,
-            redeemed_value=r.redeemed_value,
-            paid_out=r.paid_out,
-        )
 
 
 class ReceivablesPublic(BaseModel):
@@ -143,28 +138,13 @@ class ReceivableFilters(_In):
 class FragmentNodePublic(BaseModel):
     token_id: TokenId
     sequence: int
-    parent_id: ParentId  # 0 for the fragment issued to the supplier
+    parent_id: ParentId  # 0 for the fragment issued to the supplier (`FragmentNode.parent_id`)
     owner: str
     value: Yuan
     tier: int
     frozen: bool
     financed: bool
     burned: bool
-
-    @classmethod
-    def of(cls, slot: int, f: FragmentNode) -> Self:
-        parent = token_id_of(slot, f.parent_sequence) if f.parent_sequence else 0
-        return cls(
-            token_id=f.token_id,
-            sequence=f.sequence,
-            parent_id=parent,
-            owner=f.owner,
-            value=f.value,
-            tier=f.tier,
-            frozen=f.frozen,
-            financed=f.financed,
-            burned=f.burned,
-        )
 
 
 class ReceivableTreePublic(BaseModel):
@@ -190,22 +170,6 @@ class HopPublic(BaseModel):
     block_time: int
     tx_hash: str
     burned: bool
-
-    @classmethod
-    def of(cls, h: Hop) -> Self:
-        return cls(
-            token_id=h.token_id,
-            holder=h.holder,
-            tier=h.tier,
-            value=h.value,
-            created_value=h.created_value,
-            from_holder=h.from_holder,
-            memo=h.memo,
-            block_number=h.block_number,
-            block_time=h.block_time,
-            tx_hash=h.tx_hash,
-            burned=h.burned,
-        )
 
 
 class DocumentPublic(BaseModel):
@@ -235,34 +199,6 @@ class FragmentPublic(BaseModel):
     receivable: ReceivablePublic
     path: list[HopPublic]  # this fragment first, back to the one issued to the supplier
     documents: list[DocumentPublic]
-
-    @classmethod
-    def of(cls, f: FragmentInfo, r: ReceivableRow, path: list[Hop], claimable: int) -> Self:
-        # The last hop is the fragment issued to the supplier: its memo is the receivable's document hash.
-        documents = [
-            DocumentPublic(kind="receivable" if i == 0 else "payment", token_id=hop.token_id, hash=hop.memo)
-            for i, hop in enumerate(reversed(path))
-            if hop.memo
-        ]
-        return cls(
-            token_id=f.token_id,
-            slot=f.slot,
-            sequence=f.sequence,
-            parent_id=f.parent_id,
-            owner=f.owner,
-            value=f.value,
-            tier=f.tier,
-            frozen=f.frozen,
-            financed=f.financed,
-            burned=f.burned,
-            created_value=f.created_value,
-            created_from=f.created_from,
-            paid=f.paid,
-            claimable=claimable,
-            receivable=ReceivablePublic.of(r),
-            path=[HopPublic.of(h) for h in path],
-            documents=documents,
-        )
 
 
 class RedeemPublic(BaseModel):
@@ -365,7 +301,7 @@ class PositionPublic(BaseModel):
     debtor: str
     seller: str
     recourse: bool
-    state: State
+    state: StateOut
     held: bool  # the lender still holds it (false once sold on or redeemed in full)
     funded_at: int
     maturity: int
@@ -414,5 +350,5 @@ class RepaymentPublic(BaseModel):
     paid: Yuan
     repaid: Yuan
     outstanding: Yuan
-    state: State
+    state: StateOut
     tx_hash: str

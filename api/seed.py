@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from api.context import ApiContext
 from api.fields import yuan_text
-from api.market import submit
+from api.financing import submit
 from api.schemas import FinancingRequestCreate, FinancingRequestPublic
 from api.settings import MemberConfig
 from chain_client.chain import new_account

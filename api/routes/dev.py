@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path
 
-from api import devtools
+from api import dev
 from api.deps import ContextDep, Operator
 from api.fields import Slot
 from api.routes.problems import AUTH, CONFLICT, NOT_FOUND
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/dev", tags=["development chain"], responses=AUTH)
 
 @router.post("/advance-time")
 def advance_time(context: ContextDep, _: Operator, body: AdvanceTimeCreate) -> ChainTimePublic:
-    return devtools.advance(context, body.seconds)
+    return dev.advance(context, body.seconds)
 
 
 @router.post("/repay/{slot}", responses={**NOT_FOUND, **CONFLICT})
@@ -30,4 +30,4 @@ def repay(
 ) -> RepaymentPublic:
     """The debtor (whose key must be configured) repays `amount`, default all outstanding; the operator
     mints it the cash first if it has too little."""
-    return devtools.repay(context, operator, slot, None if body is None else body.amount)
+    return dev.repay(context, operator, slot, None if body is None else body.amount)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api import market
+from api import financing
 from api.deps import ContextDep, CurrentMember, Holder, Lender
 from api.errors import refusal_response
 from api.fields import MAX_OFFSET, MAX_SAFE_INTEGER
@@ -28,7 +28,7 @@ def submit_request(
 ) -> FinancingRequestPublic:
     """A holder submits the EIP-712 request it signed. The signature is recovered against the desk's domain
     and must be the caller's and the fragment's holder's; the fragment must be financeable now."""
-    created = market.submit(context, member, body)
+    created = financing.submit(context, member, body)
     response.headers["Location"] = f"/financing-requests/{created.id}"
     return created
 
@@ -42,13 +42,13 @@ def list_requests(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> FinancingRequestsPublic:
     """Requests (oldest first) with each one's implied annual rate. Suppliers see only their own."""
-    data, count = market.listing(context, member, status, skip, limit)
+    data, count = financing.listing(context, member, status, skip, limit)
     return FinancingRequestsPublic(data=data, count=count)
 
 
 @router.get("/{request_id}", responses=NOT_FOUND)
 def read_request(context: ContextDep, member: CurrentMember, request_id: RequestId) -> FinancingRequestPublic:
-    return market.one(context, member, request_id)
+    return financing.one(context, member, request_id)
 
 
 @router.post("/{request_id}/fund", response_model=FinancingRequestPublic, responses={**NOT_FOUND, **CONFLICT})

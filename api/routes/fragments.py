@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from api import catalogue, portfolio
+from api import fragments
 from api.deps import ContextDep, CurrentMember, Holder
 from api.fields import TokenId
 from api.routes.problems import AUTH, CONFLICT, NOT_FOUND
@@ -21,11 +21,11 @@ TokenIdPath = Annotated[TokenId, Path()]
 def read_fragment(context: ContextDep, _: CurrentMember, token_id: TokenIdPath) -> FragmentPublic:
     """A fragment (burned ones too: they stay traceable), its hops back to the confirmed receivable, and the
     hashes of the documents behind each hop."""
-    return catalogue.fragment(context, token_id)
+    return fragments.fragment(context, token_id)
 
 
 @router.post("/{token_id}/redeem", responses=CONFLICT)
 def redeem_fragment(context: ContextDep, member: Holder, token_id: TokenIdPath) -> RedeemPublic:
     """Pull what the fragment is owed now (signed with the caller's configured key). Paid in full, it is
     burned, and a lender's exposure for it is released."""
-    return portfolio.redeem(context, member, token_id)
+    return fragments.redeem(context, member, token_id)

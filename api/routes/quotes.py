@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import ContextDep, CurrentMember
-from api.quoting import make_quote
+from api.quotes import make_quote
 from api.routes.problems import AUTH, CONFLICT, NOT_FOUND
 from api.schemas import QuoteCreate, QuotePublic
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api import catalogue
+from api import receivables
 from api.deps import ContextDep, CurrentMember
 from api.fields import Slot
 from api.routes.problems import AUTH, NOT_FOUND
@@ -20,10 +20,10 @@ def list_receivables(
     context: ContextDep, _: CurrentMember, filters: Annotated[ReceivableFilters, Query()]
 ) -> ReceivablesPublic:
     """Receivables by debtor (address or name), state, maturity range and least face value, by maturity."""
-    return catalogue.receivables(context, filters)
+    return receivables.listing(context, filters)
 
 
 @router.get("/{slot}", responses=NOT_FOUND)
 def read_receivable(context: ContextDep, _: CurrentMember, slot: Annotated[Slot, Path()]) -> ReceivableTreePublic:
     """The receivable and every fragment it ever had (burned ones flagged), linked by `parent_id`."""
-    return catalogue.tree(context, slot)
+    return receivables.tree(context, slot)

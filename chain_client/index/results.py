@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from chain_client.ids import slot_of, token_id_of
 from chain_client.membership import Role
 from chain_client.receivables import ReceivableState
 
@@ -59,6 +60,11 @@ class FragmentNode(NamedTuple):
     frozen: bool
     financed: bool
     burned: bool
+
+    @property
+    def parent_id(self) -> int:
+        """The parent's token id (0 for the first fragment): computed, not stored, to keep nodes lean."""
+        return token_id_of(slot_of(self.token_id), self.parent_sequence) if self.parent_sequence else 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -278,8 +278,43 @@ class EventIndex:
         slots: Iterable[int] | None = None,
         at: int | None = None,
     ) -> list[ReceivableRow]:
-        """Receivables by debtor, (effective) state, maturity range [from, to] and minimum face value."""
+        """Receivables by debtor, (effective) state, maturity range [from, to] and minimum face value, soonest
+        maturity first."""
         now = self._now(at)
+        where, params = self._receivable_filter(debtor, state, matures_from, matures_to, min_value, slots, now)
+        return self._receivables(where, params, now, totals=True)
+
+    @_locked
+    def receivables_page(
+        self,
+        *,
+        debtor: str | None = None,
+        state: ReceivableState | None = None,
+        matures_from: int | None = None,
+        matures_to: int | None = None,
+        min_value: int | None = None,
+        offset: int = 0,
+        limit: int = 100,
+        at: int | None = None,
+    ) -> tuple[list[ReceivableRow], int]:
+        """`receivables(...)[offset : offset + limit]` and how many match in all, with the page cut in SQL: only
+        the page's rows are read and totalled, however many receivables match."""
+        now = self._now(at)
+        where, params = self._receivable_filter(debtor, state, matures_from, matures_to, min_value, None, now)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        count = int(self._conn.execute(f"SELECT count(*) FROM receivables r {clause}", params).fetchone()[0])
+        return self._receivables(where, params, now, totals=True, page=(offset, limit)), count
+
+    @staticmethod
+    def _receivable_filter(
+        debtor: str | None,
+        state: ReceivableState | None,
+        matures_from: int | None,
+        matures_to: int | None,
+        min_value: int | None,
+        slots: Iterable[int] | None,
+        now: int,
+    ) -> tuple[list[str], list[Any]]:
         where: list[str] = []
         params: list[Any] = []
         if debtor is not None:
@@ -308,20 +343,28 @@ class EventIndex:
             keys = [slot_key(s) for s in slots]
             where.append(f"r.slot IN ({','.join('?' * len(keys))})")
             params += keys
-        return self._receivables(where, params, now, totals=True)
+        return where, params
 
-    def _receivables(self, where: list[str], params: list[Any], now: int, *, totals: bool) -> list[ReceivableRow]:
-        """Rows of `receivables` matching `where`; `totals` adds the live fragments' count and value (else 0)."""
+    def _receivables(
+        self, where: list[str], params: list[Any], now: int, *, totals: bool, page: tuple[int, int] | None = None
+    ) -> list[ReceivableRow]:
+        """Rows of `receivables` matching `where`, soonest maturity first (the slot breaks ties, so the order is
+        total and pages never overlap); `totals` adds the live fragments' count and value (else 0); `page` is
+        (offset, limit)."""
         live = (
             """(SELECT count(*) FROM fragments f WHERE f.slot = r.slot AND f.burned = 0),
                (SELECT coalesce(sum(f.value), 0) FROM fragments f WHERE f.slot = r.slot AND f.burned = 0)"""
             if totals
             else "0, 0"
         )
+        cut = "" if page is None else "LIMIT ? OFFSET ?"
         sql = f"""SELECT r.slot, r.debtor, r.supplier, r.face_value, r.maturity, r.document_hash, r.state,
                          r.issued_at, r.fragments_created, r.repaid, r.redeemed_value, r.paid_out, {live}
                   FROM receivables r {"WHERE " + " AND ".join(where) if where else ""}
-                  ORDER BY r.maturity, r.slot"""
+                  ORDER BY r.maturity, r.slot {cut}"""
+        if page is not None:
+            offset, limit = page
+            params = [*params, limit, offset]
         return [
             ReceivableRow(
                 slot=int(slot, 16),

@@ -266,7 +266,7 @@ def test_an_unexpected_failure_is_a_500_with_the_usual_body_and_no_traceback(
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("secret detail from deep inside")
 
-    monkeypatch.setattr("api.catalogue.receivables", broken)
+    monkeypatch.setattr("api.receivables.listing", broken)
     with TestClient(api.client.app, raise_server_exceptions=False) as client:
         r = client.get("/receivables", headers={"Authorization": f"Bearer {api.bank.api_key}"})
     assert r.status_code == 500

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+from typing import Any
+
 import pytest
 
 from chain_client.contract_errors import NonexistentReceivable
+from chain_client.index import ReceivableRow
+from chain_client.index.schema import slot_key
+from chain_client.receivables import ReceivableState
 from tests.test_api.conftest import Api, refusal
 
 
@@ -108,3 +114,45 @@ def test_an_unknown_or_impossible_slot_is_404_or_422(api: Api, slot: object, sta
             "message": NonexistentReceivable.notice(),
             "fields": {"slot": str(slot)},
         }
+
+
+def test_a_page_is_cut_in_sql_and_is_the_slice_of_the_whole_listing(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Twenty more receivables beside the demo's two, written into the API's index as another program would; no
+    # sync, whose self-check would rebuild away rows that no event made.
+    monkeypatch.setattr(api.context, "sync", lambda: None)
+    with sqlite3.connect(api.context.index.path, isolation_level=None) as conn:
+        conn.executemany(
+            """INSERT INTO receivables (slot, debtor, supplier, face_value, maturity, document_hash, state, issued_at,
+                                        issued_block, fragments_created, updated_block)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                (
+                    slot_key(10**60 + i),
+                    api.demo.core.address,
+                    api.bank.address,
+                    100_00 * (i + 1),
+                    2**33 + (i % 3),
+                    f"0x{i:064x}",
+                    int(ReceivableState.ACTIVE),
+                    1,
+                    1,
+                    1,
+                    1,
+                )
+                for i in range(20)
+            ],
+        )
+    whole = api.get("/receivables", api.bank, params={"limit": 500}).json()
+    assert whole["count"] == len(whole["data"]) == 22
+    built: list[ReceivableRow] = []
+
+    def counted(*args: Any, **kwargs: Any) -> ReceivableRow:
+        built.append(ReceivableRow(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr("chain_client.index.store.ReceivableRow", counted)
+    for skip, limit in [(0, 1), (3, 4), (20, 5), (22, 5)]:
+        built.clear()
+        page = api.get("/receivables", api.bank, params={"skip": skip, "limit": limit}).json()
+        assert page == {"data": whole["data"][skip : skip + limit], "count": 22}
+        assert len(built) == len(page["data"])  # only the page's rows were read

@@ -99,7 +99,7 @@ def test_the_500_body_header_and_log_line_carry_the_id(
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("secret detail from deep inside")
 
-    monkeypatch.setattr("api.catalogue.receivables", broken)
+    monkeypatch.setattr("api.receivables.listing", broken)
     with (
         caplog.at_level(logging.ERROR, logger="api"),
         TestClient(api.client.app, raise_server_exceptions=False) as client,
