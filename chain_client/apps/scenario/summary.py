@@ -187,7 +187,6 @@ class Summarizer:
         self.ledger = ledger
         self.basis = plan.scenario.settings.day_count.basis
         self.member = {accounts.address(n): m for n, m in plan.members.items()}
-        self.receivable_names = {slot: name for name, slot in plan.receivables.items()}
 
     def tier_of(self, address: str) -> int | None:
         member = self.member.get(address)
