@@ -21,6 +21,7 @@ from chain_client.exceptions import (
 from chain_client.money import format_fen, parse_yuan
 from chain_client.reverts import decode_revert
 from tests.conftest import Parties
+from tests.refusals import assert_refused
 
 
 def test_revert_data_decodes_into_the_named_exception_with_fields() -> None:
@@ -50,9 +51,12 @@ def test_panics_and_unknown_selectors_are_reported_not_hidden() -> None:
 
 
 def test_a_refused_transaction_raises_the_contracts_error(scf: ScfClient, parties: Parties) -> None:
-    with pytest.raises(NotMember) as err:
-        scf.cash.mint(parties.operator, parties.outsider.address, 1)
-    assert err.value.account == parties.outsider.address
+    assert_refused(
+        scf,
+        NotMember,
+        lambda: scf.cash.mint(parties.operator, parties.outsider.address, 1),
+        account=parties.outsider.address,
+    )
     # The nonce cache recovered: the next send from the same account works.
     scf.cash.mint(parties.operator, parties.s1.address, 5)
     assert scf.cash.balance_of(parties.s1.address) == 5

@@ -9,8 +9,8 @@ repayments, time moving, holders redeeming and keepers settling, in any order. A
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from unittest.mock import ANY
 
-import pytest
 from eth_account.signers.local import LocalAccount
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -29,6 +29,7 @@ from chain_client.chain import revert_to, snapshot
 from chain_client.contract_errors import NothingToRedeem, ReceivableNotMatured
 from chain_client.devchain import advance_time, now
 from tests.conftest import DAY, Parties, doc_hash
+from tests.refusals import assert_refused
 
 
 @dataclass
@@ -119,12 +120,24 @@ class RepaymentMachine(RuleBasedStateMachine):
         full = m.values[token] * m.repaid // m.face == m.values[token]
         holder = self.account(m.owners[token])
         if now(self.w3) + 1 < m.maturity:  # the next block is at least one second later
-            with pytest.raises(ReceivableNotMatured):
-                self.scf.receivables.redeem(holder, token)
+            assert_refused(
+                self.scf,
+                ReceivableNotMatured,
+                lambda: self.scf.receivables.redeem(holder, token),
+                slot=m.slot,
+                maturity=m.maturity,
+                now_time=ANY,
+            )
             return
         if owed == 0 and not full:
-            with pytest.raises(NothingToRedeem):
-                self.scf.receivables.redeem(holder, token)
+            assert_refused(
+                self.scf,
+                NothingToRedeem,
+                lambda: self.scf.receivables.redeem(holder, token),
+                token_id=token,
+                entitled=m.values[token] * m.repaid // m.face,
+                paid=m.paid[token],
+            )
             return
         before = self.scf.cash.balance_of(holder.address)
         result = self.scf.receivables.redeem(holder, token)
