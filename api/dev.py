@@ -3,9 +3,11 @@ real network (NotADevelopmentChain, 403): there time is real and debtors pay fro
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from api.context import ApiContext, Member
 from api.errors import ApiProblem
-from api.schemas import ChainTimePublic, RepaymentPublic, State
+from api.schemas import ChainTimePublic, RepaymentPublic
 from chain_client.devchain import advance_time, now
 from chain_client.exceptions import NotADevelopmentChain
 
@@ -42,11 +44,5 @@ def repay(context: ApiContext, operator: Member, slot: int, amount: int | None) 
         scf.cash.approve(debtor, scf.receivables.address, to_pay)
     done = scf.receivables.repay(debtor, slot, to_pay)
     after = scf.receivables.receivable(slot)
-    return RepaymentPublic(
-        slot=slot,
-        paid=to_pay,
-        repaid=after.repaid,
-        outstanding=after.outstanding,
-        state=State.of(after.state),
-        tx_hash=done.tx_hash,
-    )
+    found = {**asdict(after), "outstanding": after.outstanding, "paid": to_pay, "tx_hash": done.tx_hash}
+    return RepaymentPublic.model_validate(found)

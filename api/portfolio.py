@@ -3,9 +3,11 @@ this API or not), and what each position is worth and has paid. (Redemption is a
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from api.context import ApiContext, IndexView, Member
 from api.fragments import claimable as claimable_now
-from api.schemas import PortfolioPublic, PortfolioTotals, PositionPublic, State
+from api.schemas import PortfolioPublic, PortfolioTotals, PositionPublic
 from chain_client.ids import slot_of
 from chain_client.index import Financing
 from chain_client.pricing import DayCount, annualised_yield, days_between
@@ -24,26 +26,20 @@ def position(view: IndexView, member: Member, e: Financing) -> PositionPublic:
     paid = fragment.paid
     claimable = claimable_now(fragment, receivable, view.now)
     settled = fragment.burned or (receivable.state is ReceivableState.REPAID and claimable == 0)
-    return PositionPublic(
-        financed_token_id=e.token_id,
-        request_hash=e.request_hash,
-        slot=receivable.slot,
-        debtor=receivable.debtor,
-        seller=e.seller,
-        recourse=e.recourse,
-        state=State.of(receivable.state),
-        held=fragment.owner == member.address and not fragment.burned,
-        funded_at=e.block_time,
-        maturity=receivable.maturity,
-        days=days,
-        cost=e.price,
-        face_value=e.value,
-        expected_payoff=e.value,
-        repaid=paid,
-        claimable=claimable,
-        expected_yield=annualised_yield(e.price, e.value, days, YIELD_BASIS),
-        realised_yield=annualised_yield(e.price, paid, days, YIELD_BASIS) if settled else None,
-    )
+    found = {
+        **asdict(e),
+        "slot": receivable.slot,
+        "debtor": receivable.debtor,
+        "state": receivable.state,
+        "held": fragment.owner == member.address and not fragment.burned,
+        "maturity": receivable.maturity,
+        "days": days,
+        "repaid": paid,
+        "claimable": claimable,
+        "expected_yield": annualised_yield(e.price, e.value, days, YIELD_BASIS),
+        "realised_yield": annualised_yield(e.price, paid, days, YIELD_BASIS) if settled else None,
+    }
+    return PositionPublic.model_validate(found)
 
 
 def portfolio(context: ApiContext, member: Member) -> PortfolioPublic:

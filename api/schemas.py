@@ -294,8 +294,10 @@ class FundCreate(_In):
 # ---------------------------------------------------------------------------------------------- portfolio
 
 
+# Validated from the desk's `Financing` record (its names aliased here) and what `api.portfolio` adds. (A comment,
+# not a docstring: a docstring would become the schema's OpenAPI description.)
 class PositionPublic(BaseModel):
-    financed_token_id: TokenId
+    financed_token_id: TokenId = Field(validation_alias="token_id")
     request_hash: str
     slot: Slot
     debtor: str
@@ -303,12 +305,12 @@ class PositionPublic(BaseModel):
     recourse: bool
     state: StateOut
     held: bool  # the lender still holds it (false once sold on or redeemed in full)
-    funded_at: int
+    funded_at: int = Field(validation_alias="block_time")
     maturity: int
     days: int  # from funding to maturity
-    cost: Yuan
-    face_value: Yuan
-    expected_payoff: Yuan
+    cost: Yuan = Field(validation_alias="price")
+    face_value: Yuan = Field(validation_alias="value")
+    expected_payoff: Yuan = Field(validation_alias="value")
     repaid: Yuan  # cash paid out to this fragment's holder so far
     claimable: Yuan  # repaid into escrow for it and not yet redeemed
     expected_yield: RateOut  # held to maturity and repaid in full, ACT/365
