@@ -10,6 +10,7 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.types import EventData, TxReceipt
 
+from chain_client.chain import chain_of
 from chain_client.tx import Transactor, TxResult
 
 
@@ -18,7 +19,7 @@ class ContractClient:
 
     def __init__(self, contract: Contract, transactor: Transactor | None = None) -> None:
         self.contract = contract
-        self.tx = transactor or Transactor.for_web3(contract.w3)
+        self.tx = transactor or chain_of(contract.w3).sender
 
     @property
     def address(self) -> str:

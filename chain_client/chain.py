@@ -6,62 +6,113 @@ the one a production node sees.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
-from web3.providers.eth_tester import EthereumTesterProvider
+from web3.providers.base import BaseProvider
 
 from chain_client.exceptions import NotADevelopmentChain
-
-# Attribute set on an embedded Web3 so helpers can find its tester without guessing.
-_TESTER_ATTR = "_scf_tester"
-# Keys of the embedded chain's genesis accounts, each funded with 1,000,000 ETH for gas.
-_EMBEDDED_ACCOUNTS = 10
-# The embedded chain's block gas limit: a permissioned chain typically sets its own; 30M is Ethereum's.
-EMBEDDED_BLOCK_GAS_LIMIT = 30_000_000
+from chain_client.tx import Transactor
 
 
-def connect(url: str | None = None, keys: Iterable[str] = (), *, timeout: float = 30.0) -> Web3:
+class Chain:
+    """A connection and what this process keeps about it: its Web3, the accounts whose keys it holds (never sent
+    to the node), the one transaction sender (so every client shares its nonces), and on the embedded chain the
+    eth-tester behind it with the lock that serialises its requests.
+
+    Every client takes the Web3 (`ScfClient(w3, contracts)`, a web3 contract's `.w3`, the event index), so the
+    Web3 made here knows its Chain (`chain_of(w3)`) rather than a second object going through every signature."""
+
+    def __init__(self, provider: BaseProvider, keys: Iterable[LocalAccount] = (), *, tester: Any = None) -> None:
+        self.w3 = ChainWeb3(self, provider)
+        self.accounts: dict[str, LocalAccount] = {a.address: a for a in keys}
+        self.tester = tester
+        self.lock = threading.RLock()
+        self._sender: Transactor | None = None
+        if tester is not None:
+            from chain_client.embedded import serialised
+
+            self.w3.middleware_onion.add(serialised(self.lock), name="scf_serialise")
+
+    @property
+    def embedded(self) -> bool:
+        return self.tester is not None
+
+    @property
+    def sender(self) -> Transactor:
+        """The one Transactor of this chain, made on first use (it asks the node for the chain id and fees)."""
+        with self.lock:
+            if self._sender is None:
+                self._sender = Transactor(self.w3)
+            return self._sender
+
+    def add_account(self, account: LocalAccount) -> None:
+        """Remember `account`'s key for signing (`accounts_of` lists it)."""
+        self.accounts[account.address] = account
+
+    def revert_to(self, snapshot_id: int) -> None:
+        """Back to a snapshot of the embedded chain; the sender reads its nonces again (the reverted ones are free)."""
+        self.development_tester().revert_to_snapshot(snapshot_id)
+        if self._sender is not None:
+            self._sender.nonces.forget()
+
+    def development_tester(self) -> Any:
+        """The eth-tester behind the embedded chain (development helpers only)."""
+        if self.tester is None:
+            raise NotADevelopmentChain("this helper works only on the embedded chain")
+        return self.tester
+
+
+class ChainWeb3(Web3):
+    """The Web3 of a `Chain`: a Web3 in every way, that also knows the Chain it belongs to."""
+
+    def __init__(self, chain: Chain, provider: BaseProvider) -> None:
+        super().__init__(provider)
+        self.chain = chain
+
+
+def connect(url: str | None = None, keys: Iterable[str] = (), *, timeout: float = 30.0) -> ChainWeb3:
     """Return a Web3 for the embedded chain (no `url`) or for the JSON-RPC node at `url`.
 
-    `keys` are hex private keys of the accounts this process signs for; they are kept on the Web3 object
-    (`accounts_of(w3)`) and never sent to the node.
+    `keys` are hex private keys of the accounts this process signs for; its Chain keeps them (`accounts_of(w3)`)
+    and never sends them to the node.
     """
-    if url is None:
-        from eth_tester import EthereumTester, PyEVMBackend
+    extra = [Account.from_key(k) for k in keys]
+    if url is not None:
+        return Chain(HTTPProvider(url, request_kwargs={"timeout": timeout}), extra).w3
+    from web3.providers.eth_tester import EthereumTesterProvider
 
-        backend = PyEVMBackend(
-            genesis_parameters=PyEVMBackend.generate_genesis_params(overrides={"gas_limit": EMBEDDED_BLOCK_GAS_LIMIT})
-        )
-        tester = EthereumTester(backend)
-        w3 = Web3(EthereumTesterProvider(tester))
-        setattr(w3, _TESTER_ATTR, tester)
-        local = [Account.from_key(k) for k in backend.account_keys[:_EMBEDDED_ACCOUNTS]]
-    else:
-        w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}))
-        local = []
-    local += [Account.from_key(k) for k in keys]
-    w3.scf_accounts = {a.address: a for a in local}  # type: ignore[attr-defined]
-    return w3
+    from chain_client.embedded import new_tester
+
+    tester, funded = new_tester()
+    return Chain(EthereumTesterProvider(tester), funded + extra, tester=tester).w3
+
+
+def chain_of(w3: Web3) -> Chain:
+    """The Chain of a Web3 made by `connect()` (or by `Chain(provider)`)."""
+    if not isinstance(w3, ChainWeb3):
+        raise TypeError("this Web3 was not made by chain_client.connect(): it has no keys and no sender")
+    return w3.chain
 
 
 def accounts_of(w3: Web3) -> list[LocalAccount]:
     """The accounts whose keys this process holds: the embedded chain's funded accounts plus `keys`."""
-    return list(cast(dict[str, LocalAccount], getattr(w3, "scf_accounts", {})).values())
+    return list(chain_of(w3).accounts.values())
 
 
 def is_embedded(w3: Web3) -> bool:
-    return hasattr(w3, _TESTER_ATTR)
+    return isinstance(w3, ChainWeb3) and w3.chain.embedded
 
 
 def tester_of(w3: Web3) -> Any:
     """The eth-tester behind an embedded Web3 (development helpers only)."""
-    if not is_embedded(w3):
+    if not isinstance(w3, ChainWeb3):
         raise NotADevelopmentChain("this helper works only on the embedded chain")
-    return getattr(w3, _TESTER_ATTR)
+    return w3.chain.development_tester()
 
 
 def snapshot(w3: Web3) -> int:
@@ -70,16 +121,16 @@ def snapshot(w3: Web3) -> int:
 
 
 def revert_to(w3: Web3, snapshot_id: int) -> None:
-    tester_of(w3).revert_to_snapshot(snapshot_id)
+    if not isinstance(w3, ChainWeb3):
+        raise NotADevelopmentChain("this helper works only on the embedded chain")
+    w3.chain.revert_to(snapshot_id)
 
 
 def new_account(w3: Web3, *, fund_wei: int = 10**20, funder: LocalAccount | None = None) -> LocalAccount:
     """Create a key pair, remember it for signing and, on a development chain, give it ether for gas."""
+    chain = chain_of(w3)
     account: LocalAccount = Account.create()
-    cast(dict[str, LocalAccount], w3.scf_accounts)[account.address] = account  # type: ignore[attr-defined]
+    chain.add_account(account)
     if fund_wei:
-        from chain_client.tx import Transactor
-
-        source = funder or accounts_of(w3)[0]
-        Transactor.for_web3(w3).send_value(source, account.address, fund_wei)
+        chain.sender.send_value(funder or accounts_of(w3)[0], account.address, fund_wei)
     return account

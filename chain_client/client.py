@@ -5,11 +5,11 @@ from __future__ import annotations
 from web3 import Web3
 from web3.contract import Contract
 
+from chain_client.chain import chain_of
 from chain_client.financing import FinancingDesk
 from chain_client.membership import Membership
 from chain_client.receivables import ReceivableToken
 from chain_client.settlement import SettlementToken
-from chain_client.tx import Transactor
 
 
 class ScfClient:
@@ -18,7 +18,7 @@ class ScfClient:
     def __init__(self, w3: Web3, contracts: dict[str, Contract]) -> None:
         self.w3 = w3
         self.contracts = contracts
-        self.tx = Transactor.for_web3(w3)
+        self.tx = chain_of(w3).sender
         self.membership = Membership(contracts["Membership"], self.tx)
         self.cash = SettlementToken(contracts["SettlementToken"], self.tx)
         self.receivables = ReceivableToken(contracts["ReceivableToken"], self.tx)

@@ -12,8 +12,8 @@ from web3 import Web3
 from web3.contract import Contract
 
 from chain_client.artifacts import load_artifact
+from chain_client.chain import chain_of
 from chain_client.constants import GAS_DEPLOY
-from chain_client.tx import Transactor
 
 DEFAULT_MAX_TENOR = 365 * 24 * 3600
 CONTRACT_NAMES = ("Membership", "SettlementToken", "ReceivableToken", "FinancingDesk")
@@ -41,7 +41,7 @@ def deploy_contract(w3: Web3, sender: LocalAccount, name: str, *args: Any, gas: 
     """Deploy artifact `name` with constructor `args`; returns the web3 contract."""
     artifact = load_artifact(name)
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-    receipt = Transactor.for_web3(w3).transact(sender, factory.constructor(*args), gas)
+    receipt = chain_of(w3).sender.transact(sender, factory.constructor(*args), gas)
     return cast(Contract, w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"]))
 
 
@@ -60,7 +60,7 @@ def deploy_all(
     cash = deploy_contract(w3, operator, "SettlementToken", membership.address, cash_name, cash_symbol)
     receivables = deploy_contract(w3, operator, "ReceivableToken", membership.address, cash.address, max_tenor)
     desk = deploy_contract(w3, operator, "FinancingDesk", membership.address, receivables.address, cash.address)
-    tx = Transactor.for_web3(w3)
+    tx = chain_of(w3).sender
     # Every value-moving contract keeps a copy of members' status, pushed by Membership; the operator is the
     # only member yet.
     for subscriber in (cash, receivables, desk):

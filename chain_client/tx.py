@@ -96,7 +96,7 @@ class _Nonces:
 
 
 class Transactor:
-    """Signs and sends transactions for local accounts. One per Web3 (see `for_web3`)."""
+    """Signs and sends transactions for local accounts. One per chain (`Chain.sender`), so nonces are shared."""
 
     def __init__(
         self,
@@ -122,14 +122,6 @@ class Transactor:
         self.tip = _ONE_GWEI if base_fee else 0
         self.max_fee = 4 * base_fee + self.tip
         self.block_gas_limit = int(latest["gasLimit"])
-
-    @classmethod
-    def for_web3(cls, w3: Web3) -> Transactor:
-        existing = getattr(w3, "_scf_transactor", None)
-        if existing is None:
-            existing = cls(w3)
-            w3._scf_transactor = existing  # type: ignore[attr-defined]
-        return cast(Transactor, existing)
 
     # ------------------------------------------------------------------ sending
 

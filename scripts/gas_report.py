@@ -28,10 +28,10 @@ from web3 import Web3
 from web3.contract import Contract
 
 from chain_client import Role, ScfClient, accounts_of, connect, deploy_all
+from chain_client.chain import chain_of
 from chain_client.deploy import deploy_contract
 from chain_client.devchain import advance_time, now
 from chain_client.financing import FinancingRequest
-from chain_client.tx import Transactor
 
 DAY = 24 * 3600
 START_TIME = 2_000_000_000  # 2033-05-18: the chain's clock is moved here first, so every timestamp is the same
@@ -42,9 +42,9 @@ _DOCUMENTS = itertools.count(1)
 def new_account(w3: Web3, *, fund_wei: int) -> LocalAccount:
     """A new account, the same on every run (`chain_client.new_account` makes random ones)."""
     account: LocalAccount = Account.from_key(keccak(text=f"scf gas report account {next(_ACCOUNTS)}"))
-    w3.scf_accounts[account.address] = account  # type: ignore[attr-defined]
+    chain_of(w3).add_account(account)
     if fund_wei:
-        Transactor.for_web3(w3).send_value(accounts_of(w3)[0], account.address, fund_wei)
+        chain_of(w3).sender.send_value(accounts_of(w3)[0], account.address, fund_wei)
     return account
 
 
@@ -177,7 +177,7 @@ def measure_repayment(w3: Web3, scf: ScfClient, operator: LocalAccount, core: Lo
 
 
 def _send(w3: Web3, sender: LocalAccount, contract: Contract, fn: str, *args: Any) -> int:
-    receipt = Transactor.for_web3(w3).transact(sender, getattr(contract.functions, fn)(*args), 1_000_000)
+    receipt = chain_of(w3).sender.transact(sender, getattr(contract.functions, fn)(*args), 1_000_000)
     return int(receipt["gasUsed"])
 
 
@@ -206,7 +206,7 @@ def measure_references(w3: Web3) -> dict[str, int]:
     gas["ref_solv_erc3525_mint"] = _send(w3, a, solv, "mint", fresh(), 7, 10**9)
     _send(w3, a, solv, "mint", a.address, 7, 10**9)  # token 2, held by a
     split = solv.functions.transferFrom(2, fresh(), 100)
-    gas["ref_solv_erc3525_split"] = int(Transactor.for_web3(w3).transact(a, split, 1_000_000)["gasUsed"])
+    gas["ref_solv_erc3525_split"] = int(chain_of(w3).sender.transact(a, split, 1_000_000)["gasUsed"])
     _send(w3, a, solv, "mint", b.address, 7, 10**9)  # token 4, held by b
     gas["ref_solv_erc3525_value_transfer"] = _send(w3, a, solv, "transferFrom", 2, 4, 100)
     gas["ref_solv_erc3525_transfer"] = _send(w3, a, solv, "transferFrom", a.address, fresh(), 2)

@@ -27,7 +27,7 @@ from rich.tree import Tree
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
-from chain_client.chain import accounts_of, connect, is_embedded, new_account
+from chain_client.chain import accounts_of, chain_of, connect, is_embedded, new_account
 from chain_client.client import ScfClient
 from chain_client.constants import DAY
 from chain_client.deploy import CONTRACT_NAMES, DeploymentRecord, deploy_all, load_contracts, record_of
@@ -235,7 +235,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     if args.rpc:
         operator = _key(args)  # before connecting: a missing key is found without a network round trip
         w3 = _connect(args.rpc)
-        w3.scf_accounts[operator.address] = operator  # type: ignore[attr-defined]
+        chain_of(w3).add_account(operator)
     else:
         w3 = connect()
         operator = accounts_of(w3)[0]
@@ -428,7 +428,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.rpc:
         operator = _key(args)  # before connecting: a missing key is found without a network round trip
         w3 = _connect(args.rpc)
-        w3.scf_accounts[operator.address] = operator  # type: ignore[attr-defined]
+        chain_of(w3).add_account(operator)
     else:
         w3 = connect()
         operator = accounts_of(w3)[0]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from chain_client import DeploymentRecord, Role, ScfClient, load_contracts, new_account
+from chain_client.chain import chain_of
 from chain_client.devchain import now
 from tests.rpc.conftest import HARDHAT_KEY, ROOT, hardhat_w3
 from tests.test_cli import SCF, fails_in_one_line, scf
@@ -33,7 +34,7 @@ def test_deploy_index_tree_and_reconcile_across_processes(hardhat_url: str, tmp_
     # Business happens elsewhere, through the client.
     w3 = hardhat_w3(hardhat_url)
     client = ScfClient(w3, load_contracts(w3, record))
-    operator = w3.scf_accounts[record.operator]  # type: ignore[attr-defined]
+    operator = chain_of(w3).accounts[record.operator]
     core, s1, s2 = (new_account(w3, fund_wei=10**19) for _ in range(3))
     client.membership.admit(operator, core.address, Role.CORE_ENTERPRISE)
     for s in (s1, s2):

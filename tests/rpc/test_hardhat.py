@@ -14,6 +14,7 @@ from web3 import HTTPProvider, Web3
 from web3.types import RPCEndpoint, RPCResponse
 
 from chain_client import ReceivableState, TransactionFailed, accounts_of, new_account
+from chain_client.chain import Chain
 from chain_client.contract_errors import InsufficientValue, NonexistentToken, NotMember, WrongRole
 from chain_client.devchain import HARDHAT_CHAIN_ID, advance_time, now
 from chain_client.index import EventIndex, Indexer, reconcile
@@ -98,9 +99,8 @@ def test_a_send_that_loses_its_connection_is_retried_but_never_sent_twice(
     hardhat_url: str, lose: str, sends: int
 ) -> None:
     provider = FlakyProvider(hardhat_url, lose)
-    w3 = Web3(provider)
     sender = accounts_of(hardhat_w3(hardhat_url))[0]
-    w3.scf_accounts = {sender.address: sender}  # type: ignore[attr-defined]
+    w3 = Chain(provider, [sender]).w3
     tx = Transactor(w3, retry_backoff=0.01)
     payee = new_account(hardhat_w3(hardhat_url), fund_wei=0).address
     nonce = w3.eth.get_transaction_count(sender.address)

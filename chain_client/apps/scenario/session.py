@@ -25,7 +25,6 @@ from chain_client.apps.scenario import ops
 from chain_client.apps.scenario.accounts import Accounts
 from chain_client.apps.scenario.checks import Check, run_checks
 from chain_client.apps.scenario.executor import Executor
-from chain_client.apps.scenario.fastlogs import quick_receipts
 from chain_client.apps.scenario.generate import expand
 from chain_client.apps.scenario.journal import Journal, JournalRefused
 from chain_client.apps.scenario.ledger import Ledger, read_ledger
@@ -138,9 +137,8 @@ def run_scenario(
 
     checked = time.monotonic()
     start_block = journal.data.start_block
-    with quick_receipts(w3):
-        ledger = read_ledger(w3, contracts, start_block)
-        checks = run_checks(w3, scf, plan, accounts, ledger, start_block)
+    ledger = read_ledger(w3, contracts, start_block)
+    checks = run_checks(w3, scf, plan, accounts, ledger, start_block)
     sent = totals(w3, journal)
     stats.transactions, stats.gas_used = sent.transactions, sent.gas_used
     stats.deploy_transactions, stats.deploy_gas = sent.deploy_transactions, sent.deploy_gas
