@@ -18,6 +18,7 @@ from api.chain import chain_lock, is_development
 from api.errors import ApiProblem
 from api.settings import MemberConfig
 from api.store import RequestStore
+from api.users import Users
 from chain_client.client import ScfClient
 from chain_client.index import EventIndex, Indexer
 from chain_client.membership import Role
@@ -96,6 +97,7 @@ class ApiContext:
         self.index = index
         self.store = store
         self.members = members
+        self.users = Users(store.path, members)  # the members' users, beside the store's tables
         self.day_count = day_count
         self.chain_lock = chain_lock(scf.w3)
         self.development = is_development(scf.w3)

@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.auth import CHALLENGE, api_key_of
 from api.context import ApiContext, Member
 from api.errors import ApiProblem
+from api.users import User
 from chain_client.client import ScfClient
 from chain_client.membership import Role
 
@@ -31,18 +32,26 @@ def get_client(context: ContextDep) -> ScfClient:
 ClientDep = Annotated[ScfClient, Depends(get_client)]
 
 
-def current_member(
+def current_user(
     context: ContextDep,
     request: Request,
     _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],  # declares the scheme in OpenAPI
-) -> Member:
+) -> User:
+    """The user behind the Bearer key: a member's configured key (its admin) or a user's own key (`api.users`)."""
     key = api_key_of(request.headers.get("Authorization"))
     if key is None:
         raise ApiProblem(401, "Unauthorized", {"detail": "send Authorization: Bearer <api key>"}, headers=CHALLENGE)
-    member = context.members.by_key(key)
-    if member is None:
+    user = context.users.identify(key)
+    if user is None:
         raise ApiProblem(401, "Unauthorized", {"detail": "unknown API key"}, headers=CHALLENGE)
-    return member
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def current_member(user: CurrentUser) -> Member:
+    return user.member
 
 
 CurrentMember = Annotated[Member, Depends(current_member)]
@@ -63,3 +72,14 @@ def require_role(*roles: Role) -> Callable[[Member], Member]:
 Lender = Annotated[Member, Depends(require_role(Role.FINANCIER))]
 Holder = Annotated[Member, Depends(require_role(Role.SUPPLIER, Role.FINANCIER))]
 Operator = Annotated[Member, Depends(require_role(Role.OPERATOR))]
+
+
+def active_user(context: ContextDep, user: CurrentUser) -> User:
+    """A user whose member is active on chain: every write of `api.users`, `api.actions` and `POST /transactions`
+    asks for one (a suspended member's users are refused, 403 `MemberSuspended`)."""
+    if not context.scf.membership.is_active(user.member.address):
+        raise ApiProblem(403, "MemberSuspended", {"account": user.member.address, "user": user.id})
+    return user
+
+
+ActiveUser = Annotated[User, Depends(active_user)]

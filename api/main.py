@@ -35,7 +35,7 @@ def create_app(context: ApiContext) -> FastAPI:
     app = FastAPI(title="SCF lender API", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None)
     app.state.context = context
     install_error_handlers(app)
-    app.add_middleware(RequestGuard, known_key=lambda key: context.members.by_key(key) is not None)
+    app.add_middleware(RequestGuard, known_key=lambda key: context.users.identify(key) is not None)
     # Added last, so outermost: the guard's refusals carry the id too.
     app.add_middleware(RequestIds)
     for router in ROUTERS:

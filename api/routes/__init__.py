@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.routes import dev, financing, fragments, health, members, portfolio, quotes, receivables
+from api.routes import dev, financing, fragments, health, members, portfolio, quotes, receivables, users
 
 ROUTERS = (
     health.router,
@@ -13,4 +13,5 @@ ROUTERS = (
     financing.router,
     portfolio.router,
     dev.router,
+    users.router,
 )

@@ -1,10 +1,10 @@
-"""GET /me: who this API key speaks for, and its cash."""
+"""GET /me: who this API key speaks for (member, role, user, duty), and its cash."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import ClientDep, CurrentMember
+from api.deps import ClientDep, CurrentUser
 from api.routes.problems import AUTH
 from api.schemas import MemberPublic
 
@@ -12,8 +12,12 @@ router = APIRouter(tags=["members"], responses=AUTH)
 
 
 @router.get("/me")
-def me(scf: ClientDep, member: CurrentMember) -> MemberPublic:
+def me(scf: ClientDep, user: CurrentUser) -> MemberPublic:
+    """Who the key speaks for: its member (name, role, account), the user and its duty, and the member's cash."""
+    member = user.member
     return MemberPublic(
+        user=user.id,
+        duty=user.duty.value,
         name=member.name,
         role=member.role.name.lower(),
         address=member.address,

@@ -58,6 +58,8 @@ def test_me_names_the_member_its_role_and_its_cash(api: Api) -> None:
         "address": api.bank.address,
         "can_sign": True,
         "cash": "10000000.00",
+        "user": "admin",
+        "duty": "admin",
     }
 
 
