@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from api.keystore import KeystoreError
 from api.settings import ENV_DEPLOYMENT, ENV_INDEX, ENV_KEYS_FILE, ENV_RPC, ENV_STORE, Settings, write_members
 from chain_client.chain import accounts_of, connect
 from chain_client.client import ScfClient
@@ -120,7 +121,7 @@ def _remote(args: argparse.Namespace) -> ApiContext:
             index_path=args.index,
             day_count=args.day_count,
         )
-    except ValueError as exc:
+    except (ValueError, KeystoreError) as exc:
         raise UsageError(str(exc)) from None
     if settings.deployment is None or not settings.deployment.exists():
         raise UsageError(f"--rpc needs --deployment FILE (a deployment record; env {ENV_DEPLOYMENT})")

@@ -9,7 +9,9 @@ Keys never live in code. They come from a keys file (JSON or TOML) named by `--k
     ]}
 
 A member with a `private_key` can have the API send transactions for it (a lender's funding and
-redemption are signed server-side); one with only an `address` can read and submit signed requests.
+redemption are signed server-side); one with only an `address` can read and submit signed requests. Instead of
+a `private_key`, a member's key may come from an encrypted `keystore` (v3 JSON) with its passphrase in a
+`passphrase_file` or the environment variable named by `passphrase_env` (`api.keystore`; docs/parties.md).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from eth_account import Account
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from api.keystore import unlock
 from chain_client.membership import Role
 from chain_client.pricing import DayCount
 
@@ -46,6 +49,24 @@ class MemberConfig(BaseModel):
     api_key: SecretStr = Field(min_length=16)
     address: str | None = None
     private_key: SecretStr | None = None
+    keystore: Path | None = None  # an encrypted key (api.keystore), unlocked when the configuration is read
+    passphrase_file: Path | None = None
+    passphrase_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unlock(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("keystore") is None:
+            return data
+        if data.get("private_key") is not None:
+            raise ValueError(f"member {data.get('name')!r}: give a private_key or a keystore, not both")
+        key = unlock(
+            str(data.get("name")),
+            Path(data["keystore"]),
+            passphrase_file=None if data.get("passphrase_file") is None else Path(data["passphrase_file"]),
+            passphrase_env=data.get("passphrase_env"),
+        )
+        return {**data, "private_key": SecretStr(key)}
 
     @field_validator("role", mode="before")
     @classmethod
@@ -60,6 +81,8 @@ class MemberConfig(BaseModel):
 
     @model_validator(mode="after")
     def _account(self) -> MemberConfig:
+        if self.keystore is None and (self.passphrase_file is not None or self.passphrase_env is not None):
+            raise ValueError(f"member {self.name!r}: passphrase_file and passphrase_env go with a keystore")
         if self.private_key is None and self.address is None:
             raise ValueError(f"member {self.name!r} needs an address or a private_key")
         if self.private_key is not None:
@@ -131,7 +154,12 @@ def write_members(path: str | Path, members: Sequence[MemberConfig]) -> None:
         row: dict[str, Any] = {"name": m.name, "role": m.role.name.lower(), "api_key": m.api_key.get_secret_value()}
         if m.address is not None:
             row["address"] = m.address
-        if m.private_key is not None:
+        if m.keystore is not None:  # the key stays encrypted: name the keystore and where its passphrase is
+            row["keystore"] = str(m.keystore)
+            for name in ("passphrase_file", "passphrase_env"):
+                if getattr(m, name) is not None:
+                    row[name] = str(getattr(m, name))
+        elif m.private_key is not None:
             row["private_key"] = m.private_key.get_secret_value()
         rows.append(row)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
