@@ -9,12 +9,14 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
 from api.chain import chain_lock, is_development
+from api.documents import DocumentStore
 from api.errors import ApiProblem
 from api.settings import MemberConfig
 from api.store import RequestStore
@@ -92,11 +94,14 @@ class ApiContext:
         *,
         day_count: DayCount = DayCount.ACT_360,
         start_block: int | None = None,
+        documents: DocumentStore | None = None,
     ) -> None:
         self.scf = scf
         self.index = index
         self.store = store
         self.members = members
+        # Trade documents: by default a directory next to the store's database (`api.sqlite` → `api.documents/`).
+        self.documents = documents or DocumentStore(Path(store.path).with_suffix(".documents"))
         self.users = Users(store.path, members)  # the members' users, beside the store's tables
         self.day_count = day_count
         self.chain_lock = chain_lock(scf.w3)

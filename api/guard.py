@@ -126,11 +126,16 @@ class RequestGuard:
             if len(body) > limit:
                 await _too_large(scope, send, limit)
                 return
-        if nesting_depth(bytes(body)) > MAX_DEPTH:
+        # Only JSON is ever parsed as JSON: an upload's bytes (multipart) may hold brackets at any depth.
+        if not _is_multipart(found.get(b"content-type")) and nesting_depth(bytes(body)) > MAX_DEPTH:
             fields = {"body": f"JSON nested deeper than {MAX_DEPTH} levels"}
             await _refuse(scope, send, 422, "ValidationError", fields, {})
             return
         await self.app(scope, _replay(bytes(body), receive), send)
+
+
+def _is_multipart(content_type: bytes | None) -> bool:
+    return content_type is not None and content_type.split(b";")[0].strip().lower() == b"multipart/form-data"
 
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from api import docs
 from api.context import ApiContext
+from api.documents import MAX_UPLOAD_BODY
 from api.errors import install_error_handlers
 from api.funding import recover
 from api.guard import RequestGuard
@@ -35,7 +36,11 @@ def create_app(context: ApiContext) -> FastAPI:
     app = FastAPI(title="SCF lender API", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None)
     app.state.context = context
     install_error_handlers(app)
-    app.add_middleware(RequestGuard, known_key=lambda key: context.users.identify(key) is not None)
+    app.add_middleware(
+        RequestGuard,
+        known_key=lambda key: context.users.identify(key) is not None,
+        body_limits={"/documents": MAX_UPLOAD_BODY},  # uploads (api.documents); every other body 16 KiB
+    )
     # Added last, so outermost: the guard's refusals carry the id too.
     app.add_middleware(RequestIds)
     for router in ROUTERS:

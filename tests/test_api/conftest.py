@@ -23,11 +23,12 @@ from api.schemas import FinancingRequestPublic
 from api.seed import DemoChain, Party, seed_demo, submit_requests
 from api.store import RequestStore
 from chain_client import ScfClient, accounts_of, connect, deploy_all
-from chain_client.chain import revert_to, snapshot
+from chain_client.chain import new_account, revert_to, snapshot
 from chain_client.constants import ZERO_ADDRESS
 from chain_client.devchain import now
 from chain_client.financing import FinancingRequest
 from chain_client.index import EventIndex
+from chain_client.membership import Role
 from tests.test_api.served import Served
 
 DAY = 86_400
@@ -46,6 +47,10 @@ class World:
     index_file: Path  # the index synced right after seeding and submitting
     store_file: Path  # the store with the demo's requests submitted
     submitted: list[FinancingRequestPublic]
+    auditor: Party  # an API key in the auditor's role (reads everything), beside the demo's members
+
+    def members(self) -> Members:
+        return Members([*self.demo.members(), self.auditor.config()])
 
 
 @pytest.fixture(scope="session")
@@ -57,10 +62,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     folder = tmp_path_factory.mktemp("api-world")
     index = EventIndex(folder / "index.sqlite")
     demo.label(index)
-    context = ApiContext(scf, index, RequestStore(folder / "store.sqlite"), Members(demo.members()))
+    auditor = Party("Platform auditor", Role.AUDITOR, new_account(w3))
+    members = Members([*demo.members(), auditor.config()])
+    context = ApiContext(scf, index, RequestStore(folder / "store.sqlite"), members)
     submitted = submit_requests(context, demo)
     context.close()  # checkpoints the index's WAL into its file, so a copy of the file is all of it
-    return World(w3, scf, demo, folder / "index.sqlite", folder / "store.sqlite", submitted)
+    return World(w3, scf, demo, folder / "index.sqlite", folder / "store.sqlite", submitted, auditor)
 
 
 @dataclass
@@ -70,6 +77,7 @@ class Api:
     scf: ScfClient
     demo: DemoChain
     submitted: list[FinancingRequestPublic]
+    auditor: Party
 
     @property
     def bank(self) -> Party:
@@ -152,7 +160,7 @@ def make_context(world: World, folder: Path, members: Members | None = None) -> 
     shutil.copy(world.store_file, folder / "store.sqlite")
     index = EventIndex(folder / "index.sqlite")
     store = RequestStore(folder / "store.sqlite")
-    return ApiContext(world.scf, index, store, members or Members(world.demo.members()))
+    return ApiContext(world.scf, index, store, members or world.members())
 
 
 @pytest.fixture(scope="session")
@@ -171,7 +179,7 @@ def api(world: World, tmp_path: Path) -> Iterator[Api]:
     context = make_context(world, tmp_path)
     try:
         with TestClient(create_app(context)) as client:
-            yield Api(client, context, world.scf, world.demo, world.submitted)
+            yield Api(client, context, world.scf, world.demo, world.submitted, world.auditor)
     finally:
         context.close()
         revert_to(world.w3, snap)

@@ -1,0 +1,161 @@
+"""Who sees what (privacy inside the consortium): the one place every read asks.
+
+- **operator, auditor**: everything.
+- **core enterprise**: the whole tree of every receivable it owes (it is the debtor); of others, only what it
+  holds or held, like any holder.
+- **supplier** (and any member, for what it holds): its own fragments (held now, or held last before they
+  were burned), their path back to the confirmation, and the fragments it paid with (split off to others:
+  the fragment it sent, not the branches its receiver made of it later); not the other branches of the tree
+  nor other members' holdings. A receivable's first supplier sees its first fragment.
+- **financier**: the financing requests addressed to it or to the market (any status) and those it funded; the
+  fragments they offer and each one's path to the root; its own fragments (its portfolio) and their paths.
+
+What a caller may not see does not exist for it: the routes answer 404 with the same error as for an id that
+was never there (`NonexistentReceivable`, `NonexistentToken`, `UnknownFinancingRequest`, `UnknownDocument`),
+never 403, so a refusal says nothing about whether the object exists.
+
+A receivable is visible when its whole tree is (`Scope.whole`) or at least one of its fragments is; its row
+(face value, maturity, state, live totals) is then shown whole, its tree only with the fragments in scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from api.context import ApiContext, IndexView, Member
+from api.store import StoredRequest
+from chain_client.contract_errors import NonexistentReceivable
+from chain_client.ids import slot_of
+from chain_client.index import ReceivableTree
+from chain_client.membership import Role
+
+SEES_ALL = frozenset({Role.OPERATOR, Role.AUDITOR})
+
+
+def sees_all(member: Member) -> bool:
+    return member.role in SEES_ALL
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one member may see of one receivable: all of it, or the fragments in `fragments`."""
+
+    whole: bool
+    fragments: frozenset[int]
+
+    @property
+    def visible(self) -> bool:
+        return self.whole or bool(self.fragments)
+
+    def __contains__(self, token_id: object) -> bool:
+        return self.whole or token_id in self.fragments
+
+
+NOTHING = Scope(False, frozenset())
+EVERYTHING = Scope(True, frozenset())
+
+
+# ---------------------------------------------------------------------------------------------- requests
+
+
+def request_visible(member: Member, stored: StoredRequest) -> bool:
+    """A financing request: its holder; financiers it is addressed to (by name or to the market) or that
+    funded it; operator and auditor."""
+    if sees_all(member) or stored.holder == member.address:
+        return True
+    if member.role is Role.FINANCIER:
+        return stored.financier in (None, member.address) or (
+            stored.funding is not None and stored.funding.financier == member.address
+        )
+    return False
+
+
+def offered_to(context: ApiContext, member: Member) -> list[StoredRequest]:
+    """The stored requests `member` sees as a financier (none for other roles)."""
+    if member.role is not Role.FINANCIER:
+        return []
+    return [r for r in context.store.page(offset=0, limit=2**62)[0] if request_visible(member, r)]
+
+
+# ---------------------------------------------------------------------------------------------- fragments
+
+
+def _anchors(context: ApiContext, view: IndexView, member: Member, slot: int | None) -> set[int]:
+    """Fragments `member` has a claim to see with their paths: those offered to it (financiers), those it
+    financed or sold through the desk. (What it holds, held or paid with is read from the tree.)"""
+    found: set[int] = set()
+    for r in offered_to(context, member):
+        if slot is None or slot_of(r.request.token_id) == slot:
+            found.add(r.request.token_id)
+    for f in view.index.financings():
+        mine = member.address in (f.financier, f.seller)
+        if mine and (slot is None or slot_of(f.token_id) == slot):
+            found.update((f.token_id, f.source_id))
+    return found
+
+
+def scope(context: ApiContext, view: IndexView, member: Member, tree: ReceivableTree) -> Scope:
+    """What `member` may see of the receivable `tree` is."""
+    receivable = tree.receivable
+    if sees_all(member) or receivable.debtor == member.address:
+        return EVERYTHING
+    me = member.address
+    parent = {node.token_id: node.parent_id for node in tree.fragments}
+    anchors = {n.token_id for n in tree.fragments if n.owner == me}
+    if receivable.supplier == me and tree.fragments:
+        anchors.add(tree.fragments[0].token_id)
+    anchors |= _anchors(context, view, member, receivable.slot) & parent.keys()
+    # What it paid with: fragments split off to others out of one it held (the fragment it sent, and the path
+    # to it; not what the receiver split off later).
+    for node in tree.fragments:
+        if node.parent_sequence and node.token_id not in anchors:
+            info = view.index.fragment(node.token_id)
+            if info is not None and info.created_from == me:
+                anchors.add(node.token_id)
+    seen: set[int] = set()
+    for token_id in anchors:
+        while token_id and token_id not in seen:
+            seen.add(token_id)
+            token_id = parent.get(token_id, 0)
+    return Scope(False, frozenset(seen))
+
+
+def visible_tree(context: ApiContext, view: IndexView, member: Member, slot: int) -> tuple[ReceivableTree, Scope]:
+    """The receivable `slot`'s tree and what `member` may see of it; NonexistentReceivable (404) when there is
+    none or the member may see none of it."""
+    tree = view.index.tree(slot, at=view.now)
+    found = NOTHING if tree is None else scope(context, view, member, tree)
+    if tree is None or not found.visible:
+        raise NonexistentReceivable(slot)
+    return tree, found
+
+
+def may_see_fragment(context: ApiContext, view: IndexView, member: Member, token_id: int) -> bool:
+    if sees_all(member):
+        return True
+    tree = view.index.tree(slot_of(token_id), at=view.now)
+    return tree is not None and token_id in scope(context, view, member, tree)
+
+
+def may_see_receivable(context: ApiContext, view: IndexView, member: Member, slot: int) -> bool:
+    if sees_all(member):
+        return True
+    tree = view.index.tree(slot, at=view.now)
+    return tree is not None and scope(context, view, member, tree).visible
+
+
+# ---------------------------------------------------------------------------------------------- listings
+
+
+def visible_slots(context: ApiContext, view: IndexView, member: Member) -> set[int] | None:
+    """The receivables `member` sees in listings, or None for all of them (operator, auditor). A core
+    enterprise's own are found by debtor in SQL; these are the others it holds part of or has a claim to.
+
+    A member that holds nothing more of a receivable, sold nothing of it through the desk and is not its first
+    supplier (it paid all of its fragments away) is not listed it: the index has no query for the fragments an
+    account sent. It still reads it by slot."""
+    if sees_all(member):
+        return None
+    slots = {h.slot for h in view.index.holdings(member.address, at=view.now)}
+    slots |= {slot_of(t) for t in _anchors(context, view, member, None)}
+    return slots
