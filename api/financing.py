@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from api import policy
 from api.context import ApiContext, IndexView, Member
 from api.errors import ApiProblem
 from api.schemas import FinancingRequestCreate, FinancingRequestPublic
@@ -28,9 +29,6 @@ from chain_client.index import Financing, FragmentInfo, ReceivableRow
 from chain_client.membership import Role
 from chain_client.pricing import days_between, implied_rate
 from chain_client.receivables import ReceivableState
-
-# Members who see the whole market; others (suppliers) see only their own requests.
-SEES_ALL = (Role.FINANCIER, Role.OPERATOR, Role.AUDITOR)
 
 
 def live_fragment(view: IndexView, token_id: int) -> tuple[FragmentInfo, ReceivableRow]:
@@ -134,16 +132,26 @@ def funding_of(deal: Financing) -> Funding:
 
 
 def visible_to(member: Member, stored: StoredRequest) -> bool:
-    return member.role in SEES_ALL or stored.holder == member.address
+    """Whom a request exists for when it tries to fund it: every financier (a request addressed to another is
+    then refused by name, `RequestForAnotherFinancier`, before anything is claimed), and its holder. Reads
+    follow `api.policy.request_visible` instead."""
+    return member.role in (Role.FINANCIER, Role.OPERATOR, Role.AUDITOR) or stored.holder == member.address
 
 
 def listing(
     context: ApiContext, member: Member, status: Status | None, skip: int, limit: int
 ) -> tuple[list[FinancingRequestPublic], int]:
-    holder = None if member.role in SEES_ALL else member.address
+    """The requests `member` may see (`api.policy.request_visible`): paged in SQL for those who see all or only
+    their own; a financier's (addressed to it or the market, or funded by it) are filtered, then cut."""
     with context.read() as view:
         refresh(context, view)
-        rows, count = context.store.page(status=status, holder=holder, offset=skip, limit=limit)
+        if member.role is Role.FINANCIER:
+            everything, _ = context.store.page(status=status, offset=0, limit=2**62)
+            mine = [r for r in everything if policy.request_visible(member, r)]
+            rows, count = mine[skip : skip + limit], len(mine)
+        else:
+            holder = None if policy.sees_all(member) else member.address
+            rows, count = context.store.page(status=status, holder=holder, offset=skip, limit=limit)
         return [present(context, view, r) for r in rows], count
 
 
@@ -151,7 +159,7 @@ def one(context: ApiContext, member: Member, request_id: int) -> FinancingReques
     with context.read() as view:
         refresh(context, view)
         stored = context.store.get(request_id)
-        if stored is None or not visible_to(member, stored):
+        if stored is None or not policy.request_visible(member, stored):
             raise unknown_request(request_id)
         return present(context, view, stored)
 

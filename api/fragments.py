@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from api import policy
 from api.context import ApiContext, IndexView, Member
 from api.schemas import FragmentPublic, RedeemPublic
 from chain_client import rules
@@ -35,9 +36,13 @@ def claimable(fragment: FragmentInfo, receivable: ReceivableRow, now: int | None
     return max(amount, 0)
 
 
-def fragment(context: ApiContext, token_id: int) -> FragmentPublic:
+def fragment(context: ApiContext, member: Member, token_id: int) -> FragmentPublic:
+    """The fragment, for a member who may see it (`api.policy`); 404 `NonexistentToken` for others, as for a
+    fragment that never existed. Its path back to the root is always in the same member's view."""
     with context.read() as view:
         info, receivable = _any_fragment(view, token_id)
+        if not policy.may_see_fragment(context, view, member, token_id):
+            raise NonexistentToken(token_id)
         path = view.index.path_to_root(token_id)
         owed = claimable(info, receivable, view.now)
     # The last hop is the fragment issued to the supplier: its memo is the receivable's document hash.

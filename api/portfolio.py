@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from eth_utils.address import to_checksum_address
+
+from api import policy
 from api.context import ApiContext, IndexView, Member
+from api.errors import ApiProblem
 from api.fragments import claimable as claimable_now
 from api.schemas import PortfolioPublic, PortfolioTotals, PositionPublic
 from chain_client.ids import slot_of
@@ -17,7 +21,7 @@ from chain_client.receivables import ReceivableState
 YIELD_BASIS = DayCount.ACT_365
 
 
-def position(view: IndexView, member: Member, e: Financing) -> PositionPublic:
+def position(view: IndexView, financier: str, e: Financing) -> PositionPublic:
     fragment = view.index.fragment(e.token_id)
     receivable = view.index.receivable(slot_of(e.token_id), at=view.now)
     assert fragment is not None, "a financing names an indexed fragment"
@@ -31,7 +35,7 @@ def position(view: IndexView, member: Member, e: Financing) -> PositionPublic:
         "slot": receivable.slot,
         "debtor": receivable.debtor,
         "state": receivable.state,
-        "held": fragment.owner == member.address and not fragment.burned,
+        "held": fragment.owner == financier and not fragment.burned,
         "maturity": receivable.maturity,
         "days": days,
         "repaid": paid,
@@ -42,9 +46,14 @@ def position(view: IndexView, member: Member, e: Financing) -> PositionPublic:
     return PositionPublic.model_validate(found)
 
 
-def portfolio(context: ApiContext, member: Member) -> PortfolioPublic:
+def portfolio(context: ApiContext, member: Member, financier: str | None = None) -> PortfolioPublic:
+    """`financier`'s book (default the caller's): the operator and the auditor may read anyone's, other members
+    only their own (`api.policy`)."""
+    whose = member.address if financier is None else to_checksum_address(financier)
+    if whose != member.address and not policy.sees_all(member):
+        raise ApiProblem(404, "UnknownPortfolio", {"financier": whose})
     with context.read() as view:
-        positions = [position(view, member, e) for e in view.index.financings(financier=member.address)]
+        positions = [position(view, whose, e) for e in view.index.financings(financier=whose)]
     settled = [p for p in positions if p.realised_yield is not None]
     totals = PortfolioTotals(
         cost=sum(p.cost for p in positions),
@@ -52,4 +61,4 @@ def portfolio(context: ApiContext, member: Member) -> PortfolioPublic:
         repaid=sum(p.repaid for p in positions),
         profit=sum(p.repaid - p.cost for p in settled),
     )
-    return PortfolioPublic(financier=member.address, data=positions, count=len(positions), totals=totals)
+    return PortfolioPublic(financier=whose, data=positions, count=len(positions), totals=totals)

@@ -85,7 +85,7 @@ class ReceivableDocumentsPublic(DocumentsCheckPublic):
 
 
 class PaymentDocumentsPublic(DocumentsCheckPublic):
-    token_id: TokenId = Field(description="a fragment the payment created")
+    token_id: TokenId  # a fragment the payment created
 
 
 class LinkCreate(BaseModel):

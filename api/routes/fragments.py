@@ -18,10 +18,11 @@ TokenIdPath = Annotated[TokenId, Path()]
 
 
 @router.get("/{token_id}")
-def read_fragment(context: ContextDep, _: CurrentMember, token_id: TokenIdPath) -> FragmentPublic:
+def read_fragment(context: ContextDep, member: CurrentMember, token_id: TokenIdPath) -> FragmentPublic:
     """A fragment (burned ones too: they stay traceable), its hops back to the confirmed receivable, and the
-    hashes of the documents behind each hop."""
-    return fragments.fragment(context, token_id)
+    hashes of the documents behind each hop. For whoever may see it (its holders, past and present, and who
+    paid with it; financiers it is offered to; the debtor; operator and auditor), else 404."""
+    return fragments.fragment(context, member, token_id)
 
 
 @router.post("/{token_id}/redeem", responses=CONFLICT)

@@ -44,12 +44,16 @@ def test_a_holders_signed_request_is_stored_open_with_its_implied_rate(api: Api)
     assert api.get(f"/financing-requests/{created['id']}", api.bank).json() == created
 
 
-def test_banks_see_the_whole_market_and_suppliers_only_their_own(api: Api) -> None:
+def test_banks_see_the_market_and_their_own_and_suppliers_only_their_own(api: Api) -> None:
+    # Six open requests: four to the market, one to each bank; a bank sees those addressed to it or the market.
     market = api.get("/financing-requests", api.bank, params={"status": "open"}).json()
-    assert market["count"] == 6
+    assert market["count"] == 5
+    assert all(r["financier"] in (None, api.bank.address) for r in market["data"])
     assert all(Decimal(r["implied_rate"]) > 0 for r in market["data"])
     page = api.get("/financing-requests", api.bank, params={"skip": 2, "limit": 2}).json()
-    assert ([r["id"] for r in page["data"]], page["count"]) == ([3, 4], 6)
+    assert ([r["id"] for r in page["data"]], page["count"]) == ([3, 4], 5)
+    theirs = next(r for r in api.submitted if r.financier == api.bank2.address)
+    assert api.get(f"/financing-requests/{theirs.id}", api.bank).status_code == 404  # another bank's: not there
     paints = api.party("Hongshan Paints")
     own = api.get("/financing-requests", paints).json()
     assert [r["holder"] for r in own["data"]] == [paints.address]
@@ -211,5 +215,5 @@ def test_statuses_follow_cancellation_funding_outside_the_api_and_expiry(api: Ap
     assert statuses[second.id]["funding"]["financier"] == api.bank.address
     advance_time(api.scf.w3, 15 * DAY)  # past every deadline
     rest = api.get("/financing-requests", api.bank, params={"status": "expired"}).json()
-    assert rest["count"] == 4
+    assert rest["count"] == 3  # the bank sees the market's and its own, not the one for the other bank
     assert api.get("/financing-requests", api.bank, params={"status": "open"}).json()["count"] == 0

@@ -103,7 +103,9 @@ def test_a_request_for_another_bank_is_refused_and_stays_open(api: Api) -> None:
         "message": RequestForAnotherFinancier.notice(),
         "fields": {"financier": api.bank2.address, "caller": api.bank.address},
     }
-    assert api.get(f"/financing-requests/{request.id}", api.bank).json()["status"] == "open"
+    # It stays open; the refused bank reads it no more than any request not addressed to it (api.policy).
+    assert api.get(f"/financing-requests/{request.id}", api.bank2).json()["status"] == "open"
+    assert api.get(f"/financing-requests/{request.id}", api.bank).status_code == 404
     assert api.fund(request.id, api.bank2, "fund-4").status_code == 200
 
 
