@@ -15,6 +15,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
+from api.actions import Actions
 from api.chain import chain_lock, is_development
 from api.documents import DocumentStore
 from api.errors import ApiProblem
@@ -103,6 +104,7 @@ class ApiContext:
         # Trade documents: by default a directory next to the store's database (`api.sqlite` → `api.documents/`).
         self.documents = documents or DocumentStore(Path(store.path).with_suffix(".documents"))
         self.users = Users(store.path, members)  # the members' users, beside the store's tables
+        self.actions = Actions(store.path)  # maker-checker actions and the audit trail (api.actions, api.audit)
         self.day_count = day_count
         self.chain_lock = chain_lock(scf.w3)
         self.development = is_development(scf.w3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import docs
+from api.actions import recover as recover_actions
 from api.context import ApiContext
 from api.documents import MAX_UPLOAD_BODY
 from api.errors import install_error_handlers
@@ -49,4 +50,5 @@ def create_app(context: ApiContext) -> FastAPI:
     docs.install(app)
     # A previous process may have died between claiming a request and recording its funding.
     recover(context)
+    recover_actions(context)  # and between signing an action's transaction and recording its outcome
     return app

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from api.routes import dev, financing, fragments, health, members, portfolio, quotes, receivables, users
+from api.routes import (
+    actions,
+    audit,
+    dev,
+    documents,
+    financing,
+    fragments,
+    health,
+    members,
+    portfolio,
+    quotes,
+    receivables,
+    transactions,
+    users,
+)
 
 ROUTERS = (
     health.router,
@@ -12,6 +26,10 @@ ROUTERS = (
     quotes.router,
     financing.router,
     portfolio.router,
+    documents.router,
     dev.router,
     users.router,
+    transactions.router,
+    actions.router,
+    audit.router,
 )
