@@ -118,3 +118,16 @@ def test_every_struct_in_storage_is_guarded() -> None:
         if (name, struct) not in PACKED_STRUCT_WORDS
     ]
     assert not unguarded, f"structs in storage with no word count in PACKED_STRUCT_WORDS: {', '.join(unguarded)}"
+
+
+def test_the_fragment_count_is_the_low_64_bits_of_the_account_word() -> None:
+    """ReceivableStorage._addToCount adds to the whole account word to change the count: it relies on this."""
+    layout = _artifacts()["ReceivableToken"]["storageLayout"]
+    (account,) = (t for t in layout["types"].values() if str(t.get("label", "")).endswith(".Account"))
+    first = account["members"][0]
+    assert (first["label"], first["slot"], first["offset"], layout["types"][first["type"]]["numberOfBytes"]) == (
+        "fragments",
+        "0",
+        0,
+        "8",
+    )
