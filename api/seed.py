@@ -107,16 +107,16 @@ def seed_demo(scf: ScfClient, operator: LocalAccount) -> DemoChain:
     start = now(w3)
     r1 = rt.issue(core.account, t1.address, 1_000_000_00, start + 120 * DAY, keccak(text=f"HZ-2026-0815 {run}"))
     rt.accept(t1.account, r1.token_id)
-    to_t2a, to_t2b = rt.split_batch(
+    to_t2a, to_t2b = rt.split(
         t1.account, r1.token_id, [(t2a.address, 300_000_00), (t2b.address, 200_000_00)], keccak(text="PO JC-031/032")
     ).new_token_ids
-    t3a_id, t3b_id = rt.split_batch(
+    t3a_id, t3b_id = rt.split(
         t2a.account, to_t2a, [(t3[0].address, 120_000_00), (t3[1].address, 45_678_90)], keccak(text="PO HY-117")
     ).new_token_ids
-    (t3c_id,) = rt.split(t2b.account, to_t2b, t3[2].address, 50_000_00).new_token_ids
+    (t3c_id,) = rt.transfer_value(t2b.account, to_t2b, t3[2].address, 50_000_00).new_token_ids
     r2 = rt.issue(core.account, t1.address, 600_000_00, start + 75 * DAY, keccak(text=f"HZ-2026-0907 {run}"))
     rt.accept(t1.account, r2.token_id)
-    (r2_t2b,) = rt.split(t1.account, r2.token_id, t2b.address, 250_000_00).new_token_ids
+    (r2_t2b,) = rt.transfer_value(t1.account, r2.token_id, t2b.address, 250_000_00).new_token_ids
 
     for bank, limit in zip(banks, (2_000_000_00, 1_000_000_00), strict=True):
         scf.cash.mint(operator, bank.address, BANK_CASH)

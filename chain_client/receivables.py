@@ -141,15 +141,16 @@ class ReceivableToken(ContractClient):
 
     # ------------------------------------------------------------------ moving value
 
-    def split(
+    def transfer_value(
         self, sender: LocalAccount, from_token_id: int, to: str, value: int, *, gas: int = GAS_SPLIT
     ) -> SplitResult:
-        """Move `value` out of `from_token_id` into a new fragment owned by `to` (ERC-3525 transferFrom)."""
+        """Move `value` out of `from_token_id` into a new fragment owned by `to`: ERC-3525's value transfer to an
+        address, `transferFrom(uint256,address,uint256)`. To pay several holders at once, `split`."""
         fn = self.contract.functions.transferFrom(from_token_id, to, value)
         receipt = self._send(sender, fn, gas)
         return SplitResult(**vars(result(receipt)), new_token_ids=tuple(_minted_ids(receipt, self.address)))
 
-    def split_batch(
+    def split(
         self,
         sender: LocalAccount,
         from_token_id: int,
@@ -158,7 +159,8 @@ class ReceivableToken(ContractClient):
         *,
         gas: int | None = None,
     ) -> SplitResult:
-        """Pay several suppliers from one fragment in one transaction; `payments` is (holder, value) pairs."""
+        """Pay several suppliers from one fragment in one transaction (`split(uint256,address[],uint256[],bytes32)`);
+        `payments` is (holder, value) pairs, each becoming a new fragment."""
         to = [p[0] for p in payments]
         values = [p[1] for p in payments]
         limit = gas or GAS_SPLIT_BASE + GAS_SPLIT_PER_RECIPIENT * max(len(payments), 1)

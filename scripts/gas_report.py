@@ -96,11 +96,11 @@ def measure_ours(w3: Web3) -> dict[str, int]:
     gas["accept"] = rt.accept(s1, issued.token_id).gas_used
     gas["issue_existing_holder"] = rt.issue(core, s1.address, 5_00, maturity, document()).gas_used
 
-    split = rt.split(s1, issued.token_id, s2.address, 100_000_00)
+    split = rt.transfer_value(s1, issued.token_id, s2.address, 100_000_00)
     gas["split"] = split.gas_used
-    gas["split_existing_holder"] = rt.split(s1, issued.token_id, s2.address, 100_000_00).gas_used
+    gas["split_existing_holder"] = rt.transfer_value(s1, issued.token_id, s2.address, 100_000_00).gas_used
     batch_to = [(_fresh(w3, scf, operator).address, 1_000_00) for _ in range(10)]
-    batch = rt.split_batch(s1, issued.token_id, batch_to, document())
+    batch = rt.split(s1, issued.token_id, batch_to, document())
     gas["split_batch_10"] = batch.gas_used
     gas["merge"] = rt.merge(s1, issued.token_id, split.new_token_ids[0], 1_00).gas_used
     gas["transfer"] = rt.transfer(s2, s3.address, split.new_token_ids[0]).gas_used
@@ -152,7 +152,7 @@ def measure_repayment(w3: Web3, scf: ScfClient, operator: LocalAccount, core: Lo
         ids = [issued.token_id]
         for start in range(0, fragments - 1, 50):
             batch = [(others[(start + i) % len(others)], 1_00) for i in range(min(50, fragments - 1 - start))]
-            ids += rt.split_batch(holder, issued.token_id, batch).new_token_ids
+            ids += rt.split(holder, issued.token_id, batch).new_token_ids
         return issued.slot, ids
 
     slot_1, ids_1 = receivable(1)

@@ -56,7 +56,7 @@ def split_into(scf: ScfClient, holder: LocalAccount, token_id: int, members: lis
     for start in range(0, n, BATCH):
         count = min(BATCH, n - start)
         payments = [(members[(start + i) % len(members)].address, share) for i in range(count)]
-        out += scf.receivables.split_batch(holder, token_id, payments, memo=os.urandom(32)).new_token_ids
+        out += scf.receivables.split(holder, token_id, payments, memo=os.urandom(32)).new_token_ids
     return out
 
 

@@ -45,13 +45,13 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     for i in range(args.count):
-        rt.split(s1, issued.token_id, holders[i % len(holders)], 1)
+        rt.transfer_value(s1, issued.token_id, holders[i % len(holders)], 1)
     rows.append(("split", args.count, time.perf_counter() - start))
 
     batches = max(1, args.count // 10)
     start = time.perf_counter()
     for _ in range(batches):
-        rt.split_batch(s1, issued.token_id, [(h, 1) for h in holders[:10]])
+        rt.split(s1, issued.token_id, [(h, 1) for h in holders[:10]])
     rows.append(("split_batch_10 (per new fragment)", batches * 10, time.perf_counter() - start))
 
     start = time.perf_counter()

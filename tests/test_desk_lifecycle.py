@@ -172,7 +172,9 @@ def test_recourse_is_capped_at_the_value_the_financier_still_holds(
     """A financier holding ¥25,000 of a ¥100,000 purchase claims ¥25,000, not ¥100,000."""
     p, d = parties, desk
     bought = sell(scf, d, p.s1, p.financier, d.r.token_id, SOLD, recourse=True)
-    scf.receivables.split(p.financier, bought.financed_token_id, p.s2.address, SOLD * 3 // 4)  # outside the desk
+    scf.receivables.transfer_value(
+        p.financier, bought.financed_token_id, p.s2.address, SOLD * 3 // 4
+    )  # outside the desk
     go_overdue(scf, p, d, 0)
     scf.financing.claim_recourse(p.financier, bought.financed_token_id)
     assert scf.financing.financing(bought.financed_token_id).recourse_claim == SOLD // 4

@@ -42,7 +42,7 @@ def test_split_to_a_re_entering_receiver_moves_only_the_value_sent(
     scf: ScfClient, parties: Parties, hostile: Contract
 ) -> None:
     r = issue_active(scf, parties, 1_000_00)
-    scf.receivables.split(parties.s1, r.token_id, hostile.address, 100_00, gas=1_000_000)
+    scf.receivables.transfer_value(parties.s1, r.token_id, hostile.address, 100_00, gas=1_000_000)
     assert scf.receivables.balance_of(r.token_id) == 900_00  # the second pull from the source failed
     assert holdings(scf, r.slot, hostile.address) == 100_00
     assert_value_conserved(scf, r)
@@ -56,7 +56,7 @@ def test_batch_split_to_a_re_entering_receiver_moves_only_the_value_sent(
 ) -> None:
     r = issue_active(scf, parties, 1_000_00)
     payments = [(hostile.address, 100_00), (parties.s2.address, 50_00), (hostile.address, 200_00)]
-    scf.receivables.split_batch(parties.s1, r.token_id, payments, gas=2_000_000)
+    scf.receivables.split(parties.s1, r.token_id, payments, gas=2_000_000)
     assert scf.receivables.balance_of(r.token_id) == 650_00
     assert holdings(scf, r.slot, hostile.address) == 300_00
     assert holdings(scf, r.slot, parties.s2.address) == 50_00
@@ -69,7 +69,7 @@ def test_merge_into_a_re_entering_receivers_fragment_moves_only_the_value_sent(
 ) -> None:
     r = issue_active(scf, parties, 1_000_00)
     # A plain ERC-721 transfer calls no hook, so the receiver holds a fragment without having re-entered yet.
-    (theirs,) = scf.receivables.split(parties.s1, r.token_id, parties.s1.address, 10_00).new_token_ids
+    (theirs,) = scf.receivables.transfer_value(parties.s1, r.token_id, parties.s1.address, 10_00).new_token_ids
     scf.receivables.transfer(parties.s1, hostile.address, theirs)
     assert reentries(hostile) == (0, 0)
     fn = scf.receivables.contract.functions.transferFrom(r.token_id, theirs, 40_00)
@@ -98,7 +98,7 @@ def test_split_to_a_receiver_that_refuses_is_reverted(scf: ScfClient, parties: P
     r = issue_active(scf, parties, 1_000_00)
     reject_all(scf, parties, hostile)
     with pytest.raises(ERC721InvalidReceiver) as err:
-        scf.receivables.split(parties.s1, r.token_id, hostile.address, 100_00, gas=1_000_000)
+        scf.receivables.transfer_value(parties.s1, r.token_id, hostile.address, 100_00, gas=1_000_000)
     assert err.value.receiver == hostile.address
     assert scf.receivables.balance_of(r.token_id) == r.face_value
     assert scf.receivables.fragment_count(hostile.address) == 0
@@ -110,7 +110,7 @@ def test_batch_split_to_a_receiver_that_refuses_is_reverted(
     r = issue_active(scf, parties, 1_000_00)
     reject_all(scf, parties, hostile)
     with pytest.raises(ERC721InvalidReceiver) as err:
-        scf.receivables.split_batch(
+        scf.receivables.split(
             parties.s1, r.token_id, [(parties.s2.address, 1_00), (hostile.address, 1_00)], gas=2_000_000
         )
     assert err.value.receiver == hostile.address

@@ -120,13 +120,13 @@ def test_minted_fragments_carry_the_ids_python_expects(
     holders = [recipients[i % 3].address for i in range(len(values))]
     if batch:
         new_ids = list(
-            scf.receivables.split_batch(parties.s1, r.token_id, list(zip(holders, values, strict=True))).new_token_ids
+            scf.receivables.split(parties.s1, r.token_id, list(zip(holders, values, strict=True))).new_token_ids
         )
     else:
         new_ids = [
             token_id
             for h, v in zip(holders, values, strict=True)
-            for token_id in scf.receivables.split(parties.s1, r.token_id, h, v).new_token_ids
+            for token_id in scf.receivables.transfer_value(parties.s1, r.token_id, h, v).new_token_ids
         ]
     assert new_ids == [token_id_of(r.slot, 2 + i) for i in range(len(values))]
     t = scf.receivables.contract.functions

@@ -168,7 +168,9 @@ class RandomRun:
         f = self.pick(1)
         if f:
             to = self.rng.choice(self.holders)
-            r = self.scf.receivables.split(self.accounts[f.owner], f.token_id, to.address, self.rng.randint(1, f.value))
+            r = self.scf.receivables.transfer_value(
+                self.accounts[f.owner], f.token_id, to.address, self.rng.randint(1, f.value)
+            )
             self.tokens += r.new_token_ids
 
     def split_batch(self) -> None:
@@ -177,7 +179,7 @@ class RandomRun:
             n = self.rng.randint(2, 3)
             values = [self.rng.randint(1, f.value // n) for _ in range(n)]
             payments = [(self.rng.choice(self.holders).address, v) for v in values]
-            r = self.scf.receivables.split_batch(self.accounts[f.owner], f.token_id, payments, memo=doc_hash())
+            r = self.scf.receivables.split(self.accounts[f.owner], f.token_id, payments, memo=doc_hash())
             self.tokens += r.new_token_ids
 
     def merge(self) -> None:
@@ -293,7 +295,7 @@ def test_the_index_equals_the_chain_after_random_operations_and_repairs_lost_row
 def test_reconcile_reports_each_tampered_field(scf: ScfClient, parties: Parties, tmp_path: Path) -> None:
     p = parties
     r = issue_active(scf, p, 1_000_00)
-    (child,) = scf.receivables.split(p.s1, r.token_id, p.s2.address, 300_00).new_token_ids
+    (child,) = scf.receivables.transfer_value(p.s1, r.token_id, p.s2.address, 300_00).new_token_ids
     index, indexer = new_index(scf, tmp_path / "index.sqlite")
     indexer.sync()
     assert reconcile(index, scf) == []
@@ -320,11 +322,9 @@ def test_four_tiers_path_tree_and_tier_totals(scf: ScfClient, parties: Parties) 
     p = parties
     r = issue_active(scf, p, 1_000_000_00)
     rt = scf.receivables
-    (t2,) = rt.split_batch(p.s1, r.token_id, [(p.s2.address, 400_000_00)], memo=MEMO_A).new_token_ids
-    (t3,) = rt.split(p.s2, t2, p.s3.address, 150_000_00).new_token_ids
-    t4a, t4b = rt.split_batch(
-        p.s3, t3, [(p.s4.address, 60_000_00), (p.s4.address, 10_000_00)], memo=MEMO_C
-    ).new_token_ids
+    (t2,) = rt.split(p.s1, r.token_id, [(p.s2.address, 400_000_00)], memo=MEMO_A).new_token_ids
+    (t3,) = rt.transfer_value(p.s2, t2, p.s3.address, 150_000_00).new_token_ids
+    t4a, t4b = rt.split(p.s3, t3, [(p.s4.address, 60_000_00), (p.s4.address, 10_000_00)], memo=MEMO_C).new_token_ids
     index, indexer = new_index(scf)
     indexer.sync()
 
@@ -359,12 +359,12 @@ def test_tier_follows_moves_financiers_keep_the_tier_they_bought_at(scf: ScfClie
     p = parties
     rt = scf.receivables
     r = issue_active(scf, p, 1_000_00)
-    (t2,) = rt.split(p.s1, r.token_id, p.s2.address, 500_00).new_token_ids
-    (t3,) = rt.split(p.s2, t2, p.s3.address, 100_00).new_token_ids
+    (t2,) = rt.transfer_value(p.s1, r.token_id, p.s2.address, 500_00).new_token_ids
+    (t3,) = rt.transfer_value(p.s2, t2, p.s3.address, 100_00).new_token_ids
     rt.transfer(p.s3, p.s1.address, t3)  # back to the tier-1 supplier: one deeper than its sender, tier 4
-    (own,) = rt.split(p.s1, r.token_id, p.s1.address, 50_00).new_token_ids  # to oneself: same tier
+    (own,) = rt.transfer_value(p.s1, r.token_id, p.s1.address, 50_00).new_token_ids  # to oneself: same tier
     rt.transfer(p.s2, p.financier.address, t2)  # financed: keeps tier 2
-    (onward,) = rt.split(p.financier, t2, p.s4.address, 10_00).new_token_ids  # and onward from tier 2: tier 3
+    (onward,) = rt.transfer_value(p.financier, t2, p.s4.address, 10_00).new_token_ids  # and onward from tier 2: tier 3
     rt.freeze(p.operator, own)
     index, indexer = new_index(scf)
     indexer.sync()
@@ -397,7 +397,7 @@ def test_tier_follows_moves_financiers_keep_the_tier_they_bought_at(scf: ScfClie
 def test_financing_through_the_desk_keeps_the_tier_and_is_recorded(scf: ScfClient, parties: Parties) -> None:
     p, rt = parties, scf.receivables
     r = issue_active(scf, p, 200_000_00)
-    (t2,) = rt.split(p.s1, r.token_id, p.s2.address, 80_000_00).new_token_ids
+    (t2,) = rt.transfer_value(p.s1, r.token_id, p.s2.address, 80_000_00).new_token_ids
     scf.cash.mint(p.operator, p.financier.address, 10_000_000_00)
     scf.cash.approve(p.financier, scf.financing.address, 10_000_000_00)
     scf.financing.set_exposure_limit(p.financier, p.core.address, 1_000_000_00)
@@ -435,7 +435,7 @@ def test_holdings_show_debtor_maturity_state_and_flags(scf: ScfClient, parties: 
     p = parties
     a = issue_active(scf, p, 300_00, tenor=10 * DAY)
     b = issue_active(scf, p, 700_00, tenor=50 * DAY, supplier=p.s2)
-    (piece,) = scf.receivables.split(p.s2, b.token_id, p.s1.address, 200_00).new_token_ids
+    (piece,) = scf.receivables.transfer_value(p.s2, b.token_id, p.s1.address, 200_00).new_token_ids
     scf.receivables.freeze(p.operator, piece)
     index, indexer = new_index(scf)
     indexer.sync()

@@ -454,7 +454,7 @@ class ReceivableMachine(RuleBasedStateMachine):
         value = self._draw_value(data, frag.value)
         refusal = self._value_move_refusal(frag, sender, value) or self._movable_refusal(frag.slot)
         done = self._attempt(
-            "split", refusal, lambda: self.scf.receivables.split(sender, frag.token_id, to.address, value)
+            "split", refusal, lambda: self.scf.receivables.transfer_value(sender, frag.token_id, to.address, value)
         )
         if done is None:
             return
@@ -488,7 +488,7 @@ class ReceivableMachine(RuleBasedStateMachine):
             refusal = Refusal(ZeroValue, {"token_id": frag.token_id})
         payments = list(zip((a.address for a in to), values, strict=True))
         done = self._attempt(
-            "split_batch", refusal, lambda: self.scf.receivables.split_batch(sender, frag.token_id, payments)
+            "split_batch", refusal, lambda: self.scf.receivables.split(sender, frag.token_id, payments)
         )
         if done is None:
             return

@@ -26,10 +26,10 @@ def test_suspension_and_reinstatement_reach_the_token(scf: ScfClient, parties: P
     r = issue_active(scf, parties, 100_00)
     scf.membership.suspend(parties.operator, parties.s2.address)
     with pytest.raises(AccountSuspended) as err:
-        scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 1_00)
+        scf.receivables.transfer_value(parties.s1, r.token_id, parties.s2.address, 1_00)
     assert err.value.account == parties.s2.address
     scf.membership.reinstate(parties.operator, parties.s2.address)
-    scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 1_00)
+    scf.receivables.transfer_value(parties.s1, r.token_id, parties.s2.address, 1_00)
     assert scf.receivables.fragment_count(parties.s2.address) == 1
 
 

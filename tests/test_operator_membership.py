@@ -15,7 +15,7 @@ def test_an_outsider_approved_for_all_cannot_split_for_the_owner(scf: ScfClient,
     assert_refused(
         scf,
         NotMember,
-        lambda: scf.receivables.split(parties.outsider, r.token_id, parties.s2.address, 1_00),
+        lambda: scf.receivables.transfer_value(parties.outsider, r.token_id, parties.s2.address, 1_00),
         account=parties.outsider.address,
     )
     assert scf.receivables.balance_of(r.token_id) == 100_00
@@ -28,7 +28,7 @@ def test_a_suspended_member_cannot_spend_a_value_allowance(scf: ScfClient, parti
     assert_refused(
         scf,
         AccountSuspended,
-        lambda: scf.receivables.split(parties.s3, r.token_id, parties.s2.address, 1_00),
+        lambda: scf.receivables.transfer_value(parties.s3, r.token_id, parties.s2.address, 1_00),
         account=parties.s3.address,
     )
 

@@ -116,9 +116,9 @@ def test_cancel_burns_the_fragment_and_the_document_hash_stays_used(scf: ScfClie
 
 def test_three_tier_split_chain_records_each_parent(scf: ScfClient, parties: Parties) -> None:
     r = issue_active(scf, parties, 1_000_00)
-    tier2 = scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 600_00).new_token_ids
-    tier3 = scf.receivables.split(parties.s2, tier2[0], parties.s3.address, 250_00).new_token_ids
-    tier4 = scf.receivables.split(parties.s3, tier3[0], parties.s4.address, 100_00).new_token_ids
+    tier2 = scf.receivables.transfer_value(parties.s1, r.token_id, parties.s2.address, 600_00).new_token_ids
+    tier3 = scf.receivables.transfer_value(parties.s2, tier2[0], parties.s3.address, 250_00).new_token_ids
+    tier4 = scf.receivables.transfer_value(parties.s3, tier3[0], parties.s4.address, 100_00).new_token_ids
     assert (tier2, tier3, tier4) == ((token_id_of(r.slot, 2),), (token_id_of(r.slot, 3),), (token_id_of(r.slot, 4),))
     assert scf.receivables.parent_of(r.token_id) == 0
     assert scf.receivables.parent_of(tier2[0]) == r.token_id
@@ -147,7 +147,7 @@ def test_batch_split_of_ten_creates_consecutive_fragments_and_a_memo_event(scf: 
     holders = [parties.s2, parties.s3, parties.s4]
     payments = [(holders[i % 3].address, (i + 1) * 1_00) for i in range(10)]
     memo = doc_hash()
-    res = scf.receivables.split_batch(parties.s1, r.token_id, payments, memo)
+    res = scf.receivables.split(parties.s1, r.token_id, payments, memo)
     assert res.new_token_ids == tuple(token_id_of(r.slot, 2 + i) for i in range(10))
     for token_id, (holder, value) in zip(res.new_token_ids, payments, strict=True):
         f = scf.receivables.fragment(token_id)
@@ -163,7 +163,7 @@ def test_batch_split_of_ten_creates_consecutive_fragments_and_a_memo_event(scf: 
 
 def test_merge_moves_value_between_fragments_of_one_receivable(scf: ScfClient, parties: Parties) -> None:
     r = issue_active(scf, parties, 1_000_00)
-    (theirs,) = scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 100_00).new_token_ids
+    (theirs,) = scf.receivables.transfer_value(parties.s1, r.token_id, parties.s2.address, 100_00).new_token_ids
     scf.receivables.merge(parties.s1, r.token_id, theirs, 150_00)
     assert scf.receivables.balance_of(r.token_id) == 750_00
     assert scf.receivables.balance_of(theirs) == 250_00
@@ -178,7 +178,7 @@ def test_merge_moves_value_between_fragments_of_one_receivable(scf: ScfClient, p
 
 def test_whole_transfer_changes_owner_and_fragment_counts(scf: ScfClient, parties: Parties) -> None:
     r = issue_active(scf, parties)
-    scf.receivables.split(parties.s1, r.token_id, parties.s1.address, 1_00)
+    scf.receivables.transfer_value(parties.s1, r.token_id, parties.s1.address, 1_00)
     assert scf.receivables.fragment_count(parties.s1.address) == 2
     scf.receivables.transfer(parties.s1, parties.s2.address, r.token_id)
     assert scf.receivables.owner_of(r.token_id) == parties.s2.address
@@ -199,7 +199,7 @@ def test_erc721_approved_account_can_transfer_the_fragment(scf: ScfClient, parti
 def test_erc721_approved_account_can_also_split_value(scf: ScfClient, parties: Parties) -> None:
     r = issue_active(scf, parties)
     scf.receivables.approve(parties.s1, parties.s2.address, r.token_id)
-    scf.receivables.split(parties.s2, r.token_id, parties.s3.address, 5_00)
+    scf.receivables.transfer_value(parties.s2, r.token_id, parties.s3.address, 5_00)
     assert scf.receivables.balance_of(r.token_id) == r.face_value - 5_00
     assert scf.receivables.get_approved(r.token_id) == parties.s2.address
 
@@ -214,7 +214,7 @@ def test_whole_transfer_voids_every_approval_and_allowance(scf: ScfClient, parti
     assert_refused(
         scf,
         NotOwnerNorApproved,
-        lambda: scf.receivables.split(parties.s3, r.token_id, parties.s3.address, 1_00),
+        lambda: scf.receivables.transfer_value(parties.s3, r.token_id, parties.s3.address, 1_00),
         token_id=r.token_id,
         caller=parties.s3.address,
     )
@@ -244,15 +244,15 @@ def test_operator_approved_for_all_can_split_and_transfer(scf: ScfClient, partie
     r = issue_active(scf, parties)
     scf.receivables.set_approval_for_all(parties.s1, parties.s2.address, True)
     assert scf.receivables.contract.functions.isApprovedForAll(parties.s1.address, parties.s2.address).call()
-    scf.receivables.split(parties.s2, r.token_id, parties.s3.address, 10_00)
-    scf.receivables.split_batch(parties.s2, r.token_id, [(parties.s4.address, 5_00)])
+    scf.receivables.transfer_value(parties.s2, r.token_id, parties.s3.address, 10_00)
+    scf.receivables.split(parties.s2, r.token_id, [(parties.s4.address, 5_00)])
     assert scf.receivables.balance_of(r.token_id) == r.face_value - 15_00
     assert scf.receivables.allowance(r.token_id, parties.s2.address) == 0  # nothing spent, nothing granted
     scf.receivables.set_approval_for_all(parties.s1, parties.s2.address, False)
     assert_refused(
         scf,
         NotOwnerNorApproved,
-        lambda: scf.receivables.split(parties.s2, r.token_id, parties.s3.address, 1_00),
+        lambda: scf.receivables.transfer_value(parties.s2, r.token_id, parties.s3.address, 1_00),
         token_id=r.token_id,
         caller=parties.s2.address,
     )
@@ -261,12 +261,12 @@ def test_operator_approved_for_all_can_split_and_transfer(scf: ScfClient, partie
 def test_value_allowance_decreases_as_it_is_spent(scf: ScfClient, parties: Parties) -> None:
     r = issue_active(scf, parties)
     scf.receivables.approve_value(parties.s1, r.token_id, parties.s2.address, 100_00)
-    scf.receivables.split(parties.s2, r.token_id, parties.s2.address, 30_00)
+    scf.receivables.transfer_value(parties.s2, r.token_id, parties.s2.address, 30_00)
     assert scf.receivables.allowance(r.token_id, parties.s2.address) == 70_00
-    (other,) = scf.receivables.split(parties.s1, r.token_id, parties.s3.address, 1_00).new_token_ids
+    (other,) = scf.receivables.transfer_value(parties.s1, r.token_id, parties.s3.address, 1_00).new_token_ids
     scf.receivables.merge(parties.s2, r.token_id, other, 20_00)
     assert scf.receivables.allowance(r.token_id, parties.s2.address) == 50_00
-    scf.receivables.split_batch(parties.s2, r.token_id, [(parties.s3.address, 10_00), (parties.s4.address, 15_00)])
+    scf.receivables.split(parties.s2, r.token_id, [(parties.s3.address, 10_00), (parties.s4.address, 15_00)])
     assert scf.receivables.allowance(r.token_id, parties.s2.address) == 25_00
 
 
@@ -274,7 +274,7 @@ def test_unlimited_value_allowance_is_not_decreased(scf: ScfClient, parties: Par
     r = issue_active(scf, parties)
     unlimited = 2**256 - 1
     scf.receivables.approve_value(parties.s1, r.token_id, parties.s2.address, unlimited)
-    scf.receivables.split(parties.s2, r.token_id, parties.s3.address, 30_00)
+    scf.receivables.transfer_value(parties.s2, r.token_id, parties.s3.address, 30_00)
     assert scf.receivables.allowance(r.token_id, parties.s2.address) == unlimited
 
 
@@ -289,15 +289,13 @@ def test_fragment_values_always_add_up_to_the_face_value(scf: ScfClient, parties
     p = parties
     r = issue_active(scf, p, 987_654_32)
     rx = scf.receivables
-    (a,) = rx.split(p.s1, r.token_id, p.s2.address, 300_000_00).new_token_ids
-    b, c, d = rx.split_batch(
-        p.s2, a, [(p.s3.address, 50_000_00), (p.s4.address, 25_000_01), (p.s2.address, 1)]
-    ).new_token_ids
+    (a,) = rx.transfer_value(p.s1, r.token_id, p.s2.address, 300_000_00).new_token_ids
+    b, c, d = rx.split(p.s2, a, [(p.s3.address, 50_000_00), (p.s4.address, 25_000_01), (p.s2.address, 1)]).new_token_ids
     rx.merge(p.s3, b, r.token_id, 10_000_00)
     rx.transfer(p.s4, p.s3.address, c)
     rx.merge(p.s3, c, b, 25_000_01)
     rx.approve_value(p.s1, r.token_id, p.s4.address, 7_00)
-    rx.split(p.s4, r.token_id, p.s4.address, 7_00)
+    rx.transfer_value(p.s4, r.token_id, p.s4.address, 7_00)
     rx.merge(p.s2, d, a, 1)
     fragments = rx.fragments_of(r.slot)
     assert sum(f.value for f in fragments) == r.face_value

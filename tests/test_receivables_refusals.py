@@ -104,12 +104,12 @@ def pending(face_value: int = 1_000_00, tenor: int = 30 * DAY) -> Step:
 
 def second_fragment(w: World) -> None:
     """s1 splits 100.00 of its fragment to itself."""
-    w.other = w.rc.split(w.p.s1, w.token, w.p.s1.address, 100_00).new_token_ids[0]
+    w.other = w.rc.transfer_value(w.p.s1, w.token, w.p.s1.address, 100_00).new_token_ids[0]
 
 
 def to_s2(value: int) -> Step:
     def step(w: World) -> None:
-        w.theirs = w.rc.split(w.p.s1, w.token, w.p.s2.address, value).new_token_ids[0]
+        w.theirs = w.rc.transfer_value(w.p.s1, w.token, w.p.s2.address, value).new_token_ids[0]
 
     return step
 
@@ -199,8 +199,8 @@ def wrong_role(who: str, role: Role, required: Role) -> Callable[[World], dict[s
 
 # Moves of s1's fragment `token` (to s2 where the move has a recipient): the product with each condition below.
 MOVES: dict[str, Callable[[World], object]] = {
-    "split": lambda w: w.rc.split(w.p.s1, w.token, w.p.s2.address, 1_00),
-    "batch split": lambda w: w.rc.split_batch(w.p.s1, w.token, [(w.p.s2.address, 1_00), (w.p.s3.address, 1_00)]),
+    "split": lambda w: w.rc.transfer_value(w.p.s1, w.token, w.p.s2.address, 1_00),
+    "batch split": lambda w: w.rc.split(w.p.s1, w.token, [(w.p.s2.address, 1_00), (w.p.s3.address, 1_00)]),
     "merge out": lambda w: w.rc.merge(w.p.s1, w.token, w.other, 1_00),
     "whole transfer": lambda w: w.rc.transfer(w.p.s1, w.p.s2.address, w.token),
 }
@@ -211,14 +211,14 @@ MEMBERSHIP = [
     Case(
         "split to a non-member names the outsider",
         (active(),),
-        lambda w: w.rc.split(w.p.s1, w.token, w.p.outsider.address, 10_00),
+        lambda w: w.rc.transfer_value(w.p.s1, w.token, w.p.outsider.address, 10_00),
         NotMember,
         account("outsider"),
     ),
     Case(
         "batch split with one non-member recipient is refused whole",
         (active(),),
-        lambda w: w.rc.split_batch(w.p.s1, w.token, [(w.p.s2.address, 1_00), (w.p.outsider.address, 1_00)]),
+        lambda w: w.rc.split(w.p.s1, w.token, [(w.p.s2.address, 1_00), (w.p.outsider.address, 1_00)]),
         NotMember,
         account("outsider"),
     ),
@@ -232,21 +232,21 @@ MEMBERSHIP = [
     Case(
         "split by a suspended sender",
         (active(), suspend("s1")),
-        lambda w: w.rc.split(w.p.s1, w.token, w.p.s2.address, 10_00),
+        lambda w: w.rc.transfer_value(w.p.s1, w.token, w.p.s2.address, 10_00),
         AccountSuspended,
         account("s1"),
     ),
     Case(
         "batch split by a suspended sender",
         (active(), suspend("s1")),
-        lambda w: w.rc.split_batch(w.p.s1, w.token, [(w.p.s2.address, 10_00)]),
+        lambda w: w.rc.split(w.p.s1, w.token, [(w.p.s2.address, 10_00)]),
         AccountSuspended,
         account("s1"),
     ),
     Case(
         "split to a suspended receiver",
         (active(), suspend("s2")),
-        lambda w: w.rc.split(w.p.s1, w.token, w.p.s2.address, 10_00),
+        lambda w: w.rc.transfer_value(w.p.s1, w.token, w.p.s2.address, 10_00),
         AccountSuspended,
         account("s2"),
     ),
@@ -285,11 +285,11 @@ def test_moving_value_works_again_after_reinstatement(scf: ScfClient, parties: P
     assert_refused(
         scf,
         AccountSuspended,
-        lambda: scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 10_00),
+        lambda: scf.receivables.transfer_value(parties.s1, r.token_id, parties.s2.address, 10_00),
         account=parties.s1.address,
     )
     scf.membership.reinstate(parties.operator, parties.s1.address)
-    scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 10_00)
+    scf.receivables.transfer_value(parties.s1, r.token_id, parties.s2.address, 10_00)
     assert scf.receivables.balance_of(r.token_id) == r.face_value - 10_00
 
 
@@ -446,42 +446,42 @@ VALUE = [
     Case(
         "split of more than the balance",
         (active(500_00),),
-        lambda w: w.rc.split(w.p.s1, w.token, w.p.s2.address, 500_01),
+        lambda w: w.rc.transfer_value(w.p.s1, w.token, w.p.s2.address, 500_01),
         InsufficientValue,
         lambda w: {"token_id": w.token, "balance": 500_00, "needed": 500_01},
     ),
     Case(
         "batch split whose total exceeds the balance",
         (active(500_00),),
-        lambda w: w.rc.split_batch(w.p.s1, w.token, [(w.p.s2.address, 300_00), (w.p.s3.address, 300_00)]),
+        lambda w: w.rc.split(w.p.s1, w.token, [(w.p.s2.address, 300_00), (w.p.s3.address, 300_00)]),
         InsufficientValue,
         lambda w: {"token_id": w.token, "balance": 500_00, "needed": 600_00},
     ),
     Case(
         "split of zero value",
         (active(),),
-        lambda w: w.rc.split(w.p.s1, w.token, w.p.s2.address, 0),
+        lambda w: w.rc.transfer_value(w.p.s1, w.token, w.p.s2.address, 0),
         ZeroValue,
         token,
     ),
     Case(
         "batch split with a zero value",
         (active(),),
-        lambda w: w.rc.split_batch(w.p.s1, w.token, [(w.p.s2.address, 1_00), (w.p.s3.address, 0)]),
+        lambda w: w.rc.split(w.p.s1, w.token, [(w.p.s2.address, 1_00), (w.p.s3.address, 0)]),
         ZeroValue,
         token,
     ),
     Case(
         "split by a stranger",
         (active(),),
-        lambda w: w.rc.split(w.p.s2, w.token, w.p.s2.address, 1_00),
+        lambda w: w.rc.transfer_value(w.p.s2, w.token, w.p.s2.address, 1_00),
         NotOwnerNorApproved,
         stranger,
     ),
     Case(
         "batch split by a stranger",
         (active(),),
-        lambda w: w.rc.split_batch(w.p.s2, w.token, [(w.p.s2.address, 1_00)]),
+        lambda w: w.rc.split(w.p.s2, w.token, [(w.p.s2.address, 1_00)]),
         NotOwnerNorApproved,
         stranger,
     ),
@@ -495,14 +495,14 @@ VALUE = [
     Case(
         "split beyond the value allowance",
         (active(), approve_value("s1", "token", "s2", 100_00)),
-        lambda w: w.rc.split(w.p.s2, w.token, w.p.s3.address, 150_00),
+        lambda w: w.rc.transfer_value(w.p.s2, w.token, w.p.s3.address, 150_00),
         InsufficientAllowance,
         lambda w: {"token_id": w.token, "operator": w.p.s2.address, "allowance": 100_00, "needed": 150_00},
     ),
     Case(
         "value allowance on another fragment does not count",
         (active(), second_fragment, approve_value("s1", "other", "s2", 50_00)),
-        lambda w: w.rc.split(w.p.s2, w.token, w.p.s2.address, 1_00),
+        lambda w: w.rc.transfer_value(w.p.s2, w.token, w.p.s2.address, 1_00),
         NotOwnerNorApproved,
         stranger,
     ),
@@ -541,7 +541,7 @@ VALUE = [
     Case(
         "batch split with no recipient",
         (active(),),
-        lambda w: w.rc.split_batch(w.p.s1, w.token, []),
+        lambda w: w.rc.split(w.p.s1, w.token, []),
         EmptySplit,
         token,
     ),
@@ -557,23 +557,23 @@ def test_value_allowance_is_spent_and_then_exhausted(scf: ScfClient, parties: Pa
     r = issue_active(scf, parties)
     p = parties
     scf.receivables.approve_value(p.s1, r.token_id, p.s2.address, 100_00)
-    scf.receivables.split(p.s2, r.token_id, p.s3.address, 60_00)
+    scf.receivables.transfer_value(p.s2, r.token_id, p.s3.address, 60_00)
     assert scf.receivables.allowance(r.token_id, p.s2.address) == 40_00
     assert_refused(
         scf,
         InsufficientAllowance,
-        lambda: scf.receivables.split_batch(p.s2, r.token_id, [(p.s3.address, 30_00), (p.s4.address, 30_00)]),
+        lambda: scf.receivables.split(p.s2, r.token_id, [(p.s3.address, 30_00), (p.s4.address, 30_00)]),
         token_id=r.token_id,
         operator=p.s2.address,
         allowance=40_00,
         needed=60_00,
     )
-    scf.receivables.split(p.s2, r.token_id, p.s3.address, 40_00)
+    scf.receivables.transfer_value(p.s2, r.token_id, p.s3.address, 40_00)
     assert scf.receivables.allowance(r.token_id, p.s2.address) == 0
     assert_refused(
         scf,
         NotOwnerNorApproved,
-        lambda: scf.receivables.split(p.s2, r.token_id, p.s3.address, 1),
+        lambda: scf.receivables.transfer_value(p.s2, r.token_id, p.s3.address, 1),
         token_id=r.token_id,
         caller=p.s2.address,
     )
@@ -766,7 +766,7 @@ def test_unfrozen_fragment_moves_again(scf: ScfClient, parties: Parties) -> None
     scf.receivables.freeze(parties.operator, r.token_id, b"\x01" * 32)
     scf.receivables.unfreeze(parties.operator, r.token_id)
     assert not scf.receivables.is_frozen(r.token_id)
-    scf.receivables.split(parties.s1, r.token_id, parties.s2.address, 1_00)
+    scf.receivables.transfer_value(parties.s1, r.token_id, parties.s2.address, 1_00)
     assert scf.receivables.balance_of(r.token_id) == r.face_value - 1_00
 
 
@@ -777,7 +777,7 @@ ERC721 = [
     Case(
         "batch split of a nonexistent token is refused as nonexistent",
         (unknown_receivable,),
-        lambda w: w.rc.split_batch(w.p.s1, w.token, [(w.p.s2.address, 1_00)]),
+        lambda w: w.rc.split(w.p.s1, w.token, [(w.p.s2.address, 1_00)]),
         NonexistentToken,
         token,
     ),

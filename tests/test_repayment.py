@@ -46,7 +46,7 @@ def spread(scf: ScfClient, p: Parties, r: Issued, values: list[int]) -> list[int
     """Split `values` off the issued fragment to s2, s3, s4 in turn; returns the new token ids."""
     holders = [p.s2.address, p.s3.address, p.s4.address]
     payments = [(holders[i % 3], v) for i, v in enumerate(values)]
-    return list(scf.receivables.split_batch(p.s1, r.token_id, payments).new_token_ids)
+    return list(scf.receivables.split(p.s1, r.token_id, payments).new_token_ids)
 
 
 def holder_of(p: Parties, address: str) -> LocalAccount:
@@ -69,15 +69,15 @@ def test_a_thousand_fragments_across_four_tiers_are_settled_exactly_under_the_ga
         return accounts
 
     tier2, tier3, tier4 = members(10, True), members(100, True), members(300, False)
-    t2_ids = rt.split_batch(p.s1, r.token_id, [(a.address, 50_000_00) for a in tier2]).new_token_ids
+    t2_ids = rt.split(p.s1, r.token_id, [(a.address, 50_000_00) for a in tier2]).new_token_ids
     t3_ids: list[tuple[LocalAccount, int]] = []
     for i, (holder, token) in enumerate(zip(tier2, t2_ids, strict=True)):
         payees = tier3[i * 10 : i * 10 + 10]
-        ids = rt.split_batch(holder, token, [(a.address, 3_000_00 + i) for a in payees]).new_token_ids
+        ids = rt.split(holder, token, [(a.address, 3_000_00 + i) for a in payees]).new_token_ids
         t3_ids += list(zip(payees, ids, strict=True))
     for j, (holder, token) in enumerate(t3_ids):
         leaves = [str(tier4[(j * 9 + k) % 300].address) for k in range(9)]
-        rt.split_batch(holder, token, [(a, 123_45 + j + k) for k, a in enumerate(leaves)])
+        rt.split(holder, token, [(a, 123_45 + j + k) for k, a in enumerate(leaves)])
     fragments = rt.fragments_of(r.slot)
     assert len(fragments) == 1 + 10 + 100 + 900
     assert sum(f.value for f in fragments) == FACE
@@ -129,7 +129,7 @@ def test_repay_costs_the_same_for_one_fragment_and_for_five_hundred(scf: ScfClie
     one = issue_active(scf, p, FACE)
     many = issue_active(scf, p, FACE)
     for _ in range(10):
-        rt.split_batch(p.s1, many.token_id, [(p.s2.address, 1_00)] * 50)
+        rt.split(p.s1, many.token_id, [(p.s2.address, 1_00)] * 50)
     assert rt.receivable(many.slot).fragments_created == 501
     fund_debtor(scf, p)
     past_maturity(scf, many)
@@ -236,7 +236,7 @@ def test_early_full_repayment_stops_movement_and_pays_from_maturity_on(scf: ScfC
     assert_refused(
         scf,
         ReceivableNotActive,
-        lambda: rt.split(p.s1, r.token_id, p.s2.address, 1),
+        lambda: rt.transfer_value(p.s1, r.token_id, p.s2.address, 1),
         slot=r.slot,
         state=ReceivableState.REPAID,
     )
@@ -352,7 +352,7 @@ def test_moves_at_or_after_maturity_are_refused(scf: ScfClient, parties: Parties
     (other,) = spread(scf, p, r, [1_000_00])
     past_maturity(scf, r)
     for move in (
-        lambda: rt.split(p.s1, r.token_id, p.s2.address, 1),
+        lambda: rt.transfer_value(p.s1, r.token_id, p.s2.address, 1),
         lambda: rt.merge(p.s1, r.token_id, other, 1),
         lambda: rt.transfer(p.s1, p.s3.address, r.token_id),
     ):

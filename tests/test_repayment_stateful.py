@@ -86,7 +86,7 @@ class RepaymentMachine(RuleBasedStateMachine):
                 if amount == 0:
                     continue
                 to = self.holders()[holder_index].address
-                (new_id,) = rt.split(p.s1, source, to, amount).new_token_ids
+                (new_id,) = rt.transfer_value(p.s1, source, to, amount).new_token_ids
                 m.values[source] -= amount
                 m.values[new_id] = amount
                 m.owners[new_id] = to

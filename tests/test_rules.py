@@ -254,7 +254,9 @@ class RulesMachine(RuleBasedStateMachine):
         if amount == 0:
             return
         holder = self.holders()[to].address
-        (new_id,) = self.scf.receivables.split(self.account(rec.owners[token]), token, holder, amount).new_token_ids
+        (new_id,) = self.scf.receivables.transfer_value(
+            self.account(rec.owners[token]), token, holder, amount
+        ).new_token_ids
         rec.values[token] -= amount
         rec.values[new_id], rec.owners[new_id], rec.paid[new_id] = amount, holder, 0
         self.outcomes["split:ok"] += 1

@@ -437,9 +437,11 @@ class SystemMachine(RuleBasedStateMachine):
         refusal = (
             refusal or self._movable_refusal(frag) or self._inactive(owner.address) or self._inactive(recipient.address)
         )
-        done = self._attempt(
-            "split", refusal, lambda: self.scf.receivables.split(owner, frag.token_id, recipient.address, value)
-        )
+
+        def move() -> object:
+            return self.scf.receivables.transfer_value(owner, frag.token_id, recipient.address, value)
+
+        done = self._attempt("split", refusal, move)
         if done is not None:
             r = self.receivables[frag.slot]
             r.last_sequence += 1

@@ -486,7 +486,7 @@ def run_demo(scf: ScfClient, operator: LocalAccount, index: EventIndex, console:
     )
     rt.accept(t1, issued.token_id)
     console.print("[bold]3.[/bold] Jiangcheng Steel accepts the voucher")
-    paid = rt.split_batch(
+    paid = rt.split(
         t1,
         issued.token_id,
         [(t2a.address, 300_000_00), (t2b.address, 200_000_00)],
@@ -496,8 +496,8 @@ def run_demo(scf: ScfClient, operator: LocalAccount, index: EventIndex, console:
         f"[bold]4.[/bold] Jiangcheng Steel pays two tier-2 suppliers in one transaction ({paid.gas_used:,} gas)"
     )
     to_t2a, to_t2b = paid.new_token_ids
-    rt.split_batch(t2a, to_t2a, [(t3a.address, 120_000_00), (t3b.address, 45_678_90)], keccak(text="PO HY-2026-117"))
-    single = rt.split(t2b, to_t2b, t3c.address, 50_000_00)
+    rt.split(t2a, to_t2a, [(t3a.address, 120_000_00), (t3b.address, 45_678_90)], keccak(text="PO HY-2026-117"))
+    single = rt.transfer_value(t2b, to_t2b, t3c.address, 50_000_00)
     console.print(f"[bold]5.[/bold] Tier 2 pays tier 3 (a single split costs {single.gas_used:,} gas)")
     return issued.slot
 

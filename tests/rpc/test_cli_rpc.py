@@ -42,7 +42,7 @@ def test_deploy_index_tree_and_reconcile_across_processes(hardhat_url: str, tmp_
     client.receivables.set_credit_line(operator, core.address, 10**12)
     issued = client.receivables.issue(core, s1.address, 800_00, now(w3) + 86400 * 20, os.urandom(32))
     client.receivables.accept(s1, issued.token_id)
-    client.receivables.split(s1, issued.token_id, s2.address, 300_00)
+    client.receivables.transfer_value(s1, issued.token_id, s2.address, 300_00)
 
     common = ["--rpc", hardhat_url, "--deployment", str(deployment), "--index", str(index)]
     run = scf("index", *common)

@@ -30,18 +30,16 @@ def test_deploy_issue_split_and_named_errors_on_hardhat(world: World) -> None:
     assert w.w3.eth.chain_id == HARDHAT_CHAIN_ID
     issued = rt.issue(w.core, w.s1.address, 1_000_00, now(w.w3) + 30 * DAY, os.urandom(32))
     rt.accept(w.s1, issued.token_id)
-    (t2,) = rt.split(w.s1, issued.token_id, w.s2.address, 300_00).new_token_ids
-    t3a, t3b = rt.split_batch(
-        w.s2, t2, [(w.s3.address, 100_00), (w.s1.address, 50_00)], memo=b"\x01" * 32
-    ).new_token_ids
+    (t2,) = rt.transfer_value(w.s1, issued.token_id, w.s2.address, 300_00).new_token_ids
+    t3a, t3b = rt.split(w.s2, t2, [(w.s3.address, 100_00), (w.s1.address, 50_00)], memo=b"\x01" * 32).new_token_ids
     assert [rt.balance_of(t) for t in (issued.token_id, t2, t3a, t3b)] == [700_00, 150_00, 100_00, 50_00]
 
     with pytest.raises(InsufficientValue) as err:  # refused when mined: hardhat reports it at submission
-        rt.split(w.s1, issued.token_id, w.s2.address, 10**9)
+        rt.transfer_value(w.s1, issued.token_id, w.s2.address, 10**9)
     assert (err.value.token_id, err.value.balance, err.value.needed) == (issued.token_id, 700_00, 10**9)
     outsider = new_account(w.w3, fund_wei=10**18)
     with pytest.raises(NotMember):
-        rt.split(w.s1, issued.token_id, outsider.address, 1)
+        rt.transfer_value(w.s1, issued.token_id, outsider.address, 1)
     with pytest.raises(WrongRole):
         rt.issue(w.s1, w.s2.address, 1, now(w.w3) + DAY, os.urandom(32))
     with pytest.raises(NonexistentToken):  # a read (eth_call) decodes too
@@ -158,7 +156,7 @@ def test_the_indexer_on_hardhat_with_confirmations_and_following(world: World) -
     w, rt = world, world.scf.receivables
     issued = rt.issue(w.core, w.s1.address, 1_000_00, now(w.w3) + 30 * DAY, os.urandom(32))
     rt.accept(w.s1, issued.token_id)
-    (t2,) = rt.split(w.s1, issued.token_id, w.s2.address, 400_00).new_token_ids
+    (t2,) = rt.transfer_value(w.s1, issued.token_id, w.s2.address, 400_00).new_token_ids
     rt.transfer(w.s2, w.financier.address, t2)
 
     index = EventIndex()
@@ -188,7 +186,7 @@ def test_the_indexer_on_hardhat_with_confirmations_and_following(world: World) -
     loop = threading.Thread(target=follower.follow, args=(0.05,), kwargs={"stop": stop})
     loop.start()
     try:
-        (t3,) = rt.split(w.s1, issued.token_id, w.s3.address, 100_00).new_token_ids
+        (t3,) = rt.transfer_value(w.s1, issued.token_id, w.s3.address, 100_00).new_token_ids
         deadline = time.monotonic() + 10
         while live.fragment(t3) is None and time.monotonic() < deadline:
             time.sleep(0.05)

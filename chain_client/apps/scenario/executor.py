@@ -117,7 +117,7 @@ class Executor:
                 rt.reject(a[op.holder], op.token_id)
             case ops.Split():
                 payments = [(a.address(member), value) for member, value in op.payments]
-                split = rt.split_batch(a[op.holder], op.token_id, payments, op.memo)
+                split = rt.split(a[op.holder], op.token_id, payments, op.memo)
                 self._expect("token ids of the new fragments", split.new_token_ids, op.new_ids)
             case ops.Transfer():
                 rt.transfer(a[op.holder], a.address(op.to), op.token_id)
