@@ -5,11 +5,11 @@ from __future__ import annotations
 from web3 import Web3
 from web3.contract import Contract
 
+from chain_client.cash import SettlementToken
 from chain_client.chain import chain_of
 from chain_client.financing import FinancingDesk
 from chain_client.membership import Membership
 from chain_client.receivables import ReceivableToken
-from chain_client.settlement import SettlementToken
 
 
 class ScfClient:

@@ -1,4 +1,5 @@
-"""Client for `contracts/SettlementToken.sol`: the cash leg, in fen."""
+"""`scf.cash`: the client of `contracts/SettlementToken.sol`, the on-chain cash in fen (named cash here: "settlement"
+is the payout to holders at maturity, `ReceivableToken.settle`)."""
 
 from __future__ import annotations
 
