@@ -47,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from web3.exceptions import TransactionNotFound
 
 from api import audit
+from api.documents import combined_hash
 from api.errors import ApiProblem, as_response
 from api.fields import MAX_TIME, Address, PositiveYuanIn, Slot, TokenId, YuanIn, yuan_text
 from api.store import STALE_AFTER, is_alive, this_process
@@ -577,11 +578,43 @@ class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", min_length=64, max_length=64, examples=["ab" * 32])]
+Documents = Annotated[
+    list[Sha256] | None,
+    Field(
+        default=None,
+        min_length=1,
+        max_length=20,
+        description="the sha256 ids of documents uploaded with POST /documents: their combined hash goes on chain "
+        "and they are linked to the receivable or payment",
+    ),
+]
+
+
+def _one_of(hash_value: str | None, documents: list[str] | None, name: str, required: bool) -> None:
+    # Checked after the caller's duty and role (`choose`), not by the schema: JSON Schema cannot say "one of
+    # these two nullable fields", and a request the schema accepts must not be a 422 for a caller who may
+    # not prepare the kind at all.
+    if hash_value is not None and documents is not None:
+        raise ApiProblem(422, "ValidationError", {f"params.{name}": f"give {name} or documents, not both"})
+    if required and hash_value is None and documents is None:
+        raise ApiProblem(422, "ValidationError", {f"params.{name}": f"give {name} or documents"})
+
+
 class IssueParams(_Params):
     supplier: Address
     face_value: PositiveYuanIn
     maturity: Annotated[int, Field(ge=1, le=MAX_TIME, description="unix seconds", examples=[1798761600])]
-    document_hash: Bytes32 = Field(description="the combined hash of the trade documents (bytes32, 0x-hex)")
+    document_hash: Bytes32 | None = Field(
+        default=None, description="the combined hash of the trade documents (bytes32, 0x-hex); or `documents`"
+    )
+    documents: Documents = None
+
+    def choose(self) -> None:
+        _one_of(self.document_hash, self.documents, "document_hash", required=True)
+
+    def on_chain_hash(self) -> bytes:
+        return combined_hash(self.documents) if self.documents is not None else _b32(self.document_hash)
 
 
 class CancelParams(_Params):
@@ -605,7 +638,16 @@ class Payment(_Params):
 class PaySuppliersParams(_Params):
     token_id: TokenId
     payments: list[Payment] = Field(min_length=1, max_length=50)
-    memo: Bytes32 | None = Field(default=None, description="bytes32 on chain: the hash of this payment's documents")
+    memo: Bytes32 | None = Field(
+        default=None, description="bytes32 on chain: the hash of this payment's documents; or `documents`"
+    )
+    documents: Documents = None
+
+    def choose(self) -> None:
+        _one_of(self.memo, self.documents, "memo", required=False)
+
+    def on_chain_memo(self) -> bytes:
+        return combined_hash(self.documents) if self.documents is not None else _b32(self.memo)
 
 
 class TransferParams(_Params):
@@ -656,7 +698,7 @@ def _tx(done: TxResult) -> dict[str, Any]:
 
 
 def _issue(scf: ScfClient, who: LocalAccount, p: IssueParams) -> dict[str, Any]:
-    done = scf.receivables.issue(who, p.supplier, p.face_value, p.maturity, _b32(p.document_hash))
+    done = scf.receivables.issue(who, p.supplier, p.face_value, p.maturity, p.on_chain_hash())
     return {**_tx(done), "slot": str(done.slot), "token_id": str(done.token_id)}
 
 
@@ -671,7 +713,7 @@ def _pay(scf: ScfClient, who: LocalAccount, p: PaySuppliersParams) -> dict[str, 
     # The client's one-into-many split is being renamed from `split_batch` to `split`: either name, same call.
     name = "split_batch" if hasattr(scf.receivables, "split_batch") else "split"
     split: Callable[..., SplitResult] = getattr(scf.receivables, name)
-    done = split(who, p.token_id, [(x.to, x.value) for x in p.payments], _b32(p.memo))
+    done = split(who, p.token_id, [(x.to, x.value) for x in p.payments], p.on_chain_memo())
     return {**_tx(done), "new_token_ids": [str(t) for t in done.new_token_ids]}
 
 

@@ -34,7 +34,7 @@ from api.errors import ApiProblem
 from api.fields import MAX_OFFSET, Yuan, YuanIn, yuan_text
 from api.routes.problems import AUTH, CONFLICT, NOT_FOUND
 from api.users import Duty, User
-from chain_client.ids import token_id_of
+from chain_client.ids import slot_of, token_id_of
 from chain_client.membership import Role
 
 router = APIRouter(tags=["actions"], responses=AUTH)
@@ -320,10 +320,23 @@ def _visible(context: ApiContext, user: User, action_id: str) -> Action:
 def _run(context: ApiContext, action: Action, by: User) -> Action:
     spec = KIND_SPECS[action.kind]
     params = spec.params.model_validate(action.params)
-    return actions.execute(context, action, by, lambda signer: spec.run(context.scf, signer, params))
+    done = actions.execute(context, action, by, lambda signer: spec.run(context.scf, signer, params))
+    if done.state is State.EXECUTED and done.result is not None:
+        # The documents behind what went on chain, linked for whoever may see the receivable (api.documents).
+        if isinstance(params, IssueParams) and params.documents:
+            context.documents.link_receivable(int(done.result["slot"]), params.documents, action.member)
+        if isinstance(params, PaySuppliersParams) and params.documents:
+            slot = slot_of(params.token_id)
+            context.documents.link_payment(params.on_chain_memo(), slot, params.documents, action.member)
+    return done
 
 
-@router.post("/actions", status_code=201, response_model=ActionPublic, responses={**NOT_FOUND, **CONFLICT})
+_REPLAYED: dict[int | str, dict[str, Any]] = {
+    200: {"model": ActionPublic, "description": "the action an earlier call with this Idempotency-Key prepared"}
+}
+
+
+@router.post("/actions", status_code=201, response_model=ActionPublic, responses={**_REPLAYED, **NOT_FOUND, **CONFLICT})
 def prepare_action(
     context: ContextDep, user: ActiveUser, key: IdempotencyKey, body: Annotated[ActionCreate, Body()]
 ) -> Response:
@@ -335,6 +348,11 @@ def prepare_action(
     `Idempotency-Key` is required: the same key and body return the same action with nothing prepared or sent
     again (`Idempotent-Replayed: true`, 200); the same key with another body is 409 `IdempotencyKeyReused`."""
     actions.may_prepare(user, body.kind)
+    if isinstance(body.params, IssueParams | PaySuppliersParams):
+        body.params.choose()  # a document hash or the uploaded documents it combines
+        missing = context.documents.missing(body.params.documents or [])
+        if missing:
+            raise ApiProblem(404, "UnknownDocument", {"sha256": missing[0], "detail": "upload it with POST /documents"})
     spec = KIND_SPECS[body.kind]
     params = body.params.model_dump(mode="json")
     amount = spec.amount(context.scf, body.params)

@@ -5,6 +5,7 @@ recording."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from typing import Any
@@ -315,3 +316,38 @@ def test_an_action_left_executing_by_a_dead_process_is_settled_at_start_up(api: 
     failed = api.get(f"/actions/{unsent['id']}", core).json()
     assert (failed["state"], failed["error"]["error"]) == ("failed", "NotSent")
     assert State(after["state"]) is State.EXECUTED
+
+
+# ---------------------------------------------------------------------------------------------- documents
+
+
+def test_issue_and_pay_with_uploaded_documents_link_them(api: Api) -> None:
+    core, t1, t2a = api.demo.core, api.demo.suppliers[0], api.demo.suppliers[1]
+    c, s1 = admin(api, core), admin(api, t1)
+    invoice = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n" + str(time.monotonic_ns()).encode()
+    uploaded = api.post(
+        "/documents", core, files={"file": ("inv.pdf", invoice, "application/pdf")}, data={"kind": "invoice"}
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    sha = hashlib.sha256(invoice).hexdigest()
+    params = {**issue_params(api, t1), "document_hash": None, "documents": [sha]}
+    issued = c.done("issue", params)["result"]
+    linked = api.get(f"/receivables/{issued['slot']}/documents", core).json()
+    assert linked["matches"] is True
+    assert [d["sha256"] for d in linked["documents"]] == [sha]
+    s1.done("accept", {"token_id": issued["token_id"]})
+    po = b"%PDF-1.7\n% purchase order\n%%EOF\n" + str(time.monotonic_ns()).encode()
+    api.post("/documents", t1, files={"file": ("po.pdf", po, "application/pdf")}, data={"kind": "contract"})
+    pay = {
+        "token_id": issued["token_id"],
+        "payments": [{"to": t2a.address, "value": "1.00"}],
+        "documents": [hashlib.sha256(po).hexdigest()],
+    }
+    s1.done("pay_suppliers", pay)
+    # Neither a hash nor documents, both, or a document never uploaded: refused, nothing prepared.
+    neither = {**issue_params(api, t1), "document_hash": None}
+    assert refusal(c.act("issue", neither))["error"] == "ValidationError"
+    both = {**issue_params(api, t1), "documents": [sha]}
+    assert refusal(c.act("issue", both))["error"] == "ValidationError"
+    unknown = {**issue_params(api, t1), "document_hash": None, "documents": ["0" * 64]}
+    assert refusal(c.act("issue", unknown))["error"] == "UnknownDocument"
