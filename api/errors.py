@@ -26,7 +26,7 @@ from chain_client.contract_errors import (
     NonexistentToken,
     UnknownFinancing,
 )
-from chain_client.exceptions import ContractError, NotADevelopmentChain, TransactionFailed
+from chain_client.exceptions import ChainError, ContractError, NotADevelopmentChain, TransactionFailed
 
 log = logging.getLogger("api")
 
@@ -39,7 +39,7 @@ NOT_FOUND: tuple[type[ContractError], ...] = (
 )
 
 
-class ApiProblem(Exception):
+class ApiProblem(ChainError):
     """A refusal by the API itself (auth, roles, idempotency, request state), with an HTTP status."""
 
     def __init__(

@@ -18,10 +18,12 @@ from pathlib import Path
 
 from eth_account import Account
 
+from chain_client.exceptions import ChainError
+
 MAX_KEYSTORE = 64 * 1024  # a v3 keystore is under 1 KiB
 
 
-class KeystoreError(Exception):
+class KeystoreError(ChainError, ValueError):
     """Not a ValueError: pydantic would wrap one in a multi-line ValidationError; this one reaches `scf serve`
     as it is, and is printed as its one line."""
 

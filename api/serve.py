@@ -47,7 +47,7 @@ DEFAULT_STORE = "scf-api.sqlite"
 LENDER_DEMO = Path(__file__).resolve().parent.parent / "scripts" / "lender_demo.py"
 
 
-class UsageError(Exception):
+class UsageError(ChainError, ValueError):
     """A bad argument or configuration: one line on stderr, exit code 2."""
 
 

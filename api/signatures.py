@@ -9,10 +9,11 @@ from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils.crypto import keccak
 
+from chain_client.exceptions import ChainError
 from chain_client.financing import FINANCING_REQUEST_TYPES, FinancingDesk, FinancingRequest
 
 
-class BadSignature(ValueError):
+class BadSignature(ChainError, ValueError):
     """The signature does not recover to any address."""
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from chain_client.constants import ZERO_ADDRESS
+from chain_client.exceptions import ChainError
 from chain_client.financing import FinancingRequest
 
 _SCHEMA = """
@@ -117,7 +118,7 @@ class Status(StrEnum):
     EXPIRED = "expired"
 
 
-class DuplicateRequest(Exception):
+class DuplicateRequest(ChainError):
     def __init__(self, existing_id: int) -> None:
         self.existing_id = existing_id
         super().__init__(f"request already submitted as {existing_id}")

@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chain_client.display import short_slot
+from chain_client.exceptions import ChainError
 from chain_client.ids import sequence_of, slot_of
 from chain_client.interrupt import EXIT_INTERRUPTED, exit_with
 from chain_client.money import format_yuan
@@ -33,7 +34,7 @@ from chain_client.money import format_yuan
 DAY = 86_400
 
 
-class ApiFailure(Exception):
+class ApiFailure(ChainError):
     def __init__(self, response: httpx.Response) -> None:
         self.response = response
         super().__init__(

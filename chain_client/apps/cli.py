@@ -58,7 +58,7 @@ def add_operator_key_file(p: argparse.ArgumentParser) -> None:
     )
 
 
-class UsageError(Exception):
+class UsageError(ChainError, ValueError):
     """A bad argument found after parsing (exit code 2, like argparse's own)."""
 
 

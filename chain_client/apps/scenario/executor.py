@@ -16,7 +16,7 @@ from chain_client.apps.scenario.accounts import Accounts
 from chain_client.client import ScfClient
 from chain_client.constants import ZERO_ADDRESS
 from chain_client.devchain import advance_time, now
-from chain_client.exceptions import ContractError
+from chain_client.exceptions import ChainError, ContractError
 from chain_client.financing import FinancingRequest
 from chain_client.ids import sequence_of, slot_of
 from chain_client.membership import Role
@@ -29,7 +29,7 @@ UNLIMITED_ALLOWANCE = 2**256 - 1
 REQUEST_LIFETIME = SECONDS_PER_DAY
 
 
-class Diverged(Exception):
+class Diverged(ChainError):
     """The chain did something other than the plan predicted."""
 
 

@@ -22,8 +22,10 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError
 from web3 import Web3
 
+from chain_client.exceptions import ChainError
 
-class JournalRefused(Exception):
+
+class JournalRefused(ChainError):
     """The journal does not belong to this chain, deployment or scenario."""
 
 

@@ -25,12 +25,13 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from chain_client.apps.scenario.models import Scenario
+from chain_client.exceptions import ChainError
 
 PathItem = str | int
 YamlPath = tuple[PathItem, ...]
 
 
-class ScenarioError(Exception):
+class ScenarioError(ChainError, ValueError):
     """The scenario cannot be run as written; `problems` holds one line per problem."""
 
     def __init__(self, problems: Sequence[str]) -> None:

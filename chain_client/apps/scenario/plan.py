@@ -25,6 +25,7 @@ from chain_client.apps.scenario.context import Context
 from chain_client.apps.scenario.loader import Problem, YamlPath
 from chain_client.apps.scenario.world import ReceivableModel, World
 from chain_client.constants import DAY
+from chain_client.exceptions import ChainError
 from chain_client.ids import slot_of_document
 from chain_client.membership import Role
 from chain_client.money import format_fen
@@ -39,7 +40,7 @@ _ROLES = {
 }
 
 
-class PlanError(Exception):
+class PlanError(ChainError, ValueError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__(f"{len(problems)} problem(s)")

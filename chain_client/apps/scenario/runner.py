@@ -19,11 +19,12 @@ from chain_client.apps.scenario.ops import Op
 from chain_client.apps.scenario.plan import Plan, PlannedStep
 from chain_client.constants import DAY
 from chain_client.deploy import DeploymentRecord, deploy_all, load_contracts, record_of
+from chain_client.exceptions import ChainError
 
 DESCRIPTION_WIDTH = 56  # characters of the current step's label beside the bar
 
 
-class StepFailed(Exception):
+class StepFailed(ChainError):
     """An operation of a step was refused by the chain (or did not go as planned)."""
 
     def __init__(self, step: PlannedStep, op: Op, cause: Exception) -> None:
