@@ -99,7 +99,6 @@ def scf(w3: Web3, deployed: ScfClient) -> Iterator[ScfClient]:
         yield deployed
     finally:
         revert_to(w3, snap)
-        deployed.tx.nonces.forget()
 
 
 def doc_hash() -> bytes:

@@ -530,7 +530,6 @@ def test_a_reorganisation_is_rewound(scf: ScfClient, parties: Parties) -> None:
     indexer.sync()
     assert index.receivable(lost.slot) is not None
     revert_to(scf.w3, fork)  # the chain forgets those blocks...
-    scf.tx.nonces.forget()
     kept = issue_active(scf, parties, supplier=parties.s2)  # ...and other blocks take their numbers
     embedded_tester(scf.w3).mine_blocks(3)
     report = indexer.sync()

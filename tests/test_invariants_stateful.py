@@ -185,7 +185,6 @@ class ReceivableMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         revert_to(self.w3, self.snapshot_id)
-        self.scf.tx.nonces.forget()
 
     # ------------------------------------------------------------------------------------------- model queries
 

@@ -56,7 +56,6 @@ class RepaymentMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         revert_to(self.w3, self.snap)
-        self.scf.tx.nonces.forget()
 
     def holders(self) -> list[LocalAccount]:
         return [self.p.s1, self.p.s2, self.p.s3, self.p.s4]

@@ -267,7 +267,6 @@ class SystemMachine(RuleBasedStateMachine):
             self._index_equals_chain()
         finally:
             revert_to(self.w3, self.snapshot_id)
-            self.scf.tx.nonces.forget()
 
     # ------------------------------------------------------------------------------------------- model helpers
 
