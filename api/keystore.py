@@ -24,8 +24,9 @@ MAX_KEYSTORE = 64 * 1024  # a v3 keystore is under 1 KiB
 
 
 class KeystoreError(ChainError, ValueError):
-    """Not a ValueError: pydantic would wrap one in a multi-line ValidationError; this one reaches `scf serve`
-    as it is, and is printed as its one line."""
+    """An input error (a ValueError). Raised inside the keys file's validation, pydantic wraps it in a
+    multi-line ValidationError: `api.settings.read_members` takes it out again, so `scf serve` prints its one
+    line."""
 
 
 def passphrase_of(member: str, *, file: Path | None, env_name: str | None, env: Mapping[str, str] | None = None) -> str:

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
-from api.keystore import unlock
+from api.keystore import KeystoreError, unlock
 from chain_client.membership import Role
 from chain_client.pricing import DayCount
 
@@ -144,7 +144,15 @@ def read_members(path: str | Path | None, inline: str | None = None) -> list[Mem
         raise ValueError(f"no API keys configured: give --keys-file, or set {ENV_KEYS_FILE} or {ENV_KEYS}")
     if not isinstance(data, dict) or not isinstance(data.get("members"), list):
         raise ValueError('the keys configuration must be an object with a "members" list')
-    return [MemberConfig.model_validate(m) for m in data["members"]]
+    try:
+        return [MemberConfig.model_validate(m) for m in data["members"]]
+    except ValidationError as exc:
+        # A keystore that does not unlock is its own one-line error, not one of pydantic's multi-line reports.
+        for error in exc.errors():
+            cause = (error.get("ctx") or {}).get("error")
+            if isinstance(cause, KeystoreError):
+                raise cause from None
+        raise
 
 
 def write_members(path: str | Path, members: Sequence[MemberConfig]) -> None:
