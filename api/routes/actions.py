@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from api import actions
 from api.actions import (
@@ -217,30 +218,27 @@ ActionCreate = Annotated[
 ]
 
 
+_ACTION_EXAMPLE: JsonDict = {
+    "id": "a_0c1d2e3f40516273",
+    "kind": "issue",
+    "params": {"supplier": _ADDRESS, "face_value": "500000.00", "maturity": 1798761600},
+    "state": "executed",
+    "member": _ADDRESS,
+    "maker": "u_3f9a1c07b2d4e5f6",
+    "checker": "u_8e7d6c5b4a392817",
+    "amount": "500000.00",
+    "needs_approval": True,
+    "created_at": 1764590400,
+    "expires_at": 1764676800,
+    "decided_at": 1764591000,
+    "tx_hash": _HASH,
+    "result": {"slot": "4294967297", "token_id": _TOKEN, "block_number": 42, "tx_hash": _HASH},
+    "error": None,
+}
+
+
 class ActionPublic(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "a_0c1d2e3f40516273",
-                    "kind": "issue",
-                    "params": {"supplier": _ADDRESS, "face_value": "500000.00", "maturity": 1798761600},
-                    "state": "executed",
-                    "member": _ADDRESS,
-                    "maker": "u_3f9a1c07b2d4e5f6",
-                    "checker": "u_8e7d6c5b4a392817",
-                    "amount": "500000.00",
-                    "needs_approval": True,
-                    "created_at": 1764590400,
-                    "expires_at": 1764676800,
-                    "decided_at": 1764591000,
-                    "tx_hash": _HASH,
-                    "result": {"slot": "4294967297", "token_id": _TOKEN, "block_number": 42, "tx_hash": _HASH},
-                    "error": None,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_ACTION_EXAMPLE]})
 
     id: str
     kind: str
@@ -280,6 +278,8 @@ class ActionPublic(BaseModel):
 
 
 class ActionsPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"data": [_ACTION_EXAMPLE], "count": 1}]})
+
     data: list[ActionPublic]
     count: int
 
@@ -336,7 +336,13 @@ _REPLAYED: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/actions", status_code=201, response_model=ActionPublic, responses={**_REPLAYED, **NOT_FOUND, **CONFLICT})
+@router.post(
+    "/actions",
+    status_code=201,
+    response_model=ActionPublic,
+    responses={**_REPLAYED, **NOT_FOUND, **CONFLICT},
+    summary="Prepare an action (maker)",
+)
 def prepare_action(
     context: ContextDep, user: ActiveUser, key: IdempotencyKey, body: Annotated[ActionCreate, Body()]
 ) -> Response:
@@ -367,7 +373,7 @@ def prepare_action(
     return JSONResponse(payload, status_code=201 if created else 200, headers=headers)
 
 
-@router.get("/actions")
+@router.get("/actions", summary="List actions, by state")
 def list_actions(
     context: ContextDep,
     user: CurrentUser,
@@ -382,7 +388,7 @@ def list_actions(
     return ActionsPublic(data=[ActionPublic.of(a) for a in data], count=count)
 
 
-@router.get("/actions/{action_id}", responses=NOT_FOUND)
+@router.get("/actions/{action_id}", responses=NOT_FOUND, summary="Read an action")
 def read_action(context: ContextDep, user: CurrentUser, action_id: ActionId) -> ActionPublic:
     return ActionPublic.of(_visible(context, user, action_id))
 
@@ -398,7 +404,9 @@ def _checker(context: ApiContext, user: User, action_id: str) -> Action:
     return found
 
 
-@router.post("/actions/{action_id}/approve", responses={**NOT_FOUND, **CONFLICT})
+@router.post(
+    "/actions/{action_id}/approve", responses={**NOT_FOUND, **CONFLICT}, summary="Approve and execute (checker)"
+)
 def approve_action(context: ContextDep, user: ActiveUser, action_id: ActionId) -> ActionPublic:
     """A checker of the same member, not its maker, approves a prepared action: it executes now, exactly once
     (of concurrent approvals one executes, the others get 409 `ActionNotPrepared`). An expired action is 409
@@ -408,7 +416,7 @@ def approve_action(context: ContextDep, user: ActiveUser, action_id: ActionId) -
     return ActionPublic.of(_run(context, claimed, user))
 
 
-@router.post("/actions/{action_id}/reject", responses={**NOT_FOUND, **CONFLICT})
+@router.post("/actions/{action_id}/reject", responses={**NOT_FOUND, **CONFLICT}, summary="Reject (checker)")
 def reject_action(
     context: ContextDep,
     user: ActiveUser,
@@ -430,13 +438,13 @@ def _policy(context: ApiContext, member: str) -> ApprovalPolicyPublic:
     )
 
 
-@router.get("/approval-policy")
+@router.get("/approval-policy", summary="Read the maker-checker threshold")
 def read_policy(context: ContextDep, user: CurrentUser) -> ApprovalPolicyPublic:
     """The caller's member's maker-checker threshold."""
     return _policy(context, user.member.address)
 
 
-@router.put("/approval-policy")
+@router.put("/approval-policy", summary="Set the maker-checker threshold (admin)")
 def set_policy(context: ContextDep, user: ActiveUser, body: ApprovalPolicy) -> ApprovalPolicyPublic:
     """The member's admin sets the amount below which a maker's own preparation executes at once (null: every
     checked action waits for a checker while the member has one)."""

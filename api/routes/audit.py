@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from api import audit
 from api.deps import ContextDep, CurrentUser
@@ -20,26 +21,23 @@ router = APIRouter(prefix="/audit", tags=["audit"], responses=AUTH)
 _HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 
+_ENTRY_EXAMPLE: JsonDict = {
+    "seq": 7,
+    "at": 1764591000,
+    "member": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+    "user": "u_8e7d6c5b4a392817",
+    "event": "executed",
+    "action": "a_0c1d2e3f40516273",
+    "kind": "issue",
+    "detail": {"result": {"slot": "4294967297"}},
+    "tx_hash": "0x" + "ab" * 32,
+    "prev": _HASH,
+    "hash": _HASH,
+}
+
+
 class AuditEntryPublic(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "seq": 7,
-                    "at": 1764591000,
-                    "member": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
-                    "user": "u_8e7d6c5b4a392817",
-                    "event": "executed",
-                    "action": "a_0c1d2e3f40516273",
-                    "kind": "issue",
-                    "detail": {"result": {"slot": "4294967297"}},
-                    "tx_hash": "0x" + "ab" * 32,
-                    "prev": _HASH,
-                    "hash": _HASH,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_ENTRY_EXAMPLE]})
 
     seq: int
     at: int = Field(description="unix seconds, wall clock")
@@ -55,6 +53,8 @@ class AuditEntryPublic(BaseModel):
 
 
 class AuditPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"data": [_ENTRY_EXAMPLE], "count": 1}]})
+
     data: list[AuditEntryPublic]
     count: int
 
@@ -87,7 +87,7 @@ def _sees_all(role: Role) -> bool:
     return role in (Role.OPERATOR, Role.AUDITOR)
 
 
-@router.get("")
+@router.get("", summary="Read the audit trail")
 def read_audit(
     context: ContextDep,
     user: CurrentUser,
@@ -103,7 +103,7 @@ def read_audit(
     return AuditPublic(data=[AuditEntryPublic.model_validate(e, from_attributes=True) for e in data], count=count)
 
 
-@router.get("/verify")
+@router.get("/verify", summary="Verify the audit trail's hash chain")
 def verify_audit(context: ContextDep, user: CurrentUser) -> AuditVerificationPublic:
     """Recompute the whole hash chain (operator and auditors): `ok`, or the first entry that does not fit and
     why (its content changed, the chain is cut before it, or entries before it are missing)."""

@@ -108,7 +108,7 @@ class _DryRun:
         return self.scf.w3.eth.call(cast(TxParams, self.params), "latest")
 
 
-@router.post("", status_code=201, responses=CONFLICT)
+@router.post("", status_code=201, responses=CONFLICT, summary="Relay a transaction the member signed")
 def relay(context: ContextDep, user: ActiveUser, body: TransactionCreate) -> TransactionPublic:
     """Relay a transaction the caller's member signed itself: its sender must be the caller's member and its
     target one of the platform's contracts (403 `SenderNotMember`, `TargetNotPlatform`,

@@ -86,6 +86,8 @@ class UserKeyPublic(UserPublic):
 
 
 class UsersPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"data": [_USER_EXAMPLE], "count": 1}]})
+
     data: list[UserPublic]
     count: int
 
@@ -119,7 +121,7 @@ def _target_member(users: Users, caller: User, address: str | None) -> Member:
     return member
 
 
-@router.post("", status_code=201, responses=NOT_FOUND)
+@router.post("", status_code=201, responses=NOT_FOUND, summary="Create a user (its key shown once)")
 def create_user(context: ContextDep, caller: ActiveUser, body: UserCreate, response: Response) -> UserKeyPublic:
     """Create a user of the caller's member (the operator may name any member this API serves). The answer
     carries the new user's key, once: keep it, it cannot be read again (rotate it if lost)."""
@@ -130,7 +132,7 @@ def create_user(context: ContextDep, caller: ActiveUser, body: UserCreate, respo
     return UserKeyPublic(**UserPublic.of(user).model_dump(), api_key=key)
 
 
-@router.get("")
+@router.get("", summary="List a member's users")
 def list_users(
     context: ContextDep,
     caller: CurrentUser,
@@ -146,12 +148,12 @@ def list_users(
     return UsersPublic(data=[UserPublic.of(u) for u in data], count=count)
 
 
-@router.get("/{user_id}", responses=NOT_FOUND)
+@router.get("/{user_id}", responses=NOT_FOUND, summary="Read a user")
 def read_user(context: ContextDep, caller: CurrentUser, user_id: UserId) -> UserPublic:
     return UserPublic.of(_managed(context.users, caller, user_id))
 
 
-@router.post("/{user_id}/disable", responses=NOT_FOUND)
+@router.post("/{user_id}/disable", responses=NOT_FOUND, summary="Disable a user")
 def disable_user(context: ContextDep, caller: ActiveUser, user_id: UserId) -> UserPublic:
     """Disable a user: its key is refused (401) from now on. Disabling twice is harmless."""
     found = _managed(context.users, caller, user_id)
@@ -159,7 +161,7 @@ def disable_user(context: ContextDep, caller: ActiveUser, user_id: UserId) -> Us
     return UserPublic.of(_managed(context.users, caller, user_id))
 
 
-@router.post("/{user_id}/rotate-key", responses=NOT_FOUND)
+@router.post("/{user_id}/rotate-key", responses=NOT_FOUND, summary="Give a user a new key")
 def rotate_key(context: ContextDep, caller: ActiveUser, user_id: UserId) -> UserKeyPublic:
     """Give a user a new key (shown once); the old one is refused from now on."""
     found = _managed(context.users, caller, user_id)
