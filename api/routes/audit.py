@@ -98,6 +98,7 @@ def read_audit(
     """The audit trail, oldest first: every entry for the operator and auditors, the caller's member's own
     entries for everyone else."""
     member = None if _sees_all(user.member.role) else user.member.address
+    context.actions.expire_due()  # an action past its expiry is in the trail as expired before it is read
     with context.actions.reading() as conn:
         data, count = audit.page(conn, member=member, action=action, offset=skip, limit=limit)
     return AuditPublic(data=[AuditEntryPublic.model_validate(e, from_attributes=True) for e in data], count=count)

@@ -240,9 +240,9 @@ def test_rejected_and_expired_actions_send_nothing(api: Api) -> None:
     assert nonce(api, core) == start
 
 
-def test_two_concurrent_approvals_send_one_transaction(api: Api) -> None:
+def test_concurrent_approvals_send_one_transaction(api: Api) -> None:
     core, t1 = api.demo.core, api.demo.suppliers[0]
-    maker, checkers = user(api, core, "maker"), [user(api, core, "checker") for _ in range(2)]
+    maker, checkers = user(api, core, "maker"), [user(api, core, "checker") for _ in range(3)]
     action = maker.act("issue", issue_params(api, t1)).json()
     start = nonce(api, core)
     barrier = threading.Barrier(len(checkers))
@@ -258,9 +258,8 @@ def test_two_concurrent_approvals_send_one_transaction(api: Api) -> None:
     for t in threads:
         t.join()
     codes = sorted(a.status_code for a in answers)
-    assert codes == [200, 409]
-    loser = next(a for a in answers if a.status_code == 409)
-    assert loser.json()["error"] == "ActionNotPrepared"
+    assert codes == [200, 409, 409]
+    assert {a.json()["error"] for a in answers if a.status_code == 409} == {"ActionNotPrepared"}
     assert nonce(api, core) == start + 1
     assert api.get(f"/actions/{action['id']}", core).json()["state"] == "executed"
 
