@@ -83,3 +83,10 @@ def active_user(context: ContextDep, user: CurrentUser) -> User:
 
 
 ActiveUser = Annotated[User, Depends(active_user)]
+
+
+def not_a_viewer(user: CurrentUser) -> User:
+    """The lender endpoints that move value (submit, fund) take the member; a viewer user of it may not call them."""
+    if user.duty.value == "viewer":
+        raise ApiProblem(403, "DutyNotAllowed", {"duty": user.duty.value, "allowed": ["admin", "maker", "checker"]})
+    return user

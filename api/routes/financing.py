@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api import financing
-from api.deps import ContextDep, CurrentMember, Holder, Lender
+from api.deps import ContextDep, CurrentMember, Holder, Lender, not_a_viewer
 from api.errors import refusal_response
 from api.fields import MAX_OFFSET, MAX_SAFE_INTEGER
 from api.funding import fund
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/financing-requests", tags=["financing"], responses=A
 RequestId = Annotated[int, Path(ge=1, le=MAX_SAFE_INTEGER)]
 
 
-@router.post("", status_code=201, responses={**NOT_FOUND, **CONFLICT})
+@router.post("", status_code=201, responses={**NOT_FOUND, **CONFLICT}, dependencies=[Depends(not_a_viewer)])
 def submit_request(
     context: ContextDep, member: Holder, body: FinancingRequestCreate, response: Response
 ) -> FinancingRequestPublic:
@@ -51,7 +51,12 @@ def read_request(context: ContextDep, member: CurrentMember, request_id: Request
     return financing.one(context, member, request_id)
 
 
-@router.post("/{request_id}/fund", response_model=FinancingRequestPublic, responses={**NOT_FOUND, **CONFLICT})
+@router.post(
+    "/{request_id}/fund",
+    response_model=FinancingRequestPublic,
+    responses={**NOT_FOUND, **CONFLICT},
+    dependencies=[Depends(not_a_viewer)],
+)
 def fund_request(
     request: Request,
     context: ContextDep,

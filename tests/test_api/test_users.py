@@ -98,3 +98,14 @@ def test_a_suspended_members_users_are_refused_on_every_write(api: Api) -> None:
         assert r.status_code == 403
         assert refusal(r)["error"] == "MemberSuspended"
     assert api.get("/me", core).status_code == 200  # reads still answer
+
+
+def test_a_viewer_may_not_fund_nor_submit(api: Api) -> None:
+    viewer = make_user(api, api.bank, "Risk desk", "viewer")
+    request = api.open_request(for_bank=api.bank)
+    headers = {**bearer(viewer["api_key"]), "Idempotency-Key": "v1"}
+    r = api.client.post(f"/financing-requests/{request.id}/fund", headers=headers)
+    assert (r.status_code, refusal(r)["error"]) == (403, "DutyNotAllowed")
+    r = api.client.post("/financing-requests", headers=bearer(viewer["api_key"]), json={})
+    assert r.status_code in (403, 422)
+    assert api.client.get("/portfolio", headers=bearer(viewer["api_key"])).status_code == 200  # reads answer
