@@ -116,3 +116,22 @@ def test_uploaded_documents_go_on_chain_as_one_hash_and_the_auditor_verifies_the
         # Someone with no part in it finds none of it.
         for path in (f"/receivables/{slot}/documents", f"/documents/{uploaded[1]}", f"/fragments/{payment}/documents"):
             assert http.get(path, headers=bearer(outsider)).status_code == 404
+
+
+def test_an_upload_over_the_cap_is_refused_as_it_streams_in_and_stored_nowhere(api: Api, url: str) -> None:
+    sent = 0
+
+    def body() -> Iterator[bytes]:  # a multipart upload of 64 MiB, if read to the end
+        nonlocal sent
+        yield b'--b\r\nContent-Disposition: form-data; name="kind"\r\n\r\ninvoice\r\n'
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n\r\n%PDF-'
+        for _ in range(64):
+            sent += 1
+            yield bytes(1024 * 1024)
+
+    headers = {**bearer(api.demo.core), "Content-Type": "multipart/form-data; boundary=b"}
+    r = httpx.post(f"{url}/documents", content=body(), headers=headers, timeout=60)
+    assert (r.status_code, r.json()["error"]) == (413, "PayloadTooLarge")
+    assert sent < 32  # refused once the cap (10 MiB and the form's overhead) was passed, not after reading 64
+    root = api.context.documents.root
+    assert [p for p in root.rglob("*") if p.is_file() and p.name != "documents.sqlite"] == []
