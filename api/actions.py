@@ -17,9 +17,10 @@ States: `prepared → executing → executed | failed`, or `prepared → rejecte
   has waited; the chain's clock can be moved on a development chain). An expired or rejected action sends
   nothing.
 - Crash recovery: the hash of every transaction signed for an action is recorded before it is sent (the
-  signer handed to the client records it as it signs). An action left `executing` by a process that died is
-  settled at start-up (`recover`, as `api.funding` does for fundings): executed if its last transaction's
-  receipt succeeded, failed if it reverted or was never sent.
+  signer handed to the client records it as it signs). An action left `executing` by a process that died, or
+  for longer than `STALE_AFTER` (the node went away after its transaction was signed), is settled (`recover`,
+  at start-up as `api.funding` does for fundings, and before each read of the actions): executed if its last
+  transaction's receipt succeeded, failed if it reverted or was never sent.
 - Idempotency: `POST /actions` takes an `Idempotency-Key`; the same key and body return the same action
   (nothing prepared or sent again), the same key with another body is 409 `IdempotencyKeyReused`.
 - Outcomes: a refusal by the API (duty, role, state) is an error response; an executed action's outcome,

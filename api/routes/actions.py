@@ -309,8 +309,15 @@ def _sees_all(user: User) -> bool:
     return user.member.role in (Role.OPERATOR, Role.AUDITOR)
 
 
-def _visible(context: ApiContext, user: User, action_id: str) -> Action:
+def _settle(context: ApiContext) -> None:
+    """Before a read: expire what is due, and settle actions stranded in `executing` (their process died, or
+    the node went away after their transaction was signed) from their receipts."""
     context.actions.expire_due()
+    actions.recover(context)
+
+
+def _visible(context: ApiContext, user: User, action_id: str) -> Action:
+    _settle(context)
     found = context.actions.get(action_id)
     if found is None or not (_sees_all(user) or found.member == user.member.address):
         raise ApiProblem(404, "UnknownAction", {"id": action_id})
@@ -382,7 +389,7 @@ def list_actions(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ActionsPublic:
     """The caller's member's actions, oldest first (the operator and auditors: every member's), by state."""
-    context.actions.expire_due()
+    _settle(context)
     scope = None if _sees_all(user) else user.member.address
     data, count = context.actions.page(scope, state, skip, limit)
     return ActionsPublic(data=[ActionPublic.of(a) for a in data], count=count)

@@ -308,13 +308,33 @@ def test_an_action_left_executing_by_a_dead_process_is_settled_at_start_up(api: 
         signer, params["supplier"], 1000_00, params["maturity"], bytes.fromhex(params["document_hash"][2:])
     )
     dead.claim(dead.get(unsent["id"]), approver)  # type: ignore[arg-type]
-    assert api.get(f"/actions/{sent['id']}", core).json()["state"] == "executing"
-    assert recover(api.context) == 2
+    assert api.context.actions.get(sent["id"]).state is State.EXECUTING  # type: ignore[union-attr]
+    assert recover(api.context) == 2  # as at start-up (a read of the actions would settle them too)
+    assert recover(api.context) == 0
     after = api.get(f"/actions/{sent['id']}", core).json()
     assert (after["state"], after["tx_hash"]) == ("executed", done.tx_hash)
     failed = api.get(f"/actions/{unsent['id']}", core).json()
     assert (failed["state"], failed["error"]["error"]) == ("failed", "NotSent")
-    assert State(after["state"]) is State.EXECUTED
+
+
+def test_a_stranded_action_of_a_live_process_is_settled_when_read(api: Api) -> None:
+    core, t1 = api.demo.core, api.demo.suppliers[0]
+    maker, checker = user(api, core, "maker"), user(api, core, "checker")
+    stuck = maker.act("issue", issue_params(api, t1)).json()
+    approver = api.context.users.identify(checker.key)
+    assert approver is not None
+    # This process claimed it and signed its transaction; the node went away before the receipt was read.
+    api.context.actions.claim(api.context.actions.get(stuck["id"]), approver)  # type: ignore[arg-type]
+    signer = RecordingSigner(api.demo.core.account, lambda h: api.context.actions.record_tx(stuck["id"], h))
+    params = stuck["params"]
+    done = api.scf.receivables.issue(
+        signer, params["supplier"], 1000_00, params["maturity"], bytes.fromhex(params["document_hash"][2:])
+    )
+    assert api.get(f"/actions/{stuck['id']}", core).json()["state"] == "executing"  # young: maybe still running
+    with api.context.actions.write() as conn:
+        conn.execute("UPDATE actions SET decided_at = decided_at - 301 WHERE id = ?", (stuck["id"],))
+    after = api.get(f"/actions/{stuck['id']}", core).json()
+    assert (after["state"], after["tx_hash"]) == ("executed", done.tx_hash)
 
 
 # ---------------------------------------------------------------------------------------------- documents
