@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import pytest
 from eth_utils.crypto import keccak
 
-from api.documents import MAX_DOCUMENT, MAX_UPLOAD_BODY, combined_hash, sniff
+from api.documents import MAX_DOCUMENT, MAX_UPLOAD_BODY, DocumentStore, Kind, combined_hash, sniff
 from chain_client.devchain import now
 from tests.test_api.conftest import DAY, Api, refusal
 
@@ -180,3 +180,32 @@ def test_a_receivable_and_a_payment_carry_their_documents_checked_against_the_ch
     assert (first["matches"], len(first["documents"])) == (True, 3)  # the first fragment's are the receivable's
     r = api.post(f"/fragments/{paid}/documents", t2, json={"documents": [sha(note)]})
     assert r.status_code == 404  # t2 did not upload the note: for it, a document it cannot link does not exist
+
+
+def test_an_upload_that_fails_half_way_leaves_nothing(tmp_path: Path) -> None:
+    store = DocumentStore(tmp_path / "docs")
+
+    class Broken:
+        """A client that sends the start of a PDF, then goes away."""
+
+        calls = 0
+
+        def read(self, size: int = -1) -> bytes:
+            self.calls += 1
+            if self.calls > 2:
+                raise ConnectionResetError("the client went away")
+            return b"%PDF-" + bytes(1000)
+
+    with pytest.raises(ConnectionResetError):
+        store.put(cast(BinaryIO, Broken()), Kind.INVOICE, "0x" + "11" * 20)
+    assert [p for p in (tmp_path / "docs").rglob("*") if p.is_file() and p.name != "documents.sqlite"] == []
+
+
+def test_the_same_bytes_from_two_members_are_one_document_both_may_download(api: Api) -> None:
+    core, tier1, outsider = api.demo.core, api.demo.suppliers[0], api.demo.suppliers[-1]
+    assert upload(api, core, PDF).status_code == 201
+    assert upload(api, tier1, PDF, "contract").status_code == 200  # stored once; its first kind stays
+    for who in (core, tier1):
+        assert api.get(f"/documents/{sha(PDF)}", who).content == PDF
+    assert api.get(f"/documents/{sha(PDF)}", outsider).status_code == 404
+    assert len(stored_files(api)) == 1
