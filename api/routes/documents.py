@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api import policy
 from api.context import ApiContext, IndexView, Member
-from api.deps import ContextDep, CurrentMember, require_role
+from api.deps import ContextDep, CurrentMember, CurrentUser, active_user, not_a_viewer, require_role
 from api.documents import (
     ACCEPTED,
     MAX_DOCUMENT,
@@ -31,8 +31,19 @@ from chain_client.membership import Role
 
 router = APIRouter(tags=["documents"], responses=AUTH)
 
-# Every role but the auditor, who reads everything and writes nothing.
-Writer = Annotated[Member, Depends(require_role(Role.OPERATOR, Role.CORE_ENTERPRISE, Role.SUPPLIER, Role.FINANCIER))]
+WRITERS = (Role.OPERATOR, Role.CORE_ENTERPRISE, Role.SUPPLIER, Role.FINANCIER)
+
+
+def writer(context: ContextDep, user: CurrentUser) -> Member:
+    """Who may upload and link: every role but the auditor (it reads everything, writes nothing), a user that
+    is not a viewer, of a member active on chain (a suspended member's users are refused, as for actions)."""
+    require_role(*WRITERS)(user.member)
+    not_a_viewer(user)
+    active_user(context, user)
+    return user.member
+
+
+Writer = Annotated[Member, Depends(writer)]
 
 Sha256 = Annotated[str, Path(pattern=SHA256_PATTERN, description="the document's SHA-256, 64 lowercase hex digits")]
 UPLOAD_REFUSALS: dict[int | str, dict[str, Any]] = {

@@ -209,3 +209,18 @@ def test_the_same_bytes_from_two_members_are_one_document_both_may_download(api:
         assert api.get(f"/documents/{sha(PDF)}", who).content == PDF
     assert api.get(f"/documents/{sha(PDF)}", outsider).status_code == 404
     assert len(stored_files(api)) == 1
+
+
+def test_a_viewer_and_a_suspended_members_users_upload_nothing_but_still_read(api: Api) -> None:
+    core, tier1 = api.demo.core, api.demo.suppliers[0]
+    made = api.post("/users", core, json={"name": "Clerk who only looks", "duty": "viewer"})
+    assert made.status_code == 201, made.text
+    viewer = {"Authorization": f"Bearer {made.json()['api_key']}"}
+    files, data = {"file": ("a.pdf", PDF)}, {"kind": "invoice"}
+    r = api.client.post("/documents", headers=viewer, files=files, data=data)
+    assert (r.status_code, refusal(r)["error"]) == (403, "DutyNotAllowed")
+    assert api.client.get(f"/receivables/{api.demo.slots[0]}/documents", headers=viewer).status_code == 200
+    api.scf.membership.suspend(api.demo.operator.account, tier1.address)
+    r = upload(api, tier1, PDF)
+    assert (r.status_code, refusal(r)["error"]) == (403, "MemberSuspended")
+    assert stored_files(api) == []
