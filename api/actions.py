@@ -57,7 +57,6 @@ from chain_client.client import ScfClient
 from chain_client.constants import ZERO_HASH
 from chain_client.exceptions import ContractError
 from chain_client.membership import Role
-from chain_client.receivables import SplitResult
 from chain_client.tx import TxResult
 
 if TYPE_CHECKING:
@@ -711,10 +710,7 @@ def _repay(scf: ScfClient, who: LocalAccount, p: RepayParams) -> dict[str, Any]:
 
 
 def _pay(scf: ScfClient, who: LocalAccount, p: PaySuppliersParams) -> dict[str, Any]:
-    # The client's one-into-many split is being renamed from `split_batch` to `split`: either name, same call.
-    name = "split_batch" if hasattr(scf.receivables, "split_batch") else "split"
-    split: Callable[..., SplitResult] = getattr(scf.receivables, name)
-    done = split(who, p.token_id, [(x.to, x.value) for x in p.payments], p.on_chain_memo())
+    done = scf.receivables.split(who, p.token_id, [(x.to, x.value) for x in p.payments], p.on_chain_memo())
     return {**_tx(done), "new_token_ids": [str(t) for t in done.new_token_ids]}
 
 
