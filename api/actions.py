@@ -116,6 +116,8 @@ KINDS: dict[str, frozenset[Role]] = {
     "transfer": frozenset({_SUPPLIER, _FINANCIER}),
     "merge": frozenset({_SUPPLIER, _FINANCIER}),
     "redeem": frozenset({_SUPPLIER, _FINANCIER}),
+    "set_approval_for_all": frozenset({_SUPPLIER, _FINANCIER}),
+    "set_exposure_limit": frozenset({_FINANCIER}),
     "admit": frozenset({_OPERATOR}),
     "suspend": frozenset({_OPERATOR}),
     "reinstate": frozenset({_OPERATOR}),
@@ -124,6 +126,7 @@ KINDS: dict[str, frozenset[Role]] = {
     "unfreeze": frozenset({_OPERATOR}),
     "set_max_tenor": frozenset({_OPERATOR}),
     "set_grace_period": frozenset({_OPERATOR}),
+    "mint": frozenset({_OPERATOR}),
 }
 # Kinds that wait for a checker (when the member has one): they move value or commit the member.
 CHECKED = frozenset(KINDS) - {"merge", "redeem"}
@@ -689,6 +692,24 @@ class GraceParams(_Params):
     seconds: Seconds
 
 
+class MintParams(_Params):
+    to: Address
+    amount: PositiveYuanIn
+
+
+class ExposureLimitParams(_Params):
+    debtor: Address
+    limit: YuanIn
+
+
+class DeskApprovalParams(_Params):
+    approved: bool = Field(
+        description="true: the FinancingDesk may move the member's fragments when a financing it signed is funded; "
+        "false: withdraw that. The desk is the only operator the API approves.",
+        examples=[True],
+    )
+
+
 def _b32(text: str | None) -> bytes:
     return ZERO_HASH if text is None else bytes.fromhex(text[2:])
 
@@ -772,5 +793,19 @@ KIND_SPECS: dict[str, Kind] = {
     "unfreeze": Kind(FreezeParams, lambda scf, who, p: _tx(scf.receivables.unfreeze(who, p.token_id))),
     "set_max_tenor": Kind(TenorParams, lambda scf, who, p: _tx(scf.receivables.set_max_tenor(who, p.seconds))),
     "set_grace_period": Kind(GraceParams, lambda scf, who, p: _tx(scf.receivables.set_grace_period(who, p.seconds))),
+    # Cash in (a deposit at the settlement bank): SettlementToken.mint, operator only.
+    "mint": Kind(MintParams, lambda scf, who, p: _tx(scf.cash.mint(who, p.to, p.amount)), lambda scf, p: p.amount),
+    # A lender's limit on what it funds against one debtor (FinancingDesk.setExposureLimit).
+    "set_exposure_limit": Kind(
+        ExposureLimitParams,
+        lambda scf, who, p: _tx(scf.financing.set_exposure_limit(who, p.debtor, p.limit)),
+        lambda scf, p: p.limit,
+    ),
+    # A holder lets the desk move its fragments, as a funding of its own signed request needs
+    # (ReceivableToken.setApprovalForAll with the desk as operator; no other operator is offered).
+    "set_approval_for_all": Kind(
+        DeskApprovalParams,
+        lambda scf, who, p: _tx(scf.receivables.set_approval_for_all(who, scf.financing.address, p.approved)),
+    ),
 }
 assert set(KIND_SPECS) == set(KINDS)

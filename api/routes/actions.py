@@ -18,10 +18,13 @@ from api.actions import (
     AdmitParams,
     CancelParams,
     CreditLineParams,
+    DeskApprovalParams,
+    ExposureLimitParams,
     FreezeParams,
     GraceParams,
     IssueParams,
     MergeParams,
+    MintParams,
     PaySuppliersParams,
     RepayParams,
     State,
@@ -196,6 +199,31 @@ class SetGracePeriodAction(BaseModel):
     params: GraceParams
 
 
+class SetApprovalForAllAction(BaseModel):
+    """Holder: let the FinancingDesk move its fragments (needed before a bank can fund its signed request), or
+    withdraw that."""
+
+    model_config = _example("set_approval_for_all", {"approved": True})
+    kind: Literal["set_approval_for_all"]
+    params: DeskApprovalParams
+
+
+class SetExposureLimitAction(BaseModel):
+    """Financier: the most it will have funded against one debtor at a time (敞口限额)."""
+
+    model_config = _example("set_exposure_limit", {"debtor": _ADDRESS, "limit": "2000000.00"})
+    kind: Literal["set_exposure_limit"]
+    params: ExposureLimitParams
+
+
+class MintAction(BaseModel):
+    """Operator: cash in (a deposit at the settlement bank credited on chain)."""
+
+    model_config = _example("mint", {"to": _ADDRESS, "amount": "1000000.00"})
+    kind: Literal["mint"]
+    params: MintParams
+
+
 ActionCreate = Annotated[
     IssueAction
     | CancelAction
@@ -213,7 +241,10 @@ ActionCreate = Annotated[
     | FreezeAction
     | UnfreezeAction
     | SetMaxTenorAction
-    | SetGracePeriodAction,
+    | SetGracePeriodAction
+    | SetApprovalForAllAction
+    | SetExposureLimitAction
+    | MintAction,
     Field(discriminator="kind"),
 ]
 

@@ -150,6 +150,45 @@ def test_core_and_supplier_kinds_execute_and_read_back(api: Api) -> None:
     assert scf.cash.balance_of(t2b.address) == before + 150_00
 
 
+def test_mint_credits_cash_and_waits_for_the_operators_checker(api: Api) -> None:
+    operator, scf = api.demo.operator, api.scf
+    to = api.demo.suppliers[3].address
+    before = scf.cash.balance_of(to)
+    minted = admin(api, operator).done("mint", {"to": to, "amount": "1234.56"})
+    assert minted["amount"] == "1234.56"
+    assert scf.cash.balance_of(to) == before + 1234_56
+    maker, checker = user(api, operator, "maker"), user(api, operator, "checker")
+    prepared = maker.act("mint", {"to": to, "amount": "1.00"}).json()
+    assert (prepared["state"], prepared["needs_approval"]) == ("prepared", True)  # it moves value: it waits
+    assert scf.cash.balance_of(to) == before + 1234_56
+    assert checker.approve(prepared["id"]).json()["state"] == "executed"
+    assert scf.cash.balance_of(to) == before + 1235_56
+    r = admin(api, api.bank).act("mint", {"to": api.bank.address, "amount": "1.00"})
+    wrong = {"role": "financier", "allowed": ["operator"], "kind": "mint"}
+    assert refusal(r) == {"error": "WrongRole", "fields": wrong}
+
+
+def test_set_exposure_limit_sets_the_banks_limit_per_debtor(api: Api) -> None:
+    bank, core, desk = api.bank, api.demo.core, api.scf.financing
+    done = admin(api, bank).done("set_exposure_limit", {"debtor": core.address, "limit": "7654321.00"})
+    assert done["amount"] == "7654321.00"  # what it commits the bank to, for the threshold
+    assert desk.exposure(bank.address, core.address)[0] == 7_654_321_00
+    r = admin(api, core).act("set_exposure_limit", {"debtor": core.address, "limit": "1.00"})
+    assert refusal(r)["error"] == "WrongRole"
+
+
+def test_set_approval_for_all_approves_only_the_desk(api: Api) -> None:
+    supplier, scf = api.demo.suppliers[0], api.scf
+    rt = scf.contracts["ReceivableToken"].functions
+    approved = admin(api, supplier).done("set_approval_for_all", {"approved": False})
+    assert approved["amount"] is None
+    assert not rt.isApprovedForAll(supplier.address, scf.financing.address).call()
+    admin(api, supplier).done("set_approval_for_all", {"approved": True})
+    assert rt.isApprovedForAll(supplier.address, scf.financing.address).call()
+    r = admin(api, supplier).act("set_approval_for_all", {"approved": True, "operator": supplier.address})
+    assert r.status_code == 422  # no other operator than the desk
+
+
 def test_a_kind_outside_the_members_role_is_refused(api: Api) -> None:
     r = admin(api, api.demo.suppliers[0]).act("issue", issue_params(api, api.demo.suppliers[1]))
     assert refusal(r) == {

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from api.actions import KINDS
 from api.routes.actions import ActionCreate
 from tests.test_api.conftest import Api
 
@@ -50,7 +51,7 @@ def test_every_action_example_is_a_valid_body(api: Api) -> None:
     body = resolve(schema, schema["paths"]["/actions"]["post"]["requestBody"]["content"]["application/json"]["schema"])
     adapter: TypeAdapter[Any] = TypeAdapter(ActionCreate)
     variants = [resolve(schema, v) for v in body["oneOf"]]
-    assert len(variants) == 17
+    assert len(variants) == len(KINDS) == 20  # every kind, each with its example
     for variant in variants:
         for example in variant["examples"]:
             adapter.validate_python(example)
