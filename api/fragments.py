@@ -3,7 +3,7 @@ behind it, and what it can redeem now), and its redemption."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from api import policy
 from api.context import ApiContext, IndexView, Member
@@ -41,10 +41,14 @@ def fragment(context: ApiContext, member: Member, token_id: int) -> FragmentPubl
     fragment that never existed. Its path back to the root is always in the same member's view."""
     with context.read() as view:
         info, receivable = _any_fragment(view, token_id)
-        if not policy.may_see_fragment(context, view, member, token_id):
+        allowed = policy.fragment_scope(context, view, member, token_id)
+        if token_id not in allowed:
             raise NonexistentToken(token_id)
         path = view.index.path_to_root(token_id)
         owed = claimable(info, receivable, view.now)
+    if token_id in allowed.sent:  # one it paid with: shown as sent, not as its receiver has split it since
+        info = replace(info, value=allowed.sent[token_id])
+        path = [replace(path[0], value=allowed.sent[token_id]), *path[1:]]
     # The last hop is the fragment issued to the supplier: its memo is the receivable's document hash.
     documents = [
         {"kind": "receivable" if i == 0 else "payment", "token_id": hop.token_id, "hash": hop.memo}

@@ -5,8 +5,9 @@
   holds or held, like any holder.
 - **supplier** (and any member, for what it holds): its own fragments (held now, or held last before they
   were burned), their path back to the confirmation, and the fragments it paid with (split off to others:
-  the fragment it sent, not the branches its receiver made of it later); not the other branches of the tree
-  nor other members' holdings. A receivable's first supplier sees its first fragment.
+  the fragment it sent, shown with the value it sent, not the branches its receiver made of it later); not
+  the other branches of the tree nor other members' holdings. A receivable's first supplier sees its first
+  fragment.
 - **financier**: the financing requests addressed to it or to the market (any status) and those it funded; the
   fragments they offer and each one's path to the root; its own fragments (its portfolio) and their paths.
 
@@ -20,7 +21,8 @@ A receivable is visible when its whole tree is (`Scope.whole`) or at least one o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from api.context import ApiContext, IndexView, Member
 from api.store import StoredRequest
@@ -38,10 +40,13 @@ def sees_all(member: Member) -> bool:
 
 @dataclass(frozen=True)
 class Scope:
-    """What one member may see of one receivable: all of it, or the fragments in `fragments`."""
+    """What one member may see of one receivable: all of it, or the fragments in `fragments`. `sent` are those
+    it sees only because it paid with them, each with the value it sent: they are shown as sent (that value),
+    not as their receiver has split them since."""
 
     whole: bool
     fragments: frozenset[int]
+    sent: Mapping[int, int] = field(default_factory=dict)
 
     @property
     def visible(self) -> bool:
@@ -107,17 +112,25 @@ def scope(context: ApiContext, view: IndexView, member: Member, tree: Receivable
     anchors |= _anchors(context, view, member, receivable.slot) & parent.keys()
     # What it paid with: fragments split off to others out of one it held (the fragment it sent, and the path
     # to it; not what the receiver split off later).
+    paid: dict[int, int] = {}
     for node in tree.fragments:
         if node.parent_sequence and node.token_id not in anchors:
             info = view.index.fragment(node.token_id)
             if info is not None and info.created_from == me:
-                anchors.add(node.token_id)
+                paid[node.token_id] = info.created_value
+    own = _with_paths(anchors, parent)
+    sent = {t: v for t, v in paid.items() if t not in own}
+    return Scope(False, frozenset(own | _with_paths(paid, parent)), sent)
+
+
+def _with_paths(token_ids: Iterable[int], parent: Mapping[int, int]) -> set[int]:
+    """`token_ids` and every fragment on their paths to the root."""
     seen: set[int] = set()
-    for token_id in anchors:
+    for token_id in token_ids:
         while token_id and token_id not in seen:
             seen.add(token_id)
             token_id = parent.get(token_id, 0)
-    return Scope(False, frozenset(seen))
+    return seen
 
 
 def visible_tree(context: ApiContext, view: IndexView, member: Member, slot: int) -> tuple[ReceivableTree, Scope]:
@@ -130,11 +143,16 @@ def visible_tree(context: ApiContext, view: IndexView, member: Member, slot: int
     return tree, found
 
 
-def may_see_fragment(context: ApiContext, view: IndexView, member: Member, token_id: int) -> bool:
+def fragment_scope(context: ApiContext, view: IndexView, member: Member, token_id: int) -> Scope:
+    """What `member` may see of the receivable fragment `token_id` belongs to."""
     if sees_all(member):
-        return True
+        return EVERYTHING
     tree = view.index.tree(slot_of(token_id), at=view.now)
-    return tree is not None and token_id in scope(context, view, member, tree)
+    return NOTHING if tree is None else scope(context, view, member, tree)
+
+
+def may_see_fragment(context: ApiContext, view: IndexView, member: Member, token_id: int) -> bool:
+    return token_id in fragment_scope(context, view, member, token_id)
 
 
 def may_see_receivable(context: ApiContext, view: IndexView, member: Member, slot: int) -> bool:

@@ -54,5 +54,7 @@ def tree(context: ApiContext, member: Member, slot: int) -> ReceivableTreePublic
     with context.read() as view:
         found, scope = policy.visible_tree(context, view, member, slot)
     if not scope.whole:
-        found = replace(found, fragments=[f for f in found.fragments if f.token_id in scope])
+        # A fragment the member paid with is shown as sent: with the value it sent (`api.policy.Scope.sent`).
+        shown = [f for f in found.fragments if f.token_id in scope]
+        found = replace(found, fragments=[f._replace(value=scope.sent.get(f.token_id, f.value)) for f in shown])
     return ReceivableTreePublic.model_validate(found, from_attributes=True)

@@ -233,3 +233,16 @@ def test_a_supplier_lists_only_receivables_it_takes_part_in(api: Api, tree: Tree
     core = api.get("/receivables", tree.parties["core"], params={"limit": 500}).json()
     assert core["count"] == everything - 1  # all but the other debtor's
     assert str(tree.other_slot) not in {r["slot"] for r in core["data"]}
+
+
+def test_a_fragment_a_supplier_paid_with_is_shown_as_sent(api: Api, tree: Tree) -> None:
+    # Tier 1 sent 40,000 to tier 2 (F2), which has paid 10,000 of it on to tier 3 since: tier 1 sees what it
+    # sent, the holder and the debtor what F2 holds now.
+    def tree_value(role: str) -> str:
+        body = api.get(f"/receivables/{tree.slot}", tree.parties[role]).json()
+        return next(str(f["value"]) for f in body["fragments"] if int(f["token_id"]) == tree.f2)
+
+    assert [tree_value(role) for role in ("tier1", "tier2", "core")] == ["40000.00", "30000.00", "30000.00"]
+    sent = api.get(f"/fragments/{tree.f2}", tree.parties["tier1"]).json()
+    assert (sent["value"], sent["created_value"], sent["path"][0]["value"]) == ("40000.00", "40000.00", "40000.00")
+    assert api.get(f"/fragments/{tree.f2}", tree.parties["tier2"]).json()["value"] == "30000.00"
