@@ -131,13 +131,6 @@ def funding_of(deal: Financing) -> Funding:
     return Funding(deal.financier, deal.token_id, deal.tx_hash, deal.block_number, deal.block_time)
 
 
-def visible_to(member: Member, stored: StoredRequest) -> bool:
-    """Whom a request exists for when it tries to fund it: every financier (a request addressed to another is
-    then refused by name, `RequestForAnotherFinancier`, before anything is claimed), and its holder. Reads
-    follow `api.policy.request_visible` instead."""
-    return member.role in (Role.FINANCIER, Role.OPERATOR, Role.AUDITOR) or stored.holder == member.address
-
-
 def listing(
     context: ApiContext, member: Member, status: Status | None, skip: int, limit: int
 ) -> tuple[list[FinancingRequestPublic], int]:

@@ -20,7 +20,8 @@ from typing import Any
 
 from api.context import ApiContext, Member
 from api.errors import ApiProblem, as_response
-from api.financing import funding_of, present, refresh, unknown_request, visible_to
+from api.financing import funding_of, present, refresh, unknown_request
+from api.policy import request_visible
 from api.schemas import FundCreate
 from api.store import STALE_AFTER, Funding, KeyState, Status, StoredRequest, StoredResponse
 from chain_client.constants import ZERO_ADDRESS
@@ -93,7 +94,9 @@ def _attempt(
     claimed: StoredRequest | None,
     body: FundCreate,
 ) -> dict[str, Any]:
-    if current is None or not visible_to(member, current):
+    # A request the caller may not read does not exist for it here either (api.policy): a bank learns nothing
+    # of a request addressed to another bank, not even that it exists.
+    if current is None or not request_visible(member, current):
         raise unknown_request(request_id)
     if claimed is None:
         if current.status is Status.OPEN:

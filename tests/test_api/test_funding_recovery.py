@@ -106,7 +106,7 @@ def logged(path: Path) -> list[tuple[int, str]]:
 def test_a_call_on_a_request_for_another_lender_claims_nothing(api: Api, status_log: Path) -> None:
     request = next(r for r in api.submitted if r.financier == api.bank.address)
     r = api.fund(request.id, api.bank2, "not-mine")
-    assert (r.status_code, r.json()["error"]) == (409, "RequestForAnotherFinancier")
+    assert (r.status_code, r.json()["error"]) == (404, "UnknownFinancingRequest")
     assert logged(status_log) == []  # not even briefly: the addressed lender's call could have lost to it
 
 
