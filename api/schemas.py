@@ -96,7 +96,7 @@ class MemberPublic(BaseModel):
     address: str
     can_sign: bool
     cash: Yuan
-    user: str = Field(description='the calling user\'s id: "admin" for the member\'s configured key')
+    user: str = Field(description="the calling user's id: \"admin\" for the member's configured key")
     duty: str = Field(description="the calling user's duty: admin, maker, checker or viewer")
 
 
