@@ -157,6 +157,38 @@ def one(context: ApiContext, member: Member, request_id: int) -> FinancingReques
         return present(context, view, stored)
 
 
+def cancel(context: ApiContext, member: Member, request_id: int) -> FinancingRequestPublic:
+    """The holder withdraws its open request: the desk's `cancel(nonce)` is sent with the holder's key, so
+    the signature can never be used again, then the stored request is marked cancelled. Cancelling a request
+    already cancelled returns it unchanged and sends nothing. Only its holder may cancel it (404 otherwise)."""
+    with context.read() as view:
+        refresh(context, view)
+        stored = context.store.get(request_id)
+    if stored is None or stored.holder != member.address:
+        # Only the holder may withdraw it; to anyone else it does not exist here (api.policy's 404).
+        raise unknown_request(request_id)
+    if stored.status is not Status.CANCELLED:
+        if stored.status is not Status.OPEN:
+            raise ApiProblem(409, "RequestNotOpen", {"id": request_id, "status": stored.status.value})
+        signer = member.signer()
+        desk = context.scf.financing
+        with context.member_lock(member.address):
+            if not desk.nonce_used(member.address, stored.request.nonce):
+                desk.cancel(signer, stored.request.nonce)
+        with context.read() as view:
+            refresh(context, view)  # cancelled, or funded if a lender's transaction was mined first
+        stored = context.store.get(request_id)
+        assert stored is not None
+        if stored.status is Status.OPEN:  # the nonce was used without an event the index knows: cancel anyway
+            context.store.move(request_id, Status.CANCELLED, only_from=(Status.OPEN,))
+            stored = context.store.get(request_id)
+            assert stored is not None
+        if stored.status is not Status.CANCELLED:
+            raise ApiProblem(409, "RequestNotOpen", {"id": request_id, "status": stored.status.value})
+    with context.read() as view:
+        return present(context, view, stored)
+
+
 def unknown_request(request_id: int) -> ApiProblem:
     return ApiProblem(404, "UnknownFinancingRequest", {"id": request_id})
 

@@ -52,6 +52,22 @@ def read_request(context: ContextDep, member: CurrentMember, request_id: Request
 
 
 @router.post(
+    "/{request_id}/cancel",
+    summary="Withdraw the caller's own open financing request (the holder)",
+    responses={**NOT_FOUND, **CONFLICT},
+    dependencies=[Depends(not_a_viewer)],
+)
+def cancel_request(context: ContextDep, member: Holder, request_id: RequestId) -> FinancingRequestPublic:
+    """The holder withdraws an open request it submitted. The desk's `cancel(nonce)` is sent with the holder's
+    configured key, so the signature can never be used afterwards, and the request is marked `cancelled`: no
+    financier can fund it (409 `RequestNotOpen`). Calling it again returns the cancelled request and sends
+    nothing. A holder whose key the API does not hold gets 403 `NoSigningKey`: it signs the desk's
+    `cancel(nonce)` itself and relays it with `POST /transactions`; the request shows `cancelled` on the next
+    read. Anyone but the holder gets 404 `UnknownFinancingRequest`; a funded or expired one, 409."""
+    return financing.cancel(context, member, request_id)
+
+
+@router.post(
     "/{request_id}/fund",
     response_model=FinancingRequestPublic,
     responses={**NOT_FOUND, **CONFLICT},
