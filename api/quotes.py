@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from api.context import ApiContext
+from api import policy
+from api.context import ApiContext, Member
 from api.errors import ApiProblem
 from api.financing import live_fragment, require_financeable
 from api.schemas import QuoteCreate, QuotePublic
-from chain_client.contract_errors import InvalidFinancingValue
+from chain_client.contract_errors import InvalidFinancingValue, NonexistentToken
+from chain_client.membership import Role
 from chain_client.pricing import days_between, quote
 
 
-def make_quote(context: ApiContext, body: QuoteCreate) -> QuotePublic:
+def make_quote(context: ApiContext, member: Member, body: QuoteCreate) -> QuotePublic:
+    """A financier prices any live fragment (what a lender does before it funds); a holder, the preview of
+    its own offer before it signs; other members only fragments they may see (`api.policy`), 404 otherwise."""
     with context.read() as view:
         fragment, receivable = live_fragment(view, body.token_id)
+        if member.role is not Role.FINANCIER and not policy.may_see_fragment(context, view, member, body.token_id):
+            raise NonexistentToken(body.token_id)
         require_financeable(fragment, receivable, view.now)
         now = view.now
     if body.value > fragment.value:

@@ -217,6 +217,20 @@ class RedeemPublic(BaseModel):
 
 
 class QuoteCreate(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "token_id": "40625320380932298536573802744735355904164085436357355596604538061348185243649",
+                    "value": "100000.00",
+                    "annual_rate": "0.035",
+                    "day_count": "ACT/360",
+                }
+            ]
+        },
+    )
+
     token_id: TokenId
     value: PositiveYuanIn
     annual_rate: Rate
@@ -224,6 +238,23 @@ class QuoteCreate(_In):
 
 
 class QuotePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "token_id": "40625320380932298536573802744735355904164085436357355596604538061348185243649",
+                    "value": "100000.00",
+                    "price": "98833.33",
+                    "discount": "1166.67",
+                    "days": 120,
+                    "day_count": "ACT/360",
+                    "annual_rate": "0.035",
+                    "maturity": 1798761600,
+                }
+            ]
+        }
+    )
+
     token_id: TokenId
     value: Yuan
     price: Yuan

@@ -3,7 +3,13 @@ chain with the holder's key, so the signature can never be used, and no bank can
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from api.seed import Party
+from chain_client.contract_errors import NonexistentToken
+from chain_client.devchain import now
+from chain_client.pricing import DayCount, days_between, quote
+from chain_client.receivables import token_id_of
 from tests.test_api.conftest import Api, refusal
 
 
@@ -52,3 +58,42 @@ def test_a_funded_request_cannot_be_cancelled(api: Api) -> None:
     r = api.post(f"/financing-requests/{offer.id}/cancel", holder)
     assert r.status_code == 409
     assert refusal(r) == {"error": "RequestNotOpen", "fields": {"id": offer.id, "status": "funded"}}
+
+
+# ------------------------------------------------------------------------------------------ quote preview
+
+
+def test_a_holder_previews_the_price_of_its_offer_then_signs_it_at_that_rate(api: Api) -> None:
+    steel = api.party("Jiangcheng Steel")
+    own = token_id_of(api.demo.slots[0], 1)
+    body = {"token_id": str(own), "value": "100000.00", "annual_rate": "0.035", "day_count": "ACT/360"}
+    r = api.post("/quotes", steel, json=body)
+    assert r.status_code == 200, r.text
+    preview = r.json()
+    days = days_between(now(api.scf.w3), preview["maturity"])
+    expected = quote(100_000_00, Decimal("0.035"), days, DayCount.ACT_360)
+    assert (preview["days"], preview["price"]) == (days, f"{expected.price // 100}.{expected.price % 100:02d}")
+    price = int(Decimal(preview["price"]) * 100)
+    signed = api.signed(steel, own, 100_000_00, price, nonce=501)
+    offer = api.post("/financing-requests", steel, json=signed)
+    assert offer.status_code == 201, offer.text
+    assert (offer.json()["price"], offer.json()["discount"]) == (preview["price"], preview["discount"])
+    assert offer.json()["day_count"] == "ACT/360"  # the market's convention: the rate reads back as quoted
+    assert abs(Decimal(offer.json()["implied_rate"]) - Decimal("0.035")) < Decimal("0.0001")
+
+
+def test_a_supplier_cannot_price_a_fragment_it_may_not_see_but_a_bank_still_can(api: Api) -> None:
+    paints = api.party("Hongshan Paints")
+    slot = api.demo.slots[0]
+    whole = api.get(f"/receivables/{slot}", api.demo.core).json()["fragments"]
+    seen = {f["token_id"] for f in api.get(f"/receivables/{slot}", paints).json()["fragments"]}
+    hidden = next(f for f in whole if f["token_id"] not in seen and not f["burned"] and f["owner"] != paints.address)
+    body = {"token_id": hidden["token_id"], "value": "1.00", "annual_rate": "0.03"}
+    r = api.post("/quotes", paints, json=body)
+    assert r.status_code == 404
+    assert refusal(r) == {
+        "error": "NonexistentToken",
+        "message": NonexistentToken.notice(),
+        "fields": {"token_id": hidden["token_id"]},
+    }
+    assert api.post("/quotes", api.bank, json=body).status_code == 200  # a lender prices before it is offered
