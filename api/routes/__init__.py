@@ -14,6 +14,7 @@ from api.routes import (
     portfolio,
     quotes,
     receivables,
+    recourse,
     transactions,
     users,
 )
@@ -26,6 +27,7 @@ ROUTERS = (
     quotes.router,
     financing.router,
     portfolio.router,
+    recourse.router,
     documents.router,
     dev.router,
     users.router,
