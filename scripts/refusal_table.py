@@ -9,6 +9,8 @@ tests/test_security_doc.py runs the check, so the table cannot drift from the co
 
 from __future__ import annotations
 
+import ast
+import functools
 import re
 import sys
 from pathlib import Path
@@ -62,19 +64,47 @@ def _notices() -> dict[str, str]:
     return notices
 
 
+@functools.cache
+def _tests_in(path: Path) -> list[tuple[str, str]]:
+    """(test name, source with its decorators) for each test of a file, in order. A module-level table (a list of
+    cases, say) that names an error is credited to the tests that name the table, usually in a parametrize."""
+    text = path.read_text()
+    tree = ast.parse(text)
+    lines = text.splitlines()
+
+    def source(node: ast.stmt) -> str:
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        return "\n".join(lines[first - 1 : node.end_lineno])
+
+    tests: list[tuple[str, str]] = []
+    tables: list[tuple[set[str], str]] = []
+    for node in tree.body:
+        bodies = node.body if isinstance(node, ast.ClassDef) and node.name.startswith("Test") else [node]
+        for item in bodies:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name.startswith("test_"):
+                tests.append((item.name, source(item)))
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            tables.append((names, source(node)))
+    credited: list[tuple[str, str]] = []
+    for name, body in tests:
+        used = [table for names, table in tables if any(re.search(rf"\b{n}\b", body) for n in names)]
+        credited.append((name, "\n".join([body, *used])))
+    return credited
+
+
 def _tests_naming(name: str) -> list[str]:
-    """`file::test` for tests whose body refers to error `name` (a raise, a prediction or a table entry)."""
+    """`file::test` for tests whose body, or a case table they use, refers to error `name`."""
     found: list[str] = []
     word = re.compile(rf"\b{name}\b")
     for path in sorted((ROOT / "tests").rglob("test_*.py")):
-        text = path.read_text()
-        if not word.search(text):
+        if not word.search(path.read_text()):
             continue
-        for match in re.finditer(r"^(?:async )?def (test_\w+)\(.*?(?=^(?:async )?def |\Z)", text, re.M | re.S):
-            if word.search(match.group(0)):
-                found.append(f"{path.relative_to(ROOT).as_posix()}::{match.group(1)}")
-        if not any(f.startswith(path.relative_to(ROOT).as_posix()) for f in found):
-            found.append(path.relative_to(ROOT).as_posix())  # named in a helper or a model the tests drive
+        where = path.relative_to(ROOT).as_posix()
+        found.extend(f"{where}::{test}" for test, body in _tests_in(path) if word.search(body))
+        if not any(f.startswith(where) for f in found):
+            found.append(where)  # named in a helper or a model the tests drive
     return found
 
 
