@@ -1,6 +1,7 @@
-"""A financier's recourse claims (read-only): the fragments it bought with recourse, and for each whether a
-claim on the seller is open or settled, read from the desk's record of the financing. Claiming and settling
-are not here: they will be maker-checker action kinds."""
+"""Recourse positions (read-only): fragments bought with recourse, and for each whether a claim on the seller is
+open or settled, read from the desk's record of the financing. The financier sees what it may claim, the
+seller what may be claimed from it. Claiming, settling and sharing later repayments are action kinds
+(`claim_recourse`, `settle_recourse`, `redeem_recourse` in `api.actions`)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class RecourseStatus(StrEnum):
 _EXAMPLE: JsonDict = {
     "token_id": "40625320380932298536573802744735355904164085436357355596604538061348185243650",
     "seller": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+    "financier": "0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF",
     "debtor": "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
     "value": "100000.00",
     "price": "98900.00",
@@ -43,6 +45,7 @@ class RecoursePublic(BaseModel):
 
     token_id: TokenId  # the fragment the financier bought
     seller: str = Field(description="who sold it with recourse: the party a claim is made on")
+    financier: str = Field(description="who bought it: the party that may claim")
     debtor: str
     value: Yuan = Field(description="value bought, yuan")
     price: Yuan = Field(description="price paid, yuan")
@@ -60,18 +63,27 @@ class RecoursesPublic(BaseModel):
     count: int
 
 
-def recourses(context: ApiContext, member: Member, financier: str | None = None) -> RecoursesPublic:
-    """`financier`'s financings with recourse (default the caller's), oldest first: the operator and the
-    auditor may read anyone's, others only their own (another's is 404 `UnknownRecourse`, as in `api.policy`)."""
-    whose = member.address if financier is None else to_checksum_address(financier)
-    if whose != member.address and not policy.sees_all(member):
-        raise ApiProblem(404, "UnknownRecourse", {"financier": whose})
+def recourses(
+    context: ApiContext, member: Member, financier: str | None = None, seller: str | None = None
+) -> RecoursesPublic:
+    """Financings with recourse, oldest first: `financier`'s, `seller`'s, or (neither named) those the caller
+    bought or sold. The operator and the auditor may name anyone, others only themselves (another is 404
+    `UnknownRecourse`, as in `api.policy`)."""
+    named = {"financier": financier, "seller": seller}
+    for side, address in named.items():
+        if address is not None and to_checksum_address(address) != member.address and not policy.sees_all(member):
+            raise ApiProblem(404, "UnknownRecourse", {side: to_checksum_address(address)})
     desk = context.scf.financing
     found: list[RecoursePublic] = []
     with context.read() as view:
-        for e in view.index.financings(financier=whose):
+        if financier is None and seller is None:
+            rows = view.index.financings(party=member.address)
+        else:
+            rows = view.index.financings(financier=financier, seller=seller)
+        for e in rows:
             if not e.recourse:
                 continue
+            whose = e.financier
             receivable = view.index.receivable(slot_of(e.token_id), at=view.now)
             assert receivable is not None, "a financing names an indexed receivable"
             record = desk.financing(e.token_id)
@@ -91,6 +103,7 @@ def recourses(context: ApiContext, member: Member, financier: str | None = None)
                 RecoursePublic(
                     token_id=e.token_id,
                     seller=e.seller,
+                    financier=e.financier,
                     debtor=receivable.debtor,
                     value=e.value,
                     price=e.price,

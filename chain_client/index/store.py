@@ -492,15 +492,26 @@ class EventIndex:
 
     @_locked
     def financings(
-        self, *, financier: str | None = None, request_hashes: Iterable[str] | None = None
+        self,
+        *,
+        financier: str | None = None,
+        seller: str | None = None,
+        party: str | None = None,
+        request_hashes: Iterable[str] | None = None,
     ) -> list[Financing]:
-        """Fragments bought through the FinancingDesk, in chain order: all, one financier's, or those bought
-        with the signed requests of `request_hashes` (0x-hex)."""
+        """Fragments bought through the FinancingDesk, in chain order: all, one financier's, one seller's, those
+        `party` bought or sold, or those bought with the signed requests of `request_hashes` (0x-hex)."""
         where: list[str] = []
         params: list[Any] = []
         if financier is not None:
             where.append("financier = ?")
             params.append(to_checksum_address(financier))
+        if seller is not None:
+            where.append("seller = ?")
+            params.append(to_checksum_address(seller))
+        if party is not None:
+            where.append("(financier = ? OR seller = ?)")
+            params += [to_checksum_address(party)] * 2
         if request_hashes is not None:
             hashes = list(request_hashes)
             where.append(f"request_hash IN ({','.join('?' * len(hashes))})")
