@@ -50,12 +50,14 @@ from web3.exceptions import TransactionNotFound
 from api import audit
 from api.documents import combined_hash
 from api.errors import ApiProblem, as_response
-from api.fields import MAX_TIME, Address, PositiveYuanIn, Slot, TokenId, YuanIn, yuan_text
+from api.fields import MAX_SAFE_INTEGER, MAX_TIME, Address, PositiveYuanIn, Slot, TokenId, YuanIn, yuan_text
+from api.schemas import FinancingRequestCreate, FundCreate
 from api.store import STALE_AFTER, is_alive, this_process
 from api.users import Duty, User
 from chain_client.client import ScfClient
-from chain_client.constants import ZERO_HASH
+from chain_client.constants import ZERO_ADDRESS, ZERO_HASH
 from chain_client.exceptions import ContractError
+from chain_client.financing import FinancingRequest
 from chain_client.membership import Role
 from chain_client.tx import TxResult
 
@@ -127,9 +129,14 @@ KINDS: dict[str, frozenset[Role]] = {
     "set_max_tenor": frozenset({_OPERATOR}),
     "set_grace_period": frozenset({_OPERATOR}),
     "mint": frozenset({_OPERATOR}),
+    "offer": frozenset({_SUPPLIER, _FINANCIER}),
+    "fund": frozenset({_FINANCIER}),
+    "claim_recourse": frozenset({_FINANCIER}),
+    "settle_recourse": frozenset({_SUPPLIER, _FINANCIER}),
+    "redeem_recourse": frozenset({_SUPPLIER, _FINANCIER}),
 }
 # Kinds that wait for a checker (when the member has one): they move value or commit the member.
-CHECKED = frozenset(KINDS) - {"merge", "redeem"}
+CHECKED = frozenset(KINDS) - {"merge", "redeem", "redeem_recourse"}
 PREPARERS = (Duty.ADMIN, Duty.MAKER, Duty.CHECKER)  # a checker may prepare; another checker approves
 
 
@@ -565,6 +572,14 @@ def needs_approval(context: ApiContext, member: Member, kind: str, amount: int |
     return not (below is not None and amount is not None and amount < below)
 
 
+def refuse_if_checked(context: ApiContext, member: Member, kind: str, amount: int) -> None:
+    """The endpoints that move value on their own (`POST /financing-requests/{id}/fund`) are for members whose
+    actions need no checker: for the others one user alone must not move the money (403 `ApprovalRequired`)."""
+    if needs_approval(context, member, kind, amount):
+        detail = "prepare it with POST /actions; another user with the checker duty approves it"
+        raise ApiProblem(403, "ApprovalRequired", {"kind": kind, "amount": yuan_text(amount), "detail": detail})
+
+
 # ---------------------------------------------------------------------------------------------- kinds
 # Each kind's parameters (what `POST /actions` takes as `params`), what it moves or commits (the amount the
 # threshold is compared with) and how it runs: one method of the client, as `ScfClient` names it.
@@ -710,6 +725,28 @@ class DeskApprovalParams(_Params):
     )
 
 
+class OfferParams(_Params):
+    token_id: TokenId
+    value: PositiveYuanIn = Field(description="the value offered, yuan: the whole fragment or a part of it")
+    price: PositiveYuanIn = Field(description="the cash asked for it now, yuan (at most `value`)")
+    financier: Address | None = Field(None, description="the only financier that may fund it; null: any")
+    recourse: bool = False
+    deadline: Annotated[int, Field(ge=1, le=MAX_TIME, description="unix seconds", examples=[1798761600])]
+
+
+class FundParams(_Params):
+    request_id: Annotated[int, Field(ge=1, le=MAX_SAFE_INTEGER, description="a request of GET /financing-requests")]
+    price: PositiveYuanIn | None = Field(
+        None, description="the price the checker approves; funding is refused if the request asks another"
+    )
+
+
+class FinancedTokenParams(_Params):
+    """The fragment a financier bought with recourse (a `token_id` of GET /recourse)."""
+
+    financed_token_id: TokenId
+
+
 def _b32(text: str | None) -> bytes:
     return ZERO_HASH if text is None else bytes.fromhex(text[2:])
 
@@ -740,11 +777,70 @@ def _redeem(scf: ScfClient, who: LocalAccount, p: TokenParams) -> dict[str, Any]
     return {**_tx(done), "paid": yuan_text(done.paid), "burned": [str(t) for t in done.burned]}
 
 
+def _claim_recourse(scf: ScfClient, who: LocalAccount, p: FinancedTokenParams) -> dict[str, Any]:
+    done = scf.financing.claim_recourse(who, p.financed_token_id)
+    return {**_tx(done), "claimed": yuan_text(scf.financing.financing(p.financed_token_id).recourse_claim)}
+
+
+def _settle_recourse(scf: ScfClient, who: LocalAccount, p: FinancedTokenParams) -> dict[str, Any]:
+    # The desk pulls the buy-back price from the seller's cash by allowance: top it up to the claim.
+    claim = scf.financing.financing(p.financed_token_id).recourse_claim
+    if scf.cash.allowance(who.address, scf.financing.address) < claim:
+        scf.cash.approve(who, scf.financing.address, claim)
+    return _tx(scf.financing.settle_recourse(who, p.financed_token_id))
+
+
+def _redeem_recourse(scf: ScfClient, who: LocalAccount, p: FinancedTokenParams) -> dict[str, Any]:
+    done = scf.financing.redeem_recourse(who, p.financed_token_id)
+    return {**_tx(done), "to_seller": yuan_text(done.to_seller), "to_financier": yuan_text(done.to_financier)}
+
+
+def _offer(context: ApiContext, member: Member, action: Action, who: LocalAccount, p: OfferParams) -> dict[str, Any]:
+    """Sign the member's EIP-712 financing request with its key and put it on the market, as
+    `POST /financing-requests` does with a request the member signed itself."""
+    from api.financing import submit  # api.financing imports api.context, which imports this module
+
+    # The nonce is the action's: one action, one request; the desk refuses a second use of it.
+    nonce = int.from_bytes(hashlib.sha256(f"action:{action.id}".encode()).digest()[:16], "big")
+    request = FinancingRequest(p.token_id, p.value, p.price, p.financier or ZERO_ADDRESS, p.recourse, nonce, p.deadline)
+    signature = context.scf.financing.sign(who, request)
+    body = FinancingRequestCreate.model_validate(
+        {**p.model_dump(mode="json"), "nonce": str(nonce), "signature": "0x" + signature.hex()}
+    )
+    created = submit(context, member, body)
+    return {"request_id": created.id, "request_hash": created.request_hash}
+
+
+def _fund(context: ApiContext, member: Member, action: Action, who: LocalAccount, p: FundParams) -> dict[str, Any]:
+    """Fund a request through the lender endpoint's own path (claimed once, idempotent under the action's id)."""
+    from api.funding import fund  # api.funding imports api.context, which imports this module
+
+    body = FundCreate.model_validate({"price": None if p.price is None else yuan_text(p.price)})
+    stored, _ = fund(context, member, p.request_id, f"action:{action.id}", body, who)
+    if stored.status_code >= 400:
+        raise ApiProblem(stored.status_code, stored.body["error"], stored.body.get("fields", {}))
+    funding = stored.body["funding"]
+    return {"request_id": p.request_id, "financed_token_id": funding["financed_token_id"]}
+
+
 @dataclass(frozen=True)
 class Kind:
     params: type[_Params]
-    run: Callable[[ScfClient, LocalAccount, Any], dict[str, Any]]
+    run: Callable[[ScfClient, LocalAccount, Any], dict[str, Any]] | None
     amount: Callable[[ScfClient, Any], int | None] = lambda scf, p: None
+    # A kind that acts on the API's own market (a stored request) runs with the API's context instead.
+    run_in_api: Callable[[ApiContext, Member, Action, LocalAccount, Any], dict[str, Any]] | None = None
+
+    def runner(
+        self, context: ApiContext, member: Member, action: Action, params: Any
+    ) -> Callable[[LocalAccount], dict[str, Any]]:
+        """The action's run, given the member's (recording) signer."""
+        if self.run_in_api is not None:
+            in_api = self.run_in_api
+            return lambda signer: in_api(context, member, action, signer, params)
+        assert self.run is not None
+        run = self.run
+        return lambda signer: run(context.scf, signer, params)
 
 
 KIND_SPECS: dict[str, Kind] = {
@@ -807,5 +903,20 @@ KIND_SPECS: dict[str, Kind] = {
         DeskApprovalParams,
         lambda scf, who, p: _tx(scf.receivables.set_approval_for_all(who, scf.financing.address, p.approved)),
     ),
+    # A holder offers a fragment for financing: the API signs the EIP-712 request with the member's key.
+    "offer": Kind(OfferParams, None, lambda scf, p: p.value, run_in_api=_offer),
+    # A lender funds a request: cash to the holder, the value to the lender, in one transaction.
+    "fund": Kind(FundParams, None, lambda scf, p: p.price, run_in_api=_fund),
+    # Recourse: the financier claims on the seller of an overdue fragment it bought with recourse, the seller
+    # buys it back (cash to the financier), and later repayments of the fragment are shared between them.
+    "claim_recourse": Kind(
+        FinancedTokenParams, _claim_recourse, lambda scf, p: scf.financing.financing(p.financed_token_id).value
+    ),
+    "settle_recourse": Kind(
+        FinancedTokenParams,
+        _settle_recourse,
+        lambda scf, p: scf.financing.financing(p.financed_token_id).recourse_claim,
+    ),
+    "redeem_recourse": Kind(FinancedTokenParams, _redeem_recourse),
 }
 assert set(KIND_SPECS) == set(KINDS)

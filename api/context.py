@@ -114,12 +114,14 @@ class ApiContext:
         self._synced_from = float("-inf")  # when the last successful sync started (monotonic clock)
         # One funding at a time per financier: its allowance top-up and the funding must not interleave
         # with another of its fundings.
-        self._member_locks: dict[str, threading.Lock] = {}
+        # Re-entrant: an action that funds (`api.actions`, kind `fund`) holds its member's lock and calls the
+        # funding path, which takes the same lock.
+        self._member_locks: dict[str, threading.RLock] = {}
         self._locks_lock = threading.Lock()
 
-    def member_lock(self, address: str) -> threading.Lock:
+    def member_lock(self, address: str) -> threading.RLock:
         with self._locks_lock:
-            return self._member_locks.setdefault(address, threading.Lock())
+            return self._member_locks.setdefault(address, threading.RLock())
 
     def sync(self) -> None:
         """Bring the index up to the chain as it was when this call arrived. Concurrent readers share syncs:

@@ -18,8 +18,11 @@ import hashlib
 import json
 from typing import Any
 
+from eth_account.signers.local import LocalAccount
+
 from api.context import ApiContext, Member
 from api.errors import ApiProblem, as_response
+from api.fields import yuan_text
 from api.financing import funding_of, present, refresh, unknown_request
 from api.policy import request_visible
 from api.schemas import FundCreate
@@ -35,9 +38,15 @@ def fingerprint(request_id: int, body: FundCreate) -> str:
 
 
 def fund(
-    context: ApiContext, member: Member, request_id: int, key: str, body: FundCreate
+    context: ApiContext,
+    member: Member,
+    request_id: int,
+    key: str,
+    body: FundCreate,
+    signer: LocalAccount | None = None,
 ) -> tuple[StoredResponse, bool]:
-    """(response, replayed). Refusals are returned as stored responses too, so a replay repeats them."""
+    """(response, replayed). Refusals are returned as stored responses too, so a replay repeats them.
+    `signer` is the member's key (default); an approved action passes it wrapped to record each transaction."""
     store = context.store
     with context.read() as view:
         refresh(context, view)  # an expired or cancelled request is not claimed; a dead process's claim is settled
@@ -63,7 +72,7 @@ def fund(
         store.finish_key(member.address, key, 200, payload)
         return StoredResponse(200, payload), True
     try:
-        status, payload = 200, _attempt(context, member, request_id, start.current, start.claimed, body)
+        status, payload = 200, _attempt(context, member, request_id, start.current, start.claimed, body, signer)
     except (ContractError, ApiProblem) as refusal:
         status, payload = as_response(refusal)
     except BaseException:
@@ -78,7 +87,10 @@ def _cannot_fund(member: Member, current: StoredRequest, body: FundCreate) -> Ex
     claimed: a call bound to fail must not hold the request while another lender's call could fund it."""
     request = current.request
     if body.price is not None and body.price != request.price:
-        return ApiProblem(409, "PriceMismatch", {"expected": body.price, "requested": request.price})
+        # Amounts in yuan, as everywhere in the API (they were fen integers here).
+        return ApiProblem(
+            409, "PriceMismatch", {"expected": yuan_text(body.price), "requested": yuan_text(request.price)}
+        )
     if request.financier not in (ZERO_ADDRESS, member.address):
         return RequestForAnotherFinancier(request.financier, member.address)
     if member.account is None:
@@ -93,6 +105,7 @@ def _attempt(
     current: StoredRequest | None,
     claimed: StoredRequest | None,
     body: FundCreate,
+    signer: LocalAccount | None,
 ) -> dict[str, Any]:
     # A request the caller may not read does not exist for it here either (api.policy): a bank learns nothing
     # of a request addressed to another bank, not even that it exists.
@@ -105,7 +118,7 @@ def _attempt(
                 raise reason
         raise ApiProblem(409, "RequestNotOpen", {"id": request_id, "status": current.status.value})
     try:
-        funding = _send(context, member, claimed)
+        funding = _send(context, member, claimed, signer or member.signer())
     except ContractError as refusal:
         settled = _after_refusal(context, claimed, refusal)
         if settled is None or settled.financier != member.address:
@@ -123,9 +136,8 @@ def _attempt(
         return present(context, view, stored).model_dump(mode="json")
 
 
-def _send(context: ApiContext, member: Member, claimed: StoredRequest) -> Funding:
+def _send(context: ApiContext, member: Member, claimed: StoredRequest, signer: LocalAccount) -> Funding:
     request = claimed.request
-    signer = member.signer()
     scf = context.scf
     with context.member_lock(member.address):
         # The desk pulls the price from the lender's cash by allowance; top it up to what this funding needs.

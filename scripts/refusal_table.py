@@ -3,6 +3,7 @@ enforces (the error's NatSpec line in contracts/), which contracts raise it, and
 
     .venv/bin/python scripts/refusal_table.py            # print the table (Markdown)
     .venv/bin/python scripts/refusal_table.py --check    # exit 1 if docs/SECURITY.md holds another table
+    .venv/bin/python scripts/refusal_table.py --write    # put this table into docs/SECURITY.md
 
 tests/test_security_doc.py runs the check, so the table cannot drift from the contracts or the tests.
 """
@@ -130,13 +131,17 @@ def table() -> str:
 
 def main(argv: list[str]) -> int:
     generated = table()
-    if "--check" not in argv:
+    if "--check" not in argv and "--write" not in argv:
         print(generated)
         return 0
     text = DOC.read_text()
+    if "--write" in argv:
+        before, rest = text.split(BEGIN, 1)
+        DOC.write_text(f"{before}{BEGIN}\n{generated}\n{END}{rest.split(END, 1)[1]}")
+        return 0
     current = text.split(BEGIN, 1)[1].split(END, 1)[0].strip() if BEGIN in text else ""
     if current != generated:
-        print(f"{DOC.relative_to(ROOT)}: the refusal table is out of date: run scripts/refusal_table.py and paste it")
+        print(f"{DOC.relative_to(ROOT)}: the refusal table is out of date: run scripts/refusal_table.py --write")
         return 1
     return 0
 

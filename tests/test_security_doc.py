@@ -13,7 +13,7 @@ DOC = ROOT / "docs" / "SECURITY.md"
 
 
 def test_the_refusal_table_matches_the_contracts_and_the_tests() -> None:
-    assert refusal_table.main(["--check"]) == 0, "run: .venv/bin/python scripts/refusal_table.py and paste it"
+    assert refusal_table.main(["--check"]) == 0, "run: .venv/bin/python -m scripts.refusal_table --write"
 
 
 def test_every_project_error_is_asserted_by_a_test_or_says_why_not() -> None:

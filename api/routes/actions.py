@@ -20,11 +20,14 @@ from api.actions import (
     CreditLineParams,
     DeskApprovalParams,
     ExposureLimitParams,
+    FinancedTokenParams,
     FreezeParams,
+    FundParams,
     GraceParams,
     IssueParams,
     MergeParams,
     MintParams,
+    OfferParams,
     PaySuppliersParams,
     RepayParams,
     State,
@@ -224,6 +227,53 @@ class MintAction(BaseModel):
     params: MintParams
 
 
+class OfferAction(BaseModel):
+    """Holder: offer a fragment (or part of it) for financing, to one bank or the open market. The API signs the
+    EIP-712 request with the member's key and lists it (GET /financing-requests); `result.request_id` names it.
+    Preview the price with POST /quotes first."""
+
+    model_config = _example(
+        "offer",
+        {"token_id": _TOKEN, "value": "100000.00", "price": "98900.00", "financier": None, "deadline": 1798761600},
+    )
+    kind: Literal["offer"]
+    params: OfferParams
+
+
+class FundAction(BaseModel):
+    """Financier: fund a financing request (cash to the holder, the value to the bank, one transaction). For a
+    bank with a checker this is the way to fund; `price` is what the checker sees and approves."""
+
+    model_config = _example("fund", {"request_id": 7, "price": "98900.00"})
+    kind: Literal["fund"]
+    params: FundParams
+
+
+class ClaimRecourseAction(BaseModel):
+    """Financier: claim on the seller of an overdue, unpaid fragment it bought with recourse (GET /recourse)."""
+
+    model_config = _example("claim_recourse", {"financed_token_id": _TOKEN})
+    kind: Literal["claim_recourse"]
+    params: FinancedTokenParams
+
+
+class SettleRecourseAction(BaseModel):
+    """Seller: pay a recourse claim made on it (cash to the financier); the desk holds the fragment for it and
+    later repayments are shared (`redeem_recourse`)."""
+
+    model_config = _example("settle_recourse", {"financed_token_id": _TOKEN})
+    kind: Literal["settle_recourse"]
+    params: FinancedTokenParams
+
+
+class RedeemRecourseAction(BaseModel):
+    """Seller or financier: pay out what the debtor has repaid on a bought-back fragment since, to both."""
+
+    model_config = _example("redeem_recourse", {"financed_token_id": _TOKEN})
+    kind: Literal["redeem_recourse"]
+    params: FinancedTokenParams
+
+
 ActionCreate = Annotated[
     IssueAction
     | CancelAction
@@ -244,7 +294,12 @@ ActionCreate = Annotated[
     | SetGracePeriodAction
     | SetApprovalForAllAction
     | SetExposureLimitAction
-    | MintAction,
+    | MintAction
+    | OfferAction
+    | FundAction
+    | ClaimRecourseAction
+    | SettleRecourseAction
+    | RedeemRecourseAction,
     Field(discriminator="kind"),
 ]
 
@@ -358,7 +413,7 @@ def _visible(context: ApiContext, user: User, action_id: str) -> Action:
 def _run(context: ApiContext, action: Action, by: User) -> Action:
     spec = KIND_SPECS[action.kind]
     params = spec.params.model_validate(action.params)
-    done = actions.execute(context, action, by, lambda signer: spec.run(context.scf, signer, params))
+    done = actions.execute(context, action, by, spec.runner(context, by.member, action, params))
     if done.state is State.EXECUTED and done.result is not None:
         # The documents behind what went on chain, linked for whoever may see the receivable (api.documents).
         if isinstance(params, IssueParams) and params.documents:

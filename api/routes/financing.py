@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api import financing
+from api import actions, financing
 from api.deps import ContextDep, CurrentMember, Holder, Lender, not_a_viewer
 from api.errors import refusal_response
 from api.fields import MAX_OFFSET, MAX_SAFE_INTEGER
 from api.funding import fund
+from api.policy import request_visible
 from api.routes.problems import AUTH, CONFLICT, NOT_FOUND
 from api.schemas import FinancingRequestCreate, FinancingRequestPublic, FinancingRequestsPublic, FundCreate
 from api.store import Status
@@ -88,7 +89,13 @@ def fund_request(
     sends nothing (`Idempotent-Replayed: true`); with another body it is refused (409). Keys are kept 24 hours.
     If the server died while a call with this key was running, a retry returns the funding that call made, or
     funds afresh if it made none. Of concurrent calls for one request exactly one funds it; the others get 409
-    `RequestNotOpen`. A call that cannot fund (another lender's request, another price) claims nothing."""
+    `RequestNotOpen`. A call that cannot fund (another lender's request, another price) claims nothing.
+
+    A lender with a checker user funds through `POST /actions` (kind `fund`), approved by a checker; here it
+    gets 403 `ApprovalRequired` unless the price is under its single-user threshold."""
+    current = context.store.get(request_id)
+    if current is not None and request_visible(member, current):  # else fund() answers 404 as for a read
+        actions.refuse_if_checked(context, member, "fund", current.request.price)
     stored, replayed = fund(context, member, request_id, idempotency_key, body or FundCreate())
     headers = {"Idempotent-Replayed": "true" if replayed else "false"}
     if stored.status_code >= 400:

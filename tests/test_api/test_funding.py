@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 from typing import Any
 
+from api.fields import yuan_text
 from api.funding import fingerprint, recover
 from api.main import create_app
 from api.schemas import FundCreate
@@ -108,7 +109,8 @@ def test_a_price_other_than_the_lender_expects_is_refused(api: Api) -> None:
     request = api.open_request()
     r = api.fund(request.id, api.bank, "fund-5", {"price": "1.00"})
     assert r.status_code == 409
-    assert refusal(r) == {"error": "PriceMismatch", "fields": {"expected": 100, "requested": request.price}}
+    expected = {"expected": "1.00", "requested": yuan_text(request.price)}  # yuan strings, like every amount
+    assert refusal(r) == {"error": "PriceMismatch", "fields": expected}
     assert api.get(f"/financing-requests/{request.id}", api.bank).json()["status"] == "open"
 
 
