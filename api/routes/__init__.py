@@ -14,6 +14,7 @@ from api.routes import (
     portfolio,
     quotes,
     receivables,
+    reconcile,
     recourse,
     transactions,
     users,
@@ -34,4 +35,5 @@ ROUTERS = (
     transactions.router,
     actions.router,
     audit.router,
+    reconcile.router,
 )
