@@ -185,22 +185,30 @@ def test_the_visibility_matrix(api: Api, tree: Tree, capsys: pytest.CaptureFixtu
             expected = 200 if role in sees else 404
             if got.status_code != expected or (expected == 404 and got.json()["error"] != error):
                 wrong.append((endpoint, name, role, got.status_code, got.text[:120]))
-    # The portfolio: every role reads its own book; only the operator and the auditor name another's.
-    for role in ROLES:
-        who = tree.parties[role]
-        own = api.get("/portfolio", who)
-        other = api.get("/portfolio", who, params={"financier": api.bank2.address})
-        checked += 2
-        if own.status_code != 200 or own.json()["financier"] != who.address:
-            wrong.append(("GET /portfolio", "own", role, own.status_code, own.text[:120]))
-        expected = 200 if role in SEES_ALL else 404
-        if other.status_code != expected or (expected == 404 and other.json()["error"] != "UnknownPortfolio"):
-            wrong.append(("GET /portfolio", "another's", role, other.status_code, other.text[:120]))
-    endpoints = {c[0] for c in table} | {"GET /portfolio"}
+    # The reads that name a member: every role reads its own (the default); only the operator and the auditor
+    # name another (the second bank, in none of the roles), for everyone else another's is 404.
+    another = api.bank2.address
+    named = [
+        ("GET /portfolio", "/portfolio", "financier", "UnknownPortfolio"),
+        ("GET /recourse", "/recourse", "financier", "UnknownRecourse"),
+        ("GET /recourse", "/recourse", "seller", "UnknownRecourse"),
+        ("GET /credit-line", "/credit-line", "debtor", "UnknownCreditLine"),
+    ]
+    for endpoint, path, param, error in named:
+        for role in ROLES:
+            who = tree.parties[role]
+            own, other = api.get(path, who), api.get(path, who, params={param: another})
+            checked += 2
+            if own.status_code != 200:
+                wrong.append((endpoint, "own", role, own.status_code, own.text[:120]))
+            expected = 200 if role in SEES_ALL else 404
+            if other.status_code != expected or (expected == 404 and other.json()["error"] != error):
+                wrong.append((endpoint, f"another's ({param})", role, other.status_code, other.text[:120]))
+    endpoints = {c[0] for c in table} | {n[0] for n in named}
     with capsys.disabled():
         print(f"\nvisibility matrix: {len(endpoints)} read endpoints x {len(ROLES)} roles, {checked} cells")
     assert wrong == []
-    assert (len(endpoints), checked) == (9, 156)
+    assert (len(endpoints), checked) == (11, 192)
 
 
 @pytest.mark.parametrize(
