@@ -134,9 +134,10 @@ KINDS: dict[str, frozenset[Role]] = {
     "claim_recourse": frozenset({_FINANCIER}),
     "settle_recourse": frozenset({_SUPPLIER, _FINANCIER}),
     "redeem_recourse": frozenset({_SUPPLIER, _FINANCIER}),
+    "mark_overdue": frozenset({_CORE, _SUPPLIER, _FINANCIER, _OPERATOR}),
 }
 # Kinds that wait for a checker (when the member has one): they move value or commit the member.
-CHECKED = frozenset(KINDS) - {"merge", "redeem", "redeem_recourse"}
+CHECKED = frozenset(KINDS) - {"merge", "redeem", "redeem_recourse", "mark_overdue"}
 PREPARERS = (Duty.ADMIN, Duty.MAKER, Duty.CHECKER)  # a checker may prepare; another checker approves
 
 
@@ -635,7 +636,7 @@ class IssueParams(_Params):
         return combined_hash(self.documents) if self.documents is not None else _b32(self.document_hash)
 
 
-class CancelParams(_Params):
+class SlotParams(_Params):
     slot: Slot
 
 
@@ -846,7 +847,7 @@ class Kind:
 KIND_SPECS: dict[str, Kind] = {
     "issue": Kind(IssueParams, _issue, lambda scf, p: p.face_value),
     "cancel": Kind(
-        CancelParams,
+        SlotParams,
         lambda scf, who, p: _tx(scf.receivables.cancel(who, p.slot)),
         lambda scf, p: scf.receivables.receivable(p.slot).face_value,
     ),
@@ -918,5 +919,8 @@ KIND_SPECS: dict[str, Kind] = {
         lambda scf, p: scf.financing.financing(p.financed_token_id).recourse_claim,
     ),
     "redeem_recourse": Kind(FinancedTokenParams, _redeem_recourse),
+    # Anyone may record that a receivable is unpaid past maturity and its grace period (markOverdue): it moves
+    # nothing, and a recourse claim needs it.
+    "mark_overdue": Kind(SlotParams, lambda scf, who, p: _tx(scf.receivables.mark_overdue(who, p.slot))),
 }
 assert set(KIND_SPECS) == set(KINDS)

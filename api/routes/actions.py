@@ -16,7 +16,6 @@ from api.actions import (
     AccountParams,
     Action,
     AdmitParams,
-    CancelParams,
     CreditLineParams,
     DeskApprovalParams,
     ExposureLimitParams,
@@ -30,6 +29,7 @@ from api.actions import (
     OfferParams,
     PaySuppliersParams,
     RepayParams,
+    SlotParams,
     State,
     TenorParams,
     TokenParams,
@@ -76,7 +76,7 @@ class CancelAction(BaseModel):
 
     model_config = _example("cancel", {"slot": _SLOT})
     kind: Literal["cancel"]
-    params: CancelParams
+    params: SlotParams
 
 
 class RepayAction(BaseModel):
@@ -274,6 +274,15 @@ class RedeemRecourseAction(BaseModel):
     params: FinancedTokenParams
 
 
+class MarkOverdueAction(BaseModel):
+    """Anyone but the auditor: record that a receivable is unpaid past its maturity and grace period (it moves
+    nothing; a recourse claim needs it)."""
+
+    model_config = _example("mark_overdue", {"slot": _SLOT})
+    kind: Literal["mark_overdue"]
+    params: SlotParams
+
+
 ActionCreate = Annotated[
     IssueAction
     | CancelAction
@@ -299,7 +308,8 @@ ActionCreate = Annotated[
     | FundAction
     | ClaimRecourseAction
     | SettleRecourseAction
-    | RedeemRecourseAction,
+    | RedeemRecourseAction
+    | MarkOverdueAction,
     Field(discriminator="kind"),
 ]
 

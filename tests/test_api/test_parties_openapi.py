@@ -51,7 +51,7 @@ def test_every_action_example_is_a_valid_body(api: Api) -> None:
     body = resolve(schema, schema["paths"]["/actions"]["post"]["requestBody"]["content"]["application/json"]["schema"])
     adapter: TypeAdapter[Any] = TypeAdapter(ActionCreate)
     variants = [resolve(schema, v) for v in body["oneOf"]]
-    assert len(variants) == len(KINDS) == 25  # every kind, each with its example
+    assert len(variants) == len(KINDS) == 26  # every kind, each with its example
     for variant in variants:
         for example in variant["examples"]:
             adapter.validate_python(example)
