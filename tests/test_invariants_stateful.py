@@ -403,6 +403,8 @@ class ReceivableMachine(RuleBasedStateMachine):
         rec = data.draw(st.sampled_from(self._pending()), label="receivable")
         caller = self._holder_or_stranger(data, rec, stranger == 9)
         refusal = self._pending_holder_refusal(rec, caller)
+        if refusal is None and self.fragments[token_id_of(rec.slot, 1)].frozen:
+            refusal = Refusal(FragmentFrozen, {"token_id": token_id_of(rec.slot, 1)})  # _burnPending: frozen stays
         self._attempt("reject", refusal, lambda: self.scf.receivables.reject(caller, token_id_of(rec.slot, 1)))
         if refusal is None:
             rec.status = Status.REJECTED
@@ -417,6 +419,8 @@ class ReceivableMachine(RuleBasedStateMachine):
         refusal: Refusal | None = None
         if caller is not rec.debtor:
             refusal = Refusal(NotDebtor, {"slot": rec.slot, "caller": caller.address, "debtor": rec.debtor.address})
+        elif self.fragments[token_id_of(rec.slot, 1)].frozen:
+            refusal = Refusal(FragmentFrozen, {"token_id": token_id_of(rec.slot, 1)})  # a frozen voucher stays
         self._attempt("cancel", refusal, lambda: self.scf.receivables.cancel(caller, rec.slot))
         if refusal is None:
             rec.status = Status.CANCELLED
