@@ -80,12 +80,31 @@ async def _refuse(
     await send({"type": "http.response.body", "body": body})
 
 
+PORTAL = "/portal/"
+PORTAL_SIGN_IN = "/portal/sign-in"  # the one portal form sent before a session exists: its body is a key
+SESSION_COOKIE = "scf_session"
+
+
+def _cookie(header: bytes | None, name: str) -> str | None:
+    for part in (header or b"").decode("latin-1").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
 class RequestGuard:
     def __init__(
-        self, app: ASGIApp, known_key: Callable[[str], bool], body_limits: Mapping[str, int] | None = None
+        self,
+        app: ASGIApp,
+        known_key: Callable[[str], bool],
+        body_limits: Mapping[str, int] | None = None,
+        known_session: Callable[[str], bool] = lambda token: False,
     ) -> None:
         self.app = app
         self.known_key = known_key
+        # The portal's forms carry a session cookie instead of a key: the same rule, by other means.
+        self.known_session = known_session
         # Longest prefix first: the most specific limit wins.
         self.body_limits = sorted((body_limits or {}).items(), key=lambda item: -len(item[0]))
 
@@ -106,7 +125,15 @@ class RequestGuard:
             return
         found = dict(headers)
         key = api_key_of(found.get(b"authorization", b"").decode("latin-1"))
-        if key is None or not self.known_key(key):
+        if scope["path"].startswith(PORTAL):
+            token = _cookie(found.get(b"cookie"), SESSION_COOKIE)
+            if scope["path"] != PORTAL_SIGN_IN and (token is None or not self.known_session(token)):
+                # A form from a page whose session ended: back to the sign-in page, not a JSON refusal.
+                location = [(b"location", b"/portal/sign-in"), (b"content-length", b"0")]
+                await send({"type": "http.response.start", "status": 303, "headers": location})
+                await send({"type": "http.response.body", "body": b""})
+                return
+        elif key is None or not self.known_key(key):
             # Not a byte of the body is read: an unknown caller costs us one header lookup.
             detail = "send Authorization: Bearer <api key>" if key is None else "unknown API key"
             await _refuse(scope, send, 401, "Unauthorized", {"detail": detail}, {**CHALLENGE, "Connection": "close"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import docs
+from api import docs, portal
 from api.actions import recover as recover_actions
 from api.context import ApiContext
 from api.documents import MAX_UPLOAD_BODY
@@ -36,16 +36,20 @@ def create_app(context: ApiContext) -> FastAPI:
     # /docs and /redoc are served from local files (`api.docs`), not FastAPI's CDN pages.
     app = FastAPI(title="SCF lender API", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None)
     app.state.context = context
+    sessions = portal.Sessions()  # the portal's sign-ins; the guard lets its forms through by them
     install_error_handlers(app)
     app.add_middleware(
         RequestGuard,
         known_key=lambda key: context.users.identify(key) is not None,
-        body_limits={"/documents": MAX_UPLOAD_BODY},  # uploads (api.documents); every other body 16 KiB
+        known_session=lambda token: sessions.get(token) is not None,
+        # uploads (api.documents, the portal's issue form); every other body 16 KiB
+        body_limits={"/documents": MAX_UPLOAD_BODY, "/portal/issue": MAX_UPLOAD_BODY},
     )
     # Added last, so outermost: the guard's refusals carry the id too.
     app.add_middleware(RequestIds)
     for router in ROUTERS:
         app.include_router(router)
+    portal.install(app, sessions)  # the web portal, over the same context
     install_openapi(app)
     docs.install(app)
     # A previous process may have died between claiming a request and recording its funding.

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.config import JsonDict
 
 from api import actions
@@ -314,6 +314,9 @@ ActionCreate = Annotated[
 ]
 
 
+# For callers that build an action from fields rather than a JSON body (the portal's forms).
+ActionAdapter: TypeAdapter[Any] = TypeAdapter(ActionCreate)
+
 _ACTION_EXAMPLE: JsonDict = {
     "id": "a_0c1d2e3f40516273",
     "kind": "issue",
@@ -434,6 +437,37 @@ def _run(context: ApiContext, action: Action, by: User) -> Action:
     return done
 
 
+def submit(context: ApiContext, user: User, body: ActionCreate, key: str) -> tuple[Action, bool]:
+    """Prepare `body` for `user` (and run it now when it need not wait): (the action, whether it is new). The
+    one path of `POST /actions` and of the portal's forms."""
+    actions.may_prepare(user, body.kind)
+    if isinstance(body.params, IssueParams | PaySuppliersParams):
+        body.params.choose()  # a document hash or the uploaded documents it combines
+        missing = context.documents.missing(body.params.documents or [])
+        if missing:
+            raise ApiProblem(404, "UnknownDocument", {"sha256": missing[0], "detail": "upload it with POST /documents"})
+    spec = KIND_SPECS[body.kind]
+    params = body.params.model_dump(mode="json")
+    amount = spec.amount(context.scf, body.params)
+    waits = actions.needs_approval(context, user.member, body.kind, amount)
+    action, created = context.actions.prepare(
+        user, body.kind, params, amount, waits, key, actions.fingerprint(body.kind, params)
+    )
+    if created and action.state is State.EXECUTING:
+        action = _run(context, action, user)
+    return action, created
+
+
+def approve(context: ApiContext, user: User, action_id: str) -> Action:
+    """A checker's approval: the action runs now, exactly once."""
+    claimed = context.actions.claim(_checker(context, user, action_id), user)
+    return _run(context, claimed, user)
+
+
+def reject(context: ApiContext, user: User, action_id: str, reason: str | None) -> Action:
+    return context.actions.reject(_checker(context, user, action_id), user, reason)
+
+
 _REPLAYED: dict[int | str, dict[str, Any]] = {
     200: {"model": ActionPublic, "description": "the action an earlier call with this Idempotency-Key prepared"}
 }
@@ -456,21 +490,7 @@ def prepare_action(
 
     `Idempotency-Key` is required: the same key and body return the same action with nothing prepared or sent
     again (`Idempotent-Replayed: true`, 200); the same key with another body is 409 `IdempotencyKeyReused`."""
-    actions.may_prepare(user, body.kind)
-    if isinstance(body.params, IssueParams | PaySuppliersParams):
-        body.params.choose()  # a document hash or the uploaded documents it combines
-        missing = context.documents.missing(body.params.documents or [])
-        if missing:
-            raise ApiProblem(404, "UnknownDocument", {"sha256": missing[0], "detail": "upload it with POST /documents"})
-    spec = KIND_SPECS[body.kind]
-    params = body.params.model_dump(mode="json")
-    amount = spec.amount(context.scf, body.params)
-    waits = actions.needs_approval(context, user.member, body.kind, amount)
-    action, created = context.actions.prepare(
-        user, body.kind, params, amount, waits, key, actions.fingerprint(body.kind, params)
-    )
-    if created and action.state is State.EXECUTING:
-        action = _run(context, action, user)
+    action, created = submit(context, user, body, key)
     headers = {"Idempotent-Replayed": "false" if created else "true", "Location": f"/actions/{action.id}"}
     payload = ActionPublic.of(action).model_dump(mode="json")
     return JSONResponse(payload, status_code=201 if created else 200, headers=headers)
@@ -514,9 +534,7 @@ def approve_action(context: ContextDep, user: ActiveUser, action_id: ActionId) -
     """A checker of the same member, not its maker, approves a prepared action: it executes now, exactly once
     (of concurrent approvals one executes, the others get 409 `ActionNotPrepared`). An expired action is 409
     `ActionExpired` and sends nothing. The answer is the action, `executed` or `failed`."""
-    found = _checker(context, user, action_id)
-    claimed = context.actions.claim(found, user)
-    return ActionPublic.of(_run(context, claimed, user))
+    return ActionPublic.of(approve(context, user, action_id))
 
 
 @router.post("/actions/{action_id}/reject", responses={**NOT_FOUND, **CONFLICT}, summary="Reject (checker)")
@@ -528,8 +546,7 @@ def reject_action(
 ) -> ActionPublic:
     """A checker of the same member, not its maker, rejects a prepared action, with an optional reason: nothing
     is sent."""
-    found = _checker(context, user, action_id)
-    return ActionPublic.of(context.actions.reject(found, user, None if body is None else body.reason))
+    return ActionPublic.of(reject(context, user, action_id, None if body is None else body.reason))
 
 
 def _policy(context: ApiContext, member: str) -> ApprovalPolicyPublic:
