@@ -111,3 +111,19 @@ def test_the_core_issues_with_a_document_and_the_supplier_accepts_on_its_page(ap
     assert accepted.status_code == 200
     assert "executed on chain" in accepted.text
     assert rt.receivable(slot_of(int(token.group(1)))).state is ReceivableState.ACTIVE
+
+
+def test_hostile_ids_and_queries_are_a_clear_404_not_an_error(api: Api) -> None:
+    auditor = signed_in(api, api.auditor)
+    for slot in ("x", "-1", "9" * 80, "1" * 5000, "0x10"):
+        r = auditor.get(f"/portal/receivables/{slot}")
+        assert r.status_code == 404, (slot[:20], r.status_code)
+        assert "NotFound" in r.text
+    for q in ("9" * 90, "0", "<script>alert(1)</script>", "%00"):
+        r = auditor.get("/portal/search", params={"q": q})
+        assert r.status_code in (303, 404), (q[:20], r.status_code)
+        assert "<script>alert" not in r.text  # escaped by the templates
+        if r.status_code == 303:
+            assert auditor.get(r.headers["location"]).status_code == 404
+    too_long = browser(api).post("/portal/sign-in", data={"api_key": "k" * 5000, "pre": "p"})
+    assert too_long.status_code == 422
