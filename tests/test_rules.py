@@ -106,7 +106,9 @@ REQUIRED_OUTCOMES = frozenset(
         "repay:early",
         "repay:late",
         "split:ok",
-        "redeem:ok",
+        # Not "redeem:ok" (a redemption that pays part of a fragment): whether the run draws one depends on the
+        # wall clock it starts at (a CI run on 2026-12-02 reached none in 40 examples). Partial redemption is
+        # asserted deterministically in test_repayment.py (partial payment, overdue, late payments).
         "redeem:burned",
         "redeem:ReceivableNotMatured",
         "redeem:NothingToRedeem",
