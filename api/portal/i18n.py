@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from chain_client.money import format_fen
+
 LANGS = ("en", "zh")
 DEFAULT = "en"
 
@@ -166,11 +168,8 @@ def error_text(error: str, fields: dict[str, Any], lang: str) -> str:
     return f"{sentence} ({error}{': ' + detail if detail else ''})"
 
 
-def yuan(fen: int) -> str:
-    """¥1,234,567.89: exact to the fen (integers only; never a float, never rounded to ¥1.2M)."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}¥{whole:,}.{cents:02d}"
+# ¥1,234,567.89, exact to the fen: the one formatter every screen and report uses.
+yuan = format_fen
 
 
 def day(unix: int) -> str:
