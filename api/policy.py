@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from api.context import ApiContext, IndexView, Member
+from api.errors import ApiProblem
 from api.store import StoredRequest
 from chain_client.contract_errors import NonexistentReceivable
 from chain_client.ids import slot_of
@@ -36,6 +37,12 @@ SEES_ALL = frozenset({Role.OPERATOR, Role.AUDITOR})
 
 def sees_all(member: Member) -> bool:
     return member.role in SEES_ALL
+
+
+def require_sees_all(member: Member) -> None:
+    """The reads only the operator and auditors make (the trail's verification, reconciling): others 403."""
+    if not sees_all(member):
+        raise ApiProblem(403, "WrongRole", {"role": member.role.name.lower(), "allowed": ["auditor", "operator"]})
 
 
 @dataclass(frozen=True)

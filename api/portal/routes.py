@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from api import audit, receivables
+from api import audit, policy, receivables
 from api.actions import State
 from api.context import ApiContext
 from api.documents import Kind as DocumentKind
@@ -434,8 +434,7 @@ def search(request: Request, q: str = "") -> Response:
 
 def _auditor(request: Request) -> User:
     user, _ = _signed_in(request)
-    if user.member.role not in (Role.AUDITOR, Role.OPERATOR):
-        raise ApiProblem(403, "WrongRole", {"role": user.member.role.name.lower(), "allowed": ["auditor", "operator"]})
+    policy.require_sees_all(user.member)
     return user
 
 

@@ -8,9 +8,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from api import audit
+from api import audit, policy
 from api.deps import ContextDep, CurrentUser
-from api.errors import ApiProblem
 from api.fields import MAX_OFFSET
 from api.routes.actions import ACTION_ID_PATTERN
 from api.routes.problems import AUTH
@@ -108,8 +107,7 @@ def read_audit(
 def verify_audit(context: ContextDep, user: CurrentUser) -> AuditVerificationPublic:
     """Recompute the whole hash chain (operator and auditors): `ok`, or the first entry that does not fit and
     why (its content changed, the chain is cut before it, or entries before it are missing)."""
-    if not _sees_all(user.member.role):
-        raise ApiProblem(403, "WrongRole", {"role": user.member.role.name.lower(), "allowed": ["auditor", "operator"]})
+    policy.require_sees_all(user.member)
     with context.actions.reading() as conn:
         found = audit.verify(conn)
     return AuditVerificationPublic(

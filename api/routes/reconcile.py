@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ContextDep, CurrentMember
 from api.errors import ApiProblem
-from api.policy import sees_all
+from api.policy import require_sees_all
 from api.routes.problems import AUTH, CONFLICT
 from chain_client.index import reconcile
 
@@ -64,8 +64,7 @@ def read_reconciliation(context: ContextDep, member: CurrentMember) -> Reconcili
     (its event index) with the contracts' own state at the same block: `agree`, or each difference. Reads
     every fragment from the chain, so it takes time on a large book and runs one at a time (a second call
     meanwhile is 409 `ReconcileRunning`). Operator and auditors only (others 403 `WrongRole`)."""
-    if not sees_all(member):
-        raise ApiProblem(403, "WrongRole", {"role": member.role.name.lower(), "allowed": ["auditor", "operator"]})
+    require_sees_all(member)
     if not _running.acquire(blocking=False):
         raise ApiProblem(409, "ReconcileRunning", {"detail": "another reconcile is running: try again when it ends"})
     try:
