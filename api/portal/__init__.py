@@ -12,8 +12,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.portal.routes import PREFIX, SignInNeeded, router
+from api.portal import admin, market, routes  # noqa: F401  (their pages register on the router)
 from api.portal.sessions import COOKIE, Sessions
+from api.portal.web import PREFIX, SignInNeeded, router
 
 __all__ = ["COOKIE", "PREFIX", "Sessions", "install"]
 

@@ -82,6 +82,67 @@ TEXT: dict[str, tuple[str, str]] = {
     "frozen": ("frozen", "已冻结"),
     "financed": ("financed", "已融资"),
     "burned": ("paid out", "已兑付"),
+    "offer": ("Offer for financing", "申请融资"),
+    "my_offers": ("My offers", "我的融资申请"),
+    "rate": ("Annual discount rate", "年化贴现率"),
+    "financier": ("Bank", "金融机构"),
+    "any_financier": ("Any bank (open market)", "任意金融机构（公开）"),
+    "days_open": ("Days the offer stands", "申请有效天数"),
+    "with_recourse": ("with recourse", "有追索权"),
+    "price": ("Price", "融资款"),
+    "discount": ("Discount", "贴现息"),
+    "days": ("Days", "天数"),
+    "quote_submit": ("Quote", "试算"),
+    "offer_submit": ("Offer at", "按此价格申请"),
+    "cancel": ("Cancel", "撤销"),
+    "done_cancelled": ("Cancelled.", "已撤销。"),
+    "recourse_on_me": ("Recourse on what I sold", "我出让凭证的追索"),
+    "recourse": ("Recourse", "追索"),
+    "claimed": ("Claimed", "已追索金额"),
+    "claim": ("Claim", "发起追索"),
+    "settle": ("Buy back", "回购"),
+    "market": ("Open offers", "融资申请市场"),
+    "all": ("All", "全部"),
+    "matures_by": ("Matures by", "到期日不晚于"),
+    "min_value": ("Value from (¥)", "金额不低于（¥）"),
+    "max_value": ("Value up to (¥)", "金额不高于（¥）"),
+    "min_rate": ("Rate from (%)", "利率不低于（%）"),
+    "filter": ("Filter", "筛选"),
+    "review": ("Review", "查看"),
+    "expected_yield": ("Expected yield", "预期收益率"),
+    "realised_yield": ("Realised yield", "实际收益率"),
+    "fund_confirm": ("Pay the holder now, against the voucher:", "立即向持有人支付并受让凭证："),
+    "fund_submit": ("Fund", "确认放款"),
+    "portfolio": ("Portfolio", "资产组合"),
+    "cost": ("Cost", "成本"),
+    "repaid": ("Repaid", "已回款"),
+    "repay": ("Repay", "还款"),
+    "profit": ("Profit", "收益"),
+    "exposure": ("Exposure by debtor", "按债务人的敞口"),
+    "exposure_hint": (
+        "Bars: funded and not yet released; lines: your limits.",
+        "柱：已放款未释放的金额；线：敞口限额。",
+    ),
+    "set_limit": ("Set the limit", "设置额度"),
+    "ladder": ("Outstanding by month of maturity", "按到期月份的未还金额"),
+    "admin": ("Members and settings", "成员与设置"),
+    "members": ("Members", "成员"),
+    "account": ("Account (address)", "账户（地址）"),
+    "admit": ("Admit", "准入"),
+    "suspend": ("Suspend", "暂停"),
+    "reinstate": ("Reinstate", "恢复"),
+    "suspended": ("Suspended", "已暂停"),
+    "active": ("Active", "正常"),
+    "credit_lines": ("Credit lines", "授信额度"),
+    "freezes": ("Freezes", "冻结记录"),
+    "freeze": ("Freeze", "冻结"),
+    "unfreeze": ("Unfreeze", "解冻"),
+    "reason": ("Reason", "原因"),
+    "settings": ("Settings", "平台参数"),
+    "max_tenor": ("Longest tenor", "最长期限"),
+    "grace": ("Grace period", "宽限期"),
+    "save": ("Save", "保存"),
+    "mint": ("Cash in", "入金"),
 }
 
 ROLES = {
@@ -113,6 +174,14 @@ STATES = {
     "failed": ("Refused", "未通过"),
     "rejected": ("Rejected", "已拒绝"),
     "expired": ("Expired", "已过期"),
+    "open": ("Open", "待放款"),
+    "funding": ("Being funded", "放款中"),
+    "funded": ("Funded", "已放款"),
+    "cancelled": ("Cancelled", "已撤销"),
+    "recourse_none": ("No claim", "未追索"),
+    "recourse_claimed": ("Claimed", "已追索"),
+    "recourse_settled": ("Bought back", "已回购"),
+    "recourse_ended": ("Ended", "已结束"),
 }
 
 KINDS = {
@@ -124,6 +193,24 @@ KINDS = {
     "pay_suppliers": ("Pay suppliers", "支付供应商"),
     "transfer": ("Transfer", "转让"),
     "redeem": ("Redeem", "兑付"),
+    "merge": ("Merge", "合并"),
+    "admit": ("Admit", "准入"),
+    "suspend": ("Suspend", "暂停"),
+    "reinstate": ("Reinstate", "恢复"),
+    "set_credit_line": ("Credit line", "授信额度"),
+    "freeze": ("Freeze", "冻结"),
+    "unfreeze": ("Unfreeze", "解冻"),
+    "set_max_tenor": ("Longest tenor", "最长期限"),
+    "set_grace_period": ("Grace period", "宽限期"),
+    "set_approval_for_all": ("Desk approval", "授权融资合约"),
+    "set_exposure_limit": ("Exposure limit", "敞口限额"),
+    "mint": ("Cash in", "入金"),
+    "offer": ("Offer for financing", "融资申请"),
+    "fund": ("Fund", "放款"),
+    "claim_recourse": ("Claim recourse", "发起追索"),
+    "settle_recourse": ("Buy back", "回购"),
+    "redeem_recourse": ("Pay out after buy-back", "回购后兑付"),
+    "mark_overdue": ("Mark overdue", "标记逾期"),
 }
 
 ERRORS: dict[str, tuple[str, str]] = {
@@ -145,6 +232,12 @@ ERRORS: dict[str, tuple[str, str]] = {
     "DocumentAlreadyIssued": ("These documents already back a receivable.", "这些单据已用于开立其他凭证。"),
     "NothingToRedeem": ("Nothing is payable on this voucher yet.", "该凭证暂无可兑付金额。"),
     "NotFound": ("Not found, or not yours to see.", "未找到，或您无权查看。"),
+    "PriceMismatch": ("The request asks another price than the one confirmed.", "融资申请的价格与确认的价格不一致。"),
+    "ExposureLimitExceeded": ("This would exceed your exposure limit on that debtor.", "超出对该债务人的敞口限额。"),
+    "RequestNotOpen": ("That offer is no longer open.", "该融资申请已不可放款。"),
+    "ApprovalRequired": ("A checker must approve this first.", "须经复核后方可执行。"),
+    "ERC20InsufficientBalance": ("Not enough cash for this.", "资金余额不足。"),
+    "FragmentFrozen": ("That voucher is frozen.", "该凭证已被冻结。"),
 }
 
 
@@ -179,3 +272,10 @@ def day(unix: int) -> str:
 
 def moment(unix: float) -> str:
     return dt.datetime.fromtimestamp(unix, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def percent(rate: Any) -> str:
+    """A rate as a percentage with two decimals (Decimal('0.035') -> '3.50%'); blank for none."""
+    if rate is None:
+        return "—"
+    return f"{rate * 100:.2f}%"

@@ -1,0 +1,122 @@
+"""The portal's financing and operator pages over the app in process: a supplier quotes and offers a piece of a
+voucher, the bank finds it on the market with its filters, confirms the price and funds it, the position and
+the exposure appear in its portfolio; every other page renders for its roles in both languages; the operator
+freezes a voucher with a reason and sees it listed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from api.seed import Party
+from chain_client.ids import slot_of
+from tests.test_api.conftest import Api
+from tests.test_portal.test_pages import browser, csrf, signed_in
+
+PAGES = {
+    "core": ["/portal/", "/portal/issue", "/portal/approvals"],
+    "supplier": ["/portal/", "/portal/pay", "/portal/offers", "/portal/approvals"],
+    "bank": ["/portal/", "/portal/market", "/portal/portfolio", "/portal/offers", "/portal/approvals"],
+    "operator": ["/portal/", "/portal/admin", "/portal/audit", "/portal/reconcile"],
+    "auditor": ["/portal/", "/portal/admin", "/portal/audit", "/portal/reconcile"],
+}
+LABELLED = re.compile(r'<(input|select)(?![^>]*type="(hidden|checkbox)")[^>]*\bid="([^"]+)"')
+
+
+def _who(api: Api, role: str) -> Party:
+    return {
+        "core": api.demo.core,
+        "supplier": api.party("Jiangcheng Steel"),
+        "bank": api.bank,
+        "operator": api.demo.operator,
+        "auditor": api.auditor,
+    }[role]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_page_of_every_role_renders_with_labels_and_nothing_from_elsewhere(api: Api, lang: str) -> None:
+    for role, pages in PAGES.items():
+        client = signed_in(api, _who(api, role))
+        client.get(f"/portal/lang/{lang}")
+        for path in pages:
+            r = client.get(path)
+            assert r.status_code == 200, (role, path, r.text[:300])
+            assert not re.search(r"(src|href|action)=\"(https?:)?//", r.text), (role, path)
+            for _, _, field in LABELLED.findall(r.text):  # every visible input has its label
+                assert f'for="{field}"' in r.text, (role, path, field)
+
+
+def _holding(api: Api, party: Party) -> int:
+    home = signed_in(api, party).get("/portal/")
+    found = re.search(r'href="/portal/offer/(\d+)"', home.text)
+    assert found is not None, "the supplier holds an active voucher it may offer"
+    return int(found.group(1))
+
+
+def test_a_supplier_quotes_and_offers_and_the_bank_confirms_and_funds_on_its_pages(api: Api) -> None:
+    steel = api.party("Jiangcheng Steel")
+    token_id = _holding(api, steel)
+    supplier = signed_in(api, steel)
+    form = supplier.get(f"/portal/offer/{token_id}")
+    data = {"csrf": csrf(form.text), "value": "10000.00", "rate": "4.5", "days_open": "7", "step": "quote"}
+    quoted = supplier.post(f"/portal/offer/{token_id}", data=data)
+    assert quoted.status_code == 200, quoted.text
+    price = re.search(r'id="quoted-price">¥([\d,]+\.\d\d)<', quoted.text)
+    assert price is not None
+    assert "4.50%" in quoted.text
+    bad = supplier.post(f"/portal/offer/{token_id}", data={**data, "rate": "lots"})
+    assert bad.status_code == 422
+    assert "rate" in bad.text
+    offered = supplier.post(f"/portal/offer/{token_id}", data={**data, "step": "offer"})
+    assert offered.status_code == 200, offered.text
+    assert "executed on chain" in offered.text
+    mine = supplier.get("/portal/offers")
+    assert f"¥{price.group(1)}" in mine.text
+
+    bank = signed_in(api, api.bank)
+    market = bank.get("/portal/market", params={"min_value": "10000", "max_value": "10000.00", "min_rate": "4.4"})
+    ids = re.findall(r'href="/portal/market/(\d+)"', market.text)
+    assert len(ids) == 1, market.text
+    assert (
+        bank.get("/portal/market", params={"min_rate": "4.6", "max_value": "10000"}).text.count("/portal/market/") == 0
+    )
+    review = bank.get(f"/portal/market/{ids[0]}")
+    assert f"¥{price.group(1)}" in review.text
+    cash_before = api.cash(steel)
+    wrong = bank.post(f"/portal/market/{ids[0]}/fund", data={"csrf": csrf(review.text), "price": "1.00"})
+    assert wrong.status_code == 409
+    assert "PriceMismatch" in wrong.text
+    assert api.cash(steel) == cash_before  # nothing half done
+    paid = int(price.group(1).replace(",", "").replace(".", ""))
+    funded = bank.post(
+        f"/portal/market/{ids[0]}/fund", data={"csrf": csrf(review.text), "price": f"{paid // 100}.{paid % 100:02d}"}
+    )
+    assert funded.status_code == 200, funded.text
+    assert "executed on chain" in funded.text
+    assert api.cash(steel) == cash_before + paid
+    book = bank.get("/portal/portfolio")
+    assert f"¥{price.group(1)}" in book.text
+    assert "<svg" in book.text  # the exposure chart
+    assert "<title>" in book.text  # with exact figures on hover
+
+
+def test_the_operator_freezes_a_voucher_with_a_reason_and_the_auditor_sees_but_cannot_act(api: Api) -> None:
+    steel = api.party("Jiangcheng Steel")
+    token_id = _holding(api, steel)
+    operator = signed_in(api, api.demo.operator)
+    admin = operator.get("/portal/admin")
+    r = operator.post(
+        "/portal/admin/freeze", data={"csrf": csrf(admin.text), "token_id": str(token_id), "reason": "court order 7"}
+    )
+    assert r.status_code == 200, r.text
+    assert "court order 7" in r.text
+    assert api.scf.receivables.fragment(token_id).frozen
+    refused = operator.post("/portal/admin/set_max_tenor", data={"csrf": csrf(admin.text), "days": "0"})
+    assert refused.status_code == 409
+    auditor = signed_in(api, api.auditor)
+    page = auditor.get("/portal/admin")
+    assert page.status_code == 200
+    assert 'action="/portal/admin/freeze"' not in page.text
+    assert slot_of(token_id) > 0
+    assert browser(api).get("/portal/admin").headers["location"] == "/portal/sign-in"
