@@ -1,11 +1,18 @@
-"""Sending transactions: local signing, nonces, a known gas limit, and one place that turns a revert into
-the matching named exception."""
+"""Sending transactions: local signing, nonces, fees as the node reports them, a known gas limit, and one place
+that turns a revert into the matching named exception.
+
+Two ways to send: `transact` (one transaction, wait for its receipt) and `transact_many` (pipelined: one account's
+transactions signed with consecutive nonces and sent without waiting for each receipt, the receipts collected in
+JSON-RPC batches). Both keep the same guarantees: nonce order per account; a send retried after a connection
+error re-sends the same signed bytes, so it can never execute twice; a refused transaction raises its decoded
+custom error."""
 
 from __future__ import annotations
 
 import ast
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -13,7 +20,9 @@ from eth_account.signers.local import LocalAccount
 from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
 from hexbytes import HexBytes
 from web3 import Web3
+from web3._utils.method_formatters import receipt_formatter
 from web3.contract.contract import ContractConstructor, ContractFunction
+from web3.datastructures import AttributeDict
 from web3.exceptions import (
     ContractCustomError,
     ContractLogicError,
@@ -22,12 +31,19 @@ from web3.exceptions import (
     TransactionNotFound,
     Web3RPCError,
 )
-from web3.types import TxParams, TxReceipt
+from web3.types import RPCEndpoint, TxParams, TxReceipt
 
 from chain_client.exceptions import ChainError, ContractError, TransactionFailed
 from chain_client.reverts import decode_revert
 
 _ONE_GWEI = 10**9
+# Fees are read again from the node after this many seconds of sending (a base fee moves with block fullness).
+FEE_REFRESH_SECONDS = 10.0
+# What funding a member for gas assumes one of its transactions may use at most (a split to many holders, a
+# settlement page), priced at the node's fee cap: see `Transactor.funding_for`.
+FUNDED_GAS_PER_TRANSACTION = 1_000_000
+# The fee cap is twice the base fee plus the tip (as wallets do): it survives six full blocks in a row.
+_BASE_FEE_HEADROOM = 2
 # What a node says when a nonce was already used (by this transaction after a lost response, or by another).
 # ("nonce too high" is hardhat's refusal to queue a transaction while automining.)
 _NONCE_MESSAGES = (
@@ -37,6 +53,8 @@ _NONCE_MESSAGES = (
     "known transaction",
     "replacement transaction underpriced",
 )
+# What a node says when the fee cap is below the current base fee (or below its own floor).
+_FEE_MESSAGES = ("less than block base fee", "fee cap less than", "transaction underpriced", "max fee per gas less")
 
 
 @dataclass(frozen=True)
@@ -46,6 +64,17 @@ class TxResult:
     tx_hash: str
     block_number: int
     gas_used: int
+
+
+@dataclass(frozen=True)
+class Call:
+    """One transaction to send: who signs it, to which contract (None: a deployment), its data, gas and value."""
+
+    sender: LocalAccount
+    to: str | None
+    data: str
+    gas: int
+    value: int = 0
 
 
 class ReceiptTimeout(TransactionFailed):
@@ -59,6 +88,10 @@ class ReceiptTimeout(TransactionFailed):
 
 class _StaleNonce(ChainError):
     """The node refused the nonce and does not have our transaction: sign again with a fresh nonce."""
+
+
+class _FeeTooLow(ChainError):
+    """The node refused the fee cap (the base fee rose): read the fees again and sign again."""
 
 
 class _Nonces:
@@ -116,12 +149,44 @@ class Transactor:
         self.poll_interval = poll_interval
         self.nonces = _Nonces(w3)
         self.chain_id = w3.eth.chain_id
-        latest = w3.eth.get_block("latest")
-        base_fee = int(latest.get("baseFeePerGas", 0) or 0)
-        # Fee cap fixed once: base fees on a quiet permissioned chain only fall; a free-gas chain has 0.
-        self.tip = _ONE_GWEI if base_fee else 0
-        self.max_fee = 4 * base_fee + self.tip
-        self.block_gas_limit = int(latest["gasLimit"])
+        self.block_gas_limit = int(w3.eth.get_block("latest")["gasLimit"])
+        self.tip = 0
+        self.max_fee = 0
+        self._fees_read = 0.0
+        self._fees_lock = threading.Lock()
+        self.refresh_fees()
+        self._batches: bool | None = None  # whether the node answers JSON-RPC batch requests (found on first use)
+        self._batch_sends = True  # whether sends may go in a batch (not where the node reorders them)
+
+    # ------------------------------------------------------------------ fees
+
+    def refresh_fees(self) -> None:
+        """Read the fees from the node: its base fee (latest block) and its suggested tip
+        (`eth_maxPriorityFeePerGas`). A chain without a base fee is a free-gas chain here: fee cap and tip 0."""
+        with self._fees_lock:
+            base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
+            tip = 0
+            if base_fee:
+                try:
+                    tip = int(self.w3.eth.max_priority_fee)
+                except Exception as exc:  # a node without eth_maxPriorityFeePerGas (web3 then tries fee history)
+                    if is_connection_error(exc):
+                        raise
+                    tip = _ONE_GWEI
+            self.tip = tip
+            self.max_fee = _BASE_FEE_HEADROOM * base_fee + tip
+            self._fees_read = time.monotonic()
+
+    def _fresh_fees(self) -> tuple[int, int]:
+        if time.monotonic() - self._fees_read > FEE_REFRESH_SECONDS:
+            self.refresh_fees()
+        return self.max_fee, self.tip
+
+    def funding_for(self, transactions: int) -> int:
+        """Wei an account needs for `transactions` transactions at the node's current fee cap (0 on a free-gas
+        chain): what the scenario runner, `scf demo` and the API's seed give a member that sends."""
+        max_fee, _ = self._fresh_fees()
+        return max(transactions, 1) * FUNDED_GAS_PER_TRANSACTION * max_fee
 
     # ------------------------------------------------------------------ sending
 
@@ -137,22 +202,184 @@ class Transactor:
     def send_value(self, sender: LocalAccount, to: str, wei: int) -> TxReceipt:
         return self._send(sender, {"to": to, "value": wei}, 21_000)
 
-    def _send(self, sender: LocalAccount, tx: dict[str, Any], gas: int) -> TxReceipt:
+    def call_of(self, sender: LocalAccount, fn: ContractFunction | ContractConstructor, gas: int) -> Call:
+        """`fn` from `sender` as a `Call`, for `transact_many`."""
+        gas = min(gas, self.block_gas_limit)
+        if isinstance(fn, ContractConstructor):
+            return Call(sender, None, fn.data_in_transaction, gas)
+        return Call(sender, str(fn.address), fn._encode_transaction_data(), gas)
+
+    def _tx_of(self, sender: LocalAccount, tx: dict[str, Any], gas: int) -> dict[str, Any]:
+        max_fee, tip = self._fresh_fees()
         tx = {
             **tx,
             "from": sender.address,
             "gas": gas,
             "chainId": self.chain_id,
-            "maxFeePerGas": self.max_fee,
-            "maxPriorityFeePerGas": self.tip,
+            "maxFeePerGas": max_fee,
+            "maxPriorityFeePerGas": tip,
         }
         tx.setdefault("value", 0)
+        return tx
+
+    def _send(self, sender: LocalAccount, tx: dict[str, Any], gas: int) -> TxReceipt:
+        tx = self._tx_of(sender, tx, gas)
         with self.nonces.sending(sender.address):
             tx_hash = self._sign_and_submit(sender, tx)
         receipt = self._wait_for_receipt(tx_hash)
         if receipt["status"] != 1:
             raise self._explain_failure(tx, receipt)
         return receipt
+
+    # ------------------------------------------------------------------ pipelined sending
+
+    def transact_many(self, calls: Sequence[Call], *, window: int = 256) -> list[TxReceipt]:
+        """Send `calls` in order without waiting for each receipt; return their receipts, in the same order.
+
+        Each window of `window` calls is signed with consecutive nonces per sender and handed to the node in one
+        JSON-RPC batch (one request at a time where the node has no batches, and on the embedded chain, where
+        nothing is gained); then the receipts are collected in batches. A connection error while sending makes
+        every transaction of the window be asked for by hash and, where the node lacks it, sent again as the
+        same signed bytes. The first refused call, in list order, raises its decoded custom error; calls after
+        it are not sent when the node refuses at submission, but may have been mined when it refuses only in the
+        receipt (a resumable caller asks the chain what happened, as the scenario journal does)."""
+        receipts: list[TxReceipt] = []
+        if self._batches is None:
+            self._batches = self._probe_batches()
+        if not self._batches:
+            for c in calls:
+                receipts.append(self._send(c.sender, self._call_tx(c), c.gas))
+            return receipts
+        for start in range(0, len(calls), window):
+            chunk = calls[start : start + window]
+            txs = [self._tx_of(c.sender, self._call_tx(c), c.gas) for c in chunk]
+            hashes, refusal = self._send_window(chunk, txs)
+            got = self._collect_receipts(hashes)
+            for tx, receipt in zip(txs, got, strict=True):
+                if receipt["status"] != 1:
+                    raise self._explain_failure(tx, receipt)
+            if refusal is not None:
+                raise refusal
+            receipts.extend(got)
+        return receipts
+
+    @staticmethod
+    def _call_tx(c: Call) -> dict[str, Any]:
+        tx: dict[str, Any] = {"data": c.data, "value": c.value}
+        if c.to is not None:
+            tx["to"] = c.to
+        return tx
+
+    def _batch(self, requests: list[tuple[RPCEndpoint, list[Any]]]) -> Any:
+        """One JSON-RPC batch request; the node's answers (a list of responses in request order, as web3 sorts)."""
+        return cast(Any, self.w3.provider).make_batch_request(requests)
+
+    def _probe_batches(self) -> bool:
+        if not hasattr(self.w3.provider, "endpoint_uri"):  # the embedded chain, or a custom provider
+            return False
+        try:
+            answer = self._batch([(RPCEndpoint("eth_chainId"), [])])
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise
+            return False
+        return isinstance(answer, list) and bool(answer) and "result" in answer[0]
+
+    def _send_window(self, chunk: Sequence[Call], txs: list[dict[str, Any]]) -> tuple[list[HexBytes], Exception | None]:
+        """Sign `txs` with consecutive nonces and send them in one batch. Returns the hashes of those the node
+        took and the refusal that stopped the window (None if none did)."""
+        senders = sorted({c.sender.address for c in chunk})
+        locks = [self.nonces.sending(a) for a in senders]
+        for lock in locks:
+            lock.acquire()
+        try:
+            signed: list[tuple[bytes, HexBytes]] = []
+            for c, tx in zip(chunk, txs, strict=True):
+                tx["nonce"] = self.nonces.take(c.sender.address)
+                s = c.sender.sign_transaction(tx)
+                signed.append((bytes(s.raw_transaction), HexBytes(s.hash)))
+            answers: Any = None
+            if self._batch_sends:
+                try:
+                    answers = self._batch(
+                        [(RPCEndpoint("eth_sendRawTransaction"), [HexBytes(raw).to_0x_hex()]) for raw, _ in signed]
+                    )
+                except Exception as exc:
+                    if not is_connection_error(exc):
+                        raise
+                    # The node may have some, all or none of them: below, each is asked for by hash, in order.
+            taken: list[HexBytes] = []
+            for i, (raw, tx_hash) in enumerate(signed):
+                reply = answers[i] if isinstance(answers, list) and i < len(answers) else None
+                error: Exception | None = None
+                if isinstance(reply, dict) and "error" not in reply:
+                    taken.append(tx_hash)
+                    continue
+                if isinstance(reply, dict):
+                    error = Web3RPCError(str(reply["error"]), rpc_response=cast(Any, reply))
+                if error is None or _is_nonce_refusal(error):
+                    # Not sent, lost, or refused for its nonce: a node that takes a batch's requests in parallel
+                    # (hardhat) sees later nonces first. Send it alone, in order; that is what this node gets now.
+                    try:
+                        self._submit(raw, tx_hash)
+                        if error is not None:
+                            self._batch_sends = False
+                        error = None
+                    except _StaleNonce:
+                        error = TransactionFailed(f"the nonce of transaction {tx_hash.to_0x_hex()} was used by another")
+                    except Exception as exc:
+                        error = exc
+                if error is None:
+                    taken.append(tx_hash)
+                    continue
+                for a in senders:
+                    self.nonces.forget(a)  # the rest were signed but not sent: re-read next time
+                if _is_fee_refusal(error):
+                    self.refresh_fees()
+                data = _revert_data(error)
+                refusal: Exception
+                if data is not None:
+                    refusal = decode_revert(data, tx_hash.to_0x_hex())
+                    if self._node_has(tx_hash):  # hardhat mines a reverting transaction and also refuses it
+                        taken.append(tx_hash)
+                elif isinstance(error, TransactionFailed):
+                    refusal = error
+                else:
+                    refusal = TransactionFailed(f"transaction {tx_hash.to_0x_hex()} was refused: {error}")
+                txs[:] = txs[: len(taken)]
+                return taken, refusal
+            return taken, None
+        finally:
+            for lock in reversed(locks):
+                lock.release()
+
+    def _collect_receipts(self, hashes: list[HexBytes]) -> list[TxReceipt]:
+        """The receipts of `hashes`, asked for in batches until all are mined (or `receipt_timeout`)."""
+        found: dict[HexBytes, TxReceipt] = {}
+        deadline = time.monotonic() + self.receipt_timeout
+        pause = 0.005
+        while len(found) < len(hashes):
+            missing = [h for h in hashes if h not in found]
+            try:
+                answers = self._batch([(RPCEndpoint("eth_getTransactionReceipt"), [h.to_0x_hex()]) for h in missing])
+            except Exception as exc:
+                if not is_connection_error(exc):
+                    raise
+                answers = []
+            if isinstance(answers, list):
+                for h, reply in zip(missing, answers, strict=False):
+                    raw = reply.get("result") if isinstance(reply, dict) else None
+                    if raw:
+                        found[h] = cast(TxReceipt, AttributeDict.recursive(receipt_formatter(raw)))
+            if len(found) == len(hashes):
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                first = next(h for h in hashes if h not in found)
+                raise ReceiptTimeout(first.to_0x_hex(), self.receipt_timeout)
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, self.poll_interval)
+        return [found[h] for h in hashes]
 
     def _sign_and_submit(self, sender: LocalAccount, tx: dict[str, Any]) -> HexBytes:
         for _ in range(3):
@@ -164,6 +391,10 @@ class Transactor:
                 return tx_hash
             except _StaleNonce:
                 self.nonces.forget(sender.address)  # something else used it: re-read and sign again
+            except _FeeTooLow:
+                self.nonces.forget(sender.address)  # not taken: sign again at the node's fees of now
+                self.refresh_fees()
+                tx["maxFeePerGas"], tx["maxPriorityFeePerGas"] = self.max_fee, self.tip
             except Exception as exc:
                 # Some nodes (eth-tester, hardhat) refuse a reverting transaction at submission; whether or not
                 # the nonce was used, re-read it from the chain next time.
@@ -198,6 +429,8 @@ class Transactor:
                     if self._node_has(tx_hash):  # our own earlier attempt got through; its response was lost
                         return
                     raise _StaleNonce from exc
+                if _is_fee_refusal(exc):
+                    raise _FeeTooLow from exc
                 raise
 
     def _node_has(self, tx_hash: HexBytes) -> bool:
@@ -274,6 +507,11 @@ def is_connection_error(exc: BaseException) -> bool:
 def _is_nonce_refusal(exc: BaseException) -> bool:
     text = str(exc).lower()
     return any(m in text for m in _NONCE_MESSAGES)
+
+
+def _is_fee_refusal(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(m in text for m in _FEE_MESSAGES)
 
 
 def _rpc_revert_data(exc: Web3RPCError) -> bytes | None:

@@ -1,6 +1,7 @@
-"""A real JSON-RPC node for the `rpc` tests: `npx hardhat node` (hardhat 2, cancun) on a free port, started once
-per session and stopped at the end. The tests here are marked `rpc` (deselect with `-m 'not rpc'`); `make test`
-runs them."""
+"""Real JSON-RPC nodes for the `rpc` tests, each on a free port, started once per session and stopped at the end:
+`npx hardhat node` (hardhat 2, cancun) and anvil (Foundry's node, npm `@foundry-rs/anvil-linux-amd64`), which
+both fund the same well-known development accounts. `node_url` runs a test on each. The tests here are marked
+`rpc` (deselect with `-m 'not rpc'`); `make test` runs them."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ from chain_client import Role, ScfClient, accounts_of, connect, deploy_all, new_
 
 ROOT = Path(__file__).resolve().parents[2]
 HARDHAT = ROOT / "node_modules" / ".bin" / "hardhat"
+ANVIL = ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
 # Hardhat's well-known development keys (mnemonic "test test ... junk"): public knowledge, funded only on a
-# local hardhat node. The tests sign with the first one and fund fresh accounts from it.
+# local hardhat or anvil node. The tests sign with the first one and fund fresh accounts from it.
 HARDHAT_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 HARDHAT_ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 STARTUP_TIMEOUT = 60.0
@@ -46,14 +48,14 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"hardhat node exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
+            pytest.fail(f"the node exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
         try:
             if rpc(url, "eth_chainId") == hex(31337):
                 return
         except OSError:
             pass
         time.sleep(0.2)
-    pytest.fail(f"hardhat node did not answer within {STARTUP_TIMEOUT:g} s:\n{log.read_text()[-2000:]}")
+    pytest.fail(f"the node did not answer within {STARTUP_TIMEOUT:g} s:\n{log.read_text()[-2000:]}")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -67,17 +69,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def hardhat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a hardhat node started for this session."""
-    if not HARDHAT.exists():
-        pytest.fail(f"{HARDHAT} is missing: run `npm ci` (make test does) to install hardhat")
-    log = tmp_path_factory.mktemp("hardhat") / "node.log"
+def _node(command: list[str], log: Path) -> Iterator[str]:
+    """Start `command` (which takes the port appended) and yield its URL once it answers; stop it afterwards."""
     port = free_port()
     env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true"}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [str(HARDHAT), "node", "--hostname", "127.0.0.1", "--port", str(port)],
+            [*command, str(port)],
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
             stdout=out,
@@ -91,6 +89,30 @@ def hardhat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def hardhat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a hardhat node started for this session."""
+    if not HARDHAT.exists():
+        pytest.fail(f"{HARDHAT} is missing: run `npm ci` (make test does) to install hardhat")
+    log = tmp_path_factory.mktemp("hardhat") / "node.log"
+    yield from _node([str(HARDHAT), "node", "--hostname", "127.0.0.1", "--port"], log)
+
+
+@pytest.fixture(scope="session")
+def anvil_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of an anvil node started for this session (automine, a base fee, the development accounts)."""
+    if not ANVIL.exists():
+        pytest.fail(f"{ANVIL} is missing: run `npm ci` (make test does) to install anvil")
+    log = tmp_path_factory.mktemp("anvil") / "node.log"
+    yield from _node([str(ANVIL), "--host", "127.0.0.1", "--port"], log)
+
+
+@pytest.fixture(params=["hardhat", "anvil"])
+def node_url(request: pytest.FixtureRequest) -> str:
+    """The URL of each node in turn: a test that takes it runs on hardhat and on anvil."""
+    return str(request.getfixturevalue(f"{request.param}_url"))
 
 
 def hardhat_w3(url: str) -> Web3:

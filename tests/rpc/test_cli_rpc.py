@@ -1,4 +1,4 @@
-"""`scf` across processes against a hardhat node: deploy, index (once and --follow), tree, reconcile."""
+"""`scf` across processes against hardhat and anvil: deploy, index (once and --follow), tree, reconcile, demo."""
 
 from __future__ import annotations
 
@@ -24,15 +24,15 @@ def env_with_key() -> dict[str, str]:
     return {**os.environ, "SCF_OPERATOR_KEY": HARDHAT_KEY}
 
 
-def test_deploy_index_tree_and_reconcile_across_processes(hardhat_url: str, tmp_path: Path) -> None:
+def test_deploy_index_tree_and_reconcile_across_processes(node_url: str, tmp_path: Path) -> None:
     deployment, index = tmp_path / "deployment.json", tmp_path / "index.sqlite"
-    run = scf("deploy", "--rpc", hardhat_url, "--out", str(deployment), env=env_with_key())
+    run = scf("deploy", "--rpc", node_url, "--out", str(deployment), env=env_with_key())
     assert run.returncode == 0, run.stderr
     record = DeploymentRecord.load(deployment)
     assert record.chain_id == 31337
 
     # Business happens elsewhere, through the client.
-    w3 = hardhat_w3(hardhat_url)
+    w3 = hardhat_w3(node_url)
     client = ScfClient(w3, load_contracts(w3, record))
     operator = chain_of(w3).accounts[record.operator]
     core, s1, s2 = (new_account(w3, fund_wei=10**19) for _ in range(3))
@@ -44,7 +44,7 @@ def test_deploy_index_tree_and_reconcile_across_processes(hardhat_url: str, tmp_
     client.receivables.accept(s1, issued.token_id)
     client.receivables.transfer_value(s1, issued.token_id, s2.address, 300_00)
 
-    common = ["--rpc", hardhat_url, "--deployment", str(deployment), "--index", str(index)]
+    common = ["--rpc", node_url, "--deployment", str(deployment), "--index", str(index)]
     run = scf("index", *common)
     assert run.returncode == 0, run.stderr
     assert "indexed blocks" in run.stdout
@@ -77,10 +77,10 @@ def cursor_of(index: Path) -> str | None:
     return None if row is None else str(row[0])
 
 
-def test_index_follow_stops_cleanly_on_ctrl_c(hardhat_url: str, tmp_path: Path) -> None:
+def test_index_follow_stops_cleanly_on_ctrl_c(node_url: str, tmp_path: Path) -> None:
     deployment, index = tmp_path / "deployment.json", tmp_path / "index.sqlite"
-    assert scf("deploy", "--rpc", hardhat_url, "--out", str(deployment), env=env_with_key()).returncode == 0
-    where = ["--rpc", hardhat_url, "--deployment", str(deployment), "--index", str(index)]
+    assert scf("deploy", "--rpc", node_url, "--out", str(deployment), env=env_with_key()).returncode == 0
+    where = ["--rpc", node_url, "--deployment", str(deployment), "--index", str(index)]
     follow = subprocess.Popen(
         [str(SCF), "index", "--follow", "--interval", "0.1", *where],
         cwd=ROOT,
@@ -104,12 +104,12 @@ def test_index_follow_stops_cleanly_on_ctrl_c(hardhat_url: str, tmp_path: Path) 
     assert "stopped at block" in out
 
 
-def test_the_demo_against_a_node_leaves_a_deployment_and_an_index(hardhat_url: str, tmp_path: Path) -> None:
+def test_the_demo_against_a_node_leaves_a_deployment_and_an_index(node_url: str, tmp_path: Path) -> None:
     deployment, index = tmp_path / "deployment.json", tmp_path / "demo.sqlite"
-    run = scf("demo", "--rpc", hardhat_url, "--index", str(index), "--out", str(deployment), env=env_with_key())
+    run = scf("demo", "--rpc", node_url, "--index", str(index), "--out", str(deployment), env=env_with_key())
     assert run.returncode == 0, run.stderr
     assert "#6  tier 3  Jiangxia Packaging  ¥50,000.00" in run.stdout
-    agree = scf("reconcile", "--rpc", hardhat_url, "--deployment", str(deployment), "--index", str(index), "--sync")
+    agree = scf("reconcile", "--rpc", node_url, "--deployment", str(deployment), "--index", str(index), "--sync")
     assert agree.returncode == 0, agree.stdout + agree.stderr
-    no_key = scf("demo", "--rpc", hardhat_url, env={k: v for k, v in os.environ.items() if k != "SCF_OPERATOR_KEY"})
+    no_key = scf("demo", "--rpc", node_url, env={k: v for k, v in os.environ.items() if k != "SCF_OPERATOR_KEY"})
     assert "SCF_OPERATOR_KEY" in fails_in_one_line(no_key)

@@ -24,7 +24,6 @@ from chain_client.pricing import SECONDS_PER_DAY
 from chain_client.receivables import ReceivableState
 from chain_client.repayment import repay_and_settle
 
-GAS_FUNDING = 10**18  # wei for a member that sends transactions, on a chain that charges for gas
 UNLIMITED_ALLOWANCE = 2**256 - 1
 REQUEST_LIFETIME = SECONDS_PER_DAY
 
@@ -94,8 +93,9 @@ class Executor:
         match op:
             case ops.FundGas():
                 address = a.address(op.member)
-                if scf.tx.max_fee and self.w3.eth.get_balance(address) < GAS_FUNDING // 2:  # type: ignore[arg-type]
-                    scf.tx.send_value(operator, address, GAS_FUNDING)
+                need = scf.tx.funding_for(op.sends)  # 0 on a free-gas chain
+                if need and (have := self.w3.eth.get_balance(address)) < need:  # type: ignore[arg-type]
+                    scf.tx.send_value(operator, address, need - have)
             case ops.Admit():
                 scf.membership.admit(operator, a.address(op.member), op.role, keccak(text=op.member))
             case ops.SetGracePeriod():

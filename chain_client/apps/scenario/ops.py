@@ -35,9 +35,11 @@ class Op:
 
 @dataclass(frozen=True)
 class FundGas(Op):
-    """Ether for gas, from the operator, to a member who sends transactions (skipped on a free-gas chain)."""
+    """Ether for gas, from the operator, to a member who sends transactions (skipped on a free-gas chain): enough
+    for its `sends` planned transactions at the node's fee cap."""
 
     member: str
+    sends: int = 1
 
     @property
     def operations(self) -> int:

@@ -11,6 +11,7 @@ overdue), and maturities are within the tenor cap.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
@@ -120,14 +121,15 @@ class _Planner(Context):
         )
 
     def setup(self, issues: list[ops.Issue], planned: list[PlannedStep]) -> Iterable[ops.Op]:
-        senders = {s for step in planned for op in step.ops if (s := ops.sender_of(op)) is not None}
-        senders |= {op.debtor for op in issues}
+        sends = Counter(s for step in planned for op in step.ops if (s := ops.sender_of(op)) is not None)
+        sends.update(op.debtor for op in issues)
         members = self.s.members
-        senders |= {x.name for x in members if x.role is m.MemberRole.FINANCIER}
+        financiers = [x.name for x in members if x.role is m.MemberRole.FINANCIER]
+        sends.update(financiers * (1 + len([x for x in members if x.role is m.MemberRole.CORE])))  # set-up
         grace = self.s.settings.grace_period_days * DAY
         if grace != DEFAULT_GRACE_PERIOD:
             yield ops.SetGracePeriod(grace)
-        yield from (ops.FundGas(x.name) for x in members if x.name in senders)
+        yield from (ops.FundGas(x.name, sends[x.name]) for x in members if x.name in sends)
         yield from (ops.Admit(x.name, _ROLES[x.role]) for x in members)
         for i, x in enumerate(members):
             if x.role is not m.MemberRole.CORE:
