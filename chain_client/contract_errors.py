@@ -205,8 +205,8 @@ class ERC721InvalidOperator(ContractError):
     operator: str
 
 class ERC721InvalidOwner(ContractError):
-    """Indicates that an address can't be an owner. For example, `address(0)` is a forbidden owner in ERC-721. Used
-    in balance queries.
+    """Indicates that an address can't be an owner. For example, `address(0)` is a forbidden owner in ERC-20. Used in
+    balance queries.
     """
 
     selector = "0x89c62b64"

@@ -31,7 +31,10 @@ SOLC_VERSION = "0.8.28"
 SETTINGS: dict[str, Any] = {
     "optimizer": {"enabled": True, "runs": 10_000},
     "viaIR": True,
-    "evmVersion": "cancun",
+    # paris: no PUSH0 (Shanghai), no MCOPY or transient storage (Cancun). One set of artifacts that also runs on
+    # consortium chains behind the public forks: geth's Clique refuses Shanghai and later, as do many Besu and
+    # Quorum networks. Costs a few gas per operation (docs/performance.md, "The EVM target").
+    "evmVersion": "paris",
     "remappings": ["@openzeppelin/=node_modules/@openzeppelin/", "@solvprotocol/=node_modules/@solvprotocol/"],
     "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "storageLayout"]}},
 }
