@@ -51,7 +51,7 @@ contracts: $(PY_STAMP)
 	$(BIN)/python -m chain_client.build
 
 gas: contracts
-	$(BIN)/python scripts/gas_report.py
+	$(BIN)/python scripts/bench.py gas
 
 # Slither over contracts/ (not contracts/bench or contracts/test), and slither-check-erc for the ERC-20 and
 # ERC-721 faces. Slither lives in its own venv: its pins (web3 7, ...) clash with the project's. Hardhat 2

@@ -1,6 +1,6 @@
 """The project's constants, in one place: time, the zero values, and the gas limit sent with each write.
 
-A leaf: imports nothing of the project. Gas limits are measured use (`make gas`, scripts/gas_report.py) plus
+A leaf: imports nothing of the project. Gas limits are measured use (`make gas`, scripts/bench.py gas) plus
 headroom for receiver hooks and subscriber pushes; a limit only caps a transaction, it is not what it costs."""
 
 from __future__ import annotations

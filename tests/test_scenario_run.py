@@ -32,7 +32,7 @@ def run_cli(path: Path, out: Path, *extra: str) -> tuple[int, dict[str, Any], fl
 
 
 def test_hubei_auto_runs_to_the_end_with_every_invariant_holding(hubei_run: ScenarioRun) -> None:
-    # How long it takes is measured by scripts/throughput.py, not asserted here: a busy CI machine is no clock.
+    # How long it takes is measured by scripts/bench.py, not asserted here: a busy CI machine is no clock.
     # The session's one run of it (tests/conftest.py), through the same `scf scenario FILE --quiet --json OUT`.
     code, s = hubei_run.code, hubei_run.json
     assert code == 0

@@ -1,7 +1,6 @@
-"""Gas of every operation, measured on the embedded chain, next to the standard implementations.
-
-    python scripts/gas_report.py          # a table with targets and ratios
-    python scripts/gas_report.py --json   # one JSON object: operation -> gasUsed
+"""`bench.py gas`: gas of every operation, measured on the embedded chain, next to the standard implementations
+(OpenZeppelin ERC-20/721/1155, Solv's ERC-3525) measured in the same run, and against the committed snapshot
+(docs/gas-snapshot.json; `bench.py gas --write-snapshot` writes it again).
 
 Every figure is the gasUsed of one real transaction (21,000 base cost included), the worst case unless the
 name says otherwise: recipients are new holders, so their storage words are written for the first time.
@@ -13,17 +12,14 @@ addresses, hashes or timestamps would move a figure by a few gas from one run to
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
-import sys
+from pathlib import Path
 from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
-from rich.console import Console
-from rich.table import Table
 from web3 import Web3
 from web3.contract import Contract
 
@@ -213,50 +209,37 @@ def measure_references(w3: Web3) -> dict[str, int]:
     return gas
 
 
-def render(gas: dict[str, int]) -> Table:
-    table = Table(title="Gas per operation (embedded chain, one transaction each, base cost included)")
-    # no_wrap: an operation's name or a figure is never folded or cut, whatever the width (see `console`).
-    table.add_column("operation", no_wrap=True)
-    table.add_column("gasUsed", justify="right", no_wrap=True)
-    table.add_column("target", justify="right", no_wrap=True)
-    table.add_column("compared with", no_wrap=True)
-    table.add_column("ratio", justify="right", no_wrap=True)
-    for name, used in gas.items():
-        if name.startswith("ref_"):
-            continue
-        target = TARGETS.get(name)
-        target_text = "" if target is None else f"≤ {target:,} {'met' if used <= target else 'MISSED'}"
-        ref = COMPARED.get(name, "")
-        ratio = f"{used / gas[ref]:.2f}x" if ref in gas else ""
-        ref_text = f"{ref.removeprefix('ref_')} {gas[ref]:,}" if ref in gas else ""
-        table.add_row(name, f"{used:,}", target_text, ref_text, ratio)
-    table.add_section()
-    for name, used in gas.items():
-        if name.startswith("ref_"):
-            table.add_row(name, f"{used:,}", "", "", "")
-    return table
+SNAPSHOT = Path(__file__).resolve().parents[2] / "docs" / "gas-snapshot.json"
+TOLERANCE = 0.02  # an operation more than 2 % above its snapshot fails tests/test_bench.py
 
 
-def console() -> Console:
-    """A terminal gets its own width; a pipe or a file (`make gas > gas.txt`) gets room for the whole table, where
-    rich would otherwise assume 80 columns and cut the names short."""
-    return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--json", action="store_true", help="print one JSON object: operation -> gasUsed")
-    args = parser.parse_args(argv)
+def measure() -> dict[str, int]:
+    """Every operation's gas and every reference's, on a fresh embedded chain at a fixed clock."""
     w3 = connect()
     advance_time(w3, START_TIME - now(w3))
     gas = measure_ours(w3)
     gas.update(measure_references(w3))
-    if args.json:
-        print(json.dumps(gas, indent=1))
-    else:
-        console().print(render(gas))
-    return 0
+    return gas
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def read_snapshot(path: Path = SNAPSHOT) -> dict[str, int]:
+    return {k: int(v) for k, v in json.loads(path.read_text())["gas"].items()}
+
+
+def write_snapshot(gas: dict[str, int], path: Path = SNAPSHOT) -> None:
+    body = {
+        "about": "gasUsed per operation on the embedded chain (scripts/bench.py gas). A test fails when an operation "
+        "costs more than 2 % above this; after an intended change run `.venv/bin/python scripts/bench.py gas "
+        "--write-snapshot` and commit this file.",
+        "gas": gas,
+    }
+    path.write_text(json.dumps(body, indent=1) + "\n")
+
+
+def over_snapshot(gas: dict[str, int], snapshot: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """Operations that cost more than `TOLERANCE` above their snapshot: name -> (now, snapshot)."""
+    return {
+        name: (used, snapshot[name])
+        for name, used in gas.items()
+        if name in snapshot and used > snapshot[name] * (1 + TOLERANCE)
+    }
