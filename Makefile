@@ -26,13 +26,14 @@ test: $(NPM_STAMP) contracts lint browser slither
 quick: contracts
 	$(BIN)/pytest -n auto --dist loadfile -m "not slow and not rpc"
 
-# The scenario report test renders HTML in headless Chromium (Debian's package). Installed when running as
-# root with apt (CI, a fresh machine); otherwise that one test is skipped and says why.
+# The browser tests (the scenario report, the portal's whole supply chain by clicking) drive Debian's headless
+# Chromium, with a CJK font so the Chinese pages render as text. Installed when running as root with apt (CI, a
+# fresh machine); otherwise those tests are skipped and say why.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi zenhei; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium not installed and not root: the report screenshot test will be skipped"; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
+	  else echo "chromium or a CJK font not installed and not root: the browser tests will be skipped"; fi; }
 
 # The whole-system state machine at length, on fresh random seeds (CI runs 2,000 steps on fixed ones).
 SOAK_STEPS ?= 20000

@@ -64,7 +64,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "remaining": ("Remains with you", "剩余"),
     "tree": ("Credit tree", "穿透式债权树"),
     "search": ("Search", "查询"),
-    "search_hint": ("A slot, a voucher id or an address", "应收账款编号、凭证编号或地址"),
+    "search_hint": ("A slot, voucher id, document hash or address", "应收账款编号、凭证编号、单据哈希或地址"),
     "audit": ("Audit trail", "审计记录"),
     "reconcile": ("Reconcile with the chain", "链上对账"),
     "agree": ("The API's records and the chain agree.", "平台记录与链上一致。"),
@@ -143,6 +143,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "grace": ("Grace period", "宽限期"),
     "save": ("Save", "保存"),
     "mint": ("Cash in", "入金"),
+    "financings": ("Financings", "融资记录"),
+    "seller": ("Seller", "出让方"),
 }
 
 ROLES = {

@@ -273,7 +273,7 @@ def _portfolio_page(request: Request, user: User, status: int = 200, **values: A
     for d in sorted({*funded, *(m.address for m in debtors)}):
         limit, used = context.scf.financing.exposure(user.member.address, d)
         exposure.append(Exposure(d, names.get(d, d[:10]), limit, used))
-    chart = charts.bars([charts.Bar(e.name, e.used, e.limit) for e in exposure], i18n.text("exposure", lang))
+    chart = charts.hbars([charts.Bar(e.name, e.used, e.limit) for e in exposure], i18n.text("exposure", lang))
     values = {"notice": None, "error": None, **values}
     return page(
         request, "portfolio.html", status=status, book=book, claims=claims, exposure=exposure, chart=chart, **values

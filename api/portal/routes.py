@@ -12,9 +12,11 @@ reader, and it loads nothing but its own stylesheet from this server.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from typing import Annotated, Any
 
+from eth_utils.address import to_checksum_address
 from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -46,7 +48,6 @@ from api.routes.reconcile import read_reconciliation
 from api.schemas import ReceivableFilters
 from api.users import Duty, User
 from chain_client.exceptions import ContractError
-from chain_client.ids import slot_of
 from chain_client.membership import Role
 from chain_client.receivables import ReceivableState
 
@@ -123,7 +124,7 @@ def _maturity_ladder(owed: list[Any], lang: str) -> str:
     """What the core still owes, summed by the month it falls due (face value less what it has repaid)."""
     by_month: dict[str, int] = {}
     for r in owed:
-        if r.state in (ReceivableState.ACTIVE, ReceivableState.MATURED, ReceivableState.OVERDUE):
+        if r.state.name in ("ACTIVE", "MATURED", "OVERDUE"):  # api.schemas.State: the API's words for them
             month = i18n.day(r.maturity)[:7]
             by_month[month] = by_month.get(month, 0) + max(r.face_value - r.repaid, 0)
     bars = [charts.Bar(month, due) for month, due in sorted(by_month.items())]
@@ -331,16 +332,55 @@ def receivable_page(request: Request, slot: str) -> HTMLResponse:
     return page(request, "receivable.html", r=found.receivable, children=children, roots=children.get(0, []))
 
 
+HEX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
+HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
 @router.get("/search", response_class=HTMLResponse)
 def search(request: Request, q: str = "") -> Response:
-    """A slot or a voucher id opens its receivable (if the caller may see it); anything else is not found."""
+    """A slot, a voucher id or a document hash opens its receivable; an address opens that member's page. What
+    the caller may not see is not found (`api.policy`, applied by the page it opens)."""
     signed_in(request)
     text = q.strip()[:90]
-    if text.isdigit():
-        number = int(text)
-        slot = number if number < 2**64 else slot_of(number)
-        return RedirectResponse(f"{PREFIX}/receivables/{slot}", status_code=303)
+    if HEX_ADDRESS.fullmatch(text):
+        return RedirectResponse(f"{PREFIX}/members/{to_checksum_address(text)}", status_code=303)
+    number = int(text) if text.isdigit() else int(text, 16) if HEX_HASH.fullmatch(text) else None
+    if number is not None:
+        with context_of(request).read() as view:
+            slot = view.index.resolve_slot(number)
+        if slot is not None:
+            return RedirectResponse(f"{PREFIX}/receivables/{slot}", status_code=303)
     return page(request, "message.html", status=404, message=i18n.error_text("NotFound", {"q": text}, lang_of(request)))
+
+
+@router.get("/members/{address}", response_class=HTMLResponse)
+def member_page(request: Request, address: str) -> HTMLResponse:
+    """One member as the platform knows it: what it holds, what it owes as a debtor, what it financed or sold.
+    The operator and the auditor see any member; anyone else only its own."""
+    user, _ = signed_in(request)
+    lang = lang_of(request)
+    whose = to_checksum_address(address) if HEX_ADDRESS.fullmatch(address) else None
+    if whose is None or (whose != user.member.address and not policy.sees_all(user.member)):
+        return page(
+            request, "message.html", status=404, message=i18n.error_text("NotFound", {"member": address[:42]}, lang)
+        )
+    context = context_of(request)
+    with context.read() as view:
+        holdings = sorted(view.index.holdings(whose, at=view.now), key=lambda h: (h.maturity, h.token_id))
+        owed = view.index.receivables(debtor=whose, at=view.now)
+        deals = view.index.financings(party=whose)
+        role = next((m.role for m in view.index.members() if m.account == whose), None)
+    name = next((m.name for m in context.users.members if m.address == whose), "")
+    return page(
+        request,
+        "member.html",
+        address=whose,
+        member_name=name,
+        member_role=None if role is None else role.name.lower(),
+        holdings=holdings,
+        owed=owed,
+        deals=deals,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- audit

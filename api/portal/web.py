@@ -28,14 +28,11 @@ from api.portal.sessions import COOKIE, LANG_COOKIE, Session, Sessions, same
 from api.routes import actions as action_routes
 from api.users import CONFIGURED, User
 from chain_client.exceptions import ChainError, ContractError
-from chain_client.money import format_yuan
 
 PREFIX = "/portal"
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-templates.env.globals.update(
-    yuan=i18n.yuan, day=i18n.day, moment=i18n.moment, percent=i18n.percent, plain=yuan_text, yuan_str=format_yuan
-)
+templates.env.globals.update(yuan=i18n.yuan, day=i18n.day, moment=i18n.moment, percent=i18n.percent, plain=yuan_text)
 MAX_DOCUMENTS = 5  # per form: a contract, an invoice, a delivery note, and room for two more
 MAX_PAYEES = 8
 

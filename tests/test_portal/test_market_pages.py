@@ -120,3 +120,23 @@ def test_the_operator_freezes_a_voucher_with_a_reason_and_the_auditor_sees_but_c
     assert 'action="/portal/admin/freeze"' not in page.text
     assert slot_of(token_id) > 0
     assert browser(api).get("/portal/admin").headers["location"] == "/portal/sign-in"
+
+
+def test_search_finds_a_receivable_by_voucher_id_slot_or_document_hash_and_a_member_by_address(api: Api) -> None:
+    steel = api.party("Jiangcheng Steel")
+    token_id = _holding(api, steel)
+    slot = slot_of(token_id)
+    document_hash = api.scf.receivables.receivable(slot).document_hash
+    auditor = signed_in(api, api.auditor)
+    for q in (str(token_id), str(slot), "0x" + bytes(document_hash).hex()):
+        r = auditor.get("/portal/search", params={"q": q})
+        assert (r.status_code, r.headers.get("location")) == (303, f"/portal/receivables/{slot}"), q
+    r = auditor.get("/portal/search", params={"q": steel.address.lower()})
+    assert r.headers["location"] == f"/portal/members/{steel.address}"
+    member = auditor.get(r.headers["location"])
+    assert member.status_code == 200
+    assert str(token_id) in member.text
+    assert "Jiangcheng Steel" in member.text
+    other = signed_in(api, api.party("Hanyang Castings"))
+    assert other.get(f"/portal/members/{steel.address}").status_code == 404  # not its own: not found
+    assert other.get(f"/portal/receivables/{slot}").status_code in (200, 404)
