@@ -144,6 +144,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "save": ("Save", "保存"),
     "mint": ("Cash in", "入金"),
     "financings": ("Financings", "融资记录"),
+    "fragments": ("Every fragment", "全部凭证拆分"),
     "seller": ("Seller", "出让方"),
 }
 

@@ -26,6 +26,7 @@ from api.documents import Kind as DocumentKind
 from api.errors import ApiProblem
 from api.portal import charts, i18n
 from api.portal.sessions import COOKIE, LANG_COOKIE, PRE_COOKIE, same
+from api.portal.tree import credit_tree_svg
 from api.portal.web import (
     MAX_DOCUMENTS,
     MAX_PAYEES,
@@ -47,6 +48,7 @@ from api.routes.actions import ActionPublic
 from api.routes.reconcile import read_reconciliation
 from api.schemas import ReceivableFilters
 from api.users import Duty, User
+from chain_client.apps.scenario.svg import TREE_CSS
 from chain_client.exceptions import ContractError
 from chain_client.membership import Role
 from chain_client.receivables import ReceivableState
@@ -329,7 +331,21 @@ def receivable_page(request: Request, slot: str) -> HTMLResponse:
     children: dict[int, list[Any]] = {}
     for node in found.fragments:
         children.setdefault(node.parent_id, []).append(node)
-    return page(request, "receivable.html", r=found.receivable, children=children, roots=children.get(0, []))
+    picture = ""
+    if policy.sees_all(user.member) or user.member.address == found.receivable.debtor:  # the whole tree
+        context = context_of(request)
+        names = {m.address: m.name for m in context.users.members}
+        with context.read() as view:
+            picture = credit_tree_svg(context, view, found.receivable.slot, names)
+    return page(
+        request,
+        "receivable.html",
+        r=found.receivable,
+        children=children,
+        roots=children.get(0, []),
+        picture=picture,
+        tree_css=TREE_CSS,
+    )
 
 
 HEX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")

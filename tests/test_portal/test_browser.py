@@ -283,6 +283,11 @@ def test_a_whole_supply_chain_by_clicking(world: World, portal: tuple[str, Any],
         for party in (t1, t2a, t2b, bank):
             assert party.address in tree
         assert "¥2,480,000.00" in tree
+        # The picture (the scenario report's renderer): the bank's box hangs from the tier-2 seller, with its figures.
+        assert audit.locator("svg.tree").count() == 1
+        bank_box = audit.locator("svg.tree title", has_text="Bank of Hankou")
+        assert bank_box.count() >= 1
+        assert "¥200,000.00" in bank_box.first.text_content()
         audit.screenshot(path=str(shots / "auditor-tree.png"), full_page=True)
         step("the auditor found it and its tree")
         browser.close()

@@ -140,3 +140,15 @@ def test_search_finds_a_receivable_by_voucher_id_slot_or_document_hash_and_a_mem
     other = signed_in(api, api.party("Hanyang Castings"))
     assert other.get(f"/portal/members/{steel.address}").status_code == 404  # not its own: not found
     assert other.get(f"/portal/receivables/{slot}").status_code in (200, 404)
+
+
+def test_the_tree_picture_is_drawn_for_those_who_see_the_whole_tree_only(api: Api) -> None:
+    steel = api.party("Jiangcheng Steel")
+    slot = slot_of(_holding(api, steel))
+    for party in (api.demo.core, api.auditor):
+        r = signed_in(api, party).get(f"/portal/receivables/{slot}")
+        assert r.text.count('<svg class="tree"') == 1, party.name
+        assert "Jiangcheng Steel" in r.text
+    partial = signed_in(api, steel).get(f"/portal/receivables/{slot}")
+    assert partial.status_code == 200
+    assert '<svg class="tree"' not in partial.text  # a holder sees only its part, as a list

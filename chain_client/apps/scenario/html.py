@@ -18,7 +18,7 @@ from chain_client.apps.scenario.report import (
     tier_totals,
 )
 from chain_client.apps.scenario.summary import Summary, Tree
-from chain_client.apps.scenario.svg import render_svg
+from chain_client.apps.scenario.svg import TREE_CSS, render_svg
 from chain_client.money import format_fen
 from chain_client.words import counted
 
@@ -37,12 +37,7 @@ tfoot td { font-weight: 600; border-top: 2px solid #c9d3e0; }
 ul.checks { list-style: none; padding-left: 0; font-size: 14px; } ul.checks li { margin: 3px 0; }
 ul.fail { color: #c0392b; font-size: 12px; }
 .tree-box { overflow-x: auto; background: #fff; border: 1px solid #dfe6ef; border-radius: 8px; padding: 6px; }
-svg.tree text { font-size: 12px; fill: #1d2733; } svg.tree text.fig { font-size: 11px; fill: #52627a; }
-svg.tree { max-width: 100%; height: auto; } svg.tree text.sold { fill: #b0601a; }
-svg.tree text.tag { font-size: 10px; font-weight: 600; fill: #2c7fb8; }
-svg.tree text.light { fill: #ffffff; } svg.tree text.col { font-size: 12px; font-weight: 600; fill: #52627a; }
-svg.tree path.edge { fill: none; opacity: 0.55; } svg.tree path.edge:hover { opacity: 0.95; }
-svg.tree text.legend { font-size: 11px; fill: #52627a; }
+svg.tree { max-width: 100%; height: auto; }
 .meta { font-size: 12px; color: #52627a; margin: 0 0 6px; }
 """
 
@@ -162,7 +157,7 @@ def render_html(s: Summary) -> str:
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(s.scenario)}</title><style>{_CSS}</style></head><body>\n"
+        f"<title>{escape(s.scenario)}</title><style>{_CSS}{TREE_CSS}</style></head><body>\n"
         + "\n".join(part for part in body if part)
         + "\n</body></html>\n"
     )

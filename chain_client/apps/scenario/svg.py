@@ -38,6 +38,14 @@ FIGURE_CHARS = 32
 TAG_WIDTH = 64
 COLORS = {"issue": "#1f4e79", "pay": "#4f86c6", "finance": "#d9822b", "buyback": "#8e44ad", "frozen": "#2c7fb8"}
 DASHES = {"finance": "7 4", "buyback": "2 3"}
+# The tree's text and edge styles: one place, included by every page that shows a tree (the report, the portal).
+TREE_CSS = """
+svg.tree text { font-size: 12px; fill: #1d2733; } svg.tree text.fig { font-size: 11px; fill: #52627a; }
+svg.tree text.sold { fill: #b0601a; } svg.tree text.tag { font-size: 10px; font-weight: 600; fill: #2c7fb8; }
+svg.tree text.light { fill: #ffffff; } svg.tree text.col { font-size: 12px; font-weight: 600; fill: #52627a; }
+svg.tree path.edge { fill: none; opacity: 0.55; } svg.tree path.edge:hover { opacity: 0.95; }
+svg.tree text.legend { font-size: 11px; fill: #52627a; }
+"""
 FILL = {"core": "#1f4e79", "financier": "#fdebd3", "desk": "#efe3f5", "supplier": "#e8f0fa", "other": "#eeeeee"}
 
 
