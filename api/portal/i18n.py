@@ -145,6 +145,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "mint": ("Cash in", "入金"),
     "financings": ("Financings", "融资记录"),
     "fragments": ("Every fragment", "全部凭证拆分"),
+    "documents_heading": ("Trade documents", "贸易单据"),
+    "documents_match": ("The documents' combined hash is the one on chain:", "单据的组合哈希与链上一致："),
+    "documents_differ": ("The documents do not match the hash on chain:", "单据与链上哈希不一致："),
     "seller": ("Seller", "出让方"),
 }
 

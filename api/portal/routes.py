@@ -45,6 +45,7 @@ from api.portal.web import (
 )
 from api.routes import actions as action_routes
 from api.routes.actions import ActionPublic
+from api.routes.documents import download_document, receivable_documents
 from api.routes.reconcile import read_reconciliation
 from api.schemas import ReceivableFilters
 from api.users import Duty, User
@@ -337,15 +338,27 @@ def receivable_page(request: Request, slot: str) -> HTMLResponse:
         names = {m.address: m.name for m in context.users.members}
         with context.read() as view:
             picture = credit_tree_svg(context, view, found.receivable.slot, names)
-    return page(
-        request,
-        "receivable.html",
-        r=found.receivable,
-        children=children,
-        roots=children.get(0, []),
-        picture=picture,
-        tree_css=TREE_CSS,
-    )
+    papers = receivable_documents(context_of(request), user.member, found.receivable.slot)
+    values: dict[str, Any] = {
+        "children": children,
+        "roots": children.get(0, []),
+        "picture": picture,
+        "tree_css": TREE_CSS,
+    }
+    return page(request, "receivable.html", r=found.receivable, papers=papers, **values)
+
+
+@router.get("/documents/{sha256}")
+def document(request: Request, sha256: str) -> Response:
+    """A trade document's bytes, for whoever `GET /documents/{sha256}` serves it to (its uploaders, and those
+    who may see a receivable or payment it backs); not found otherwise."""
+    user, _ = signed_in(request)
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        return page(request, "message.html", status=404, message=i18n.error_text("NotFound", {}, lang_of(request)))
+    try:
+        return download_document(context_of(request), user.member, sha256)
+    except ApiProblem as exc:
+        return page(request, "message.html", status=404, message=refusal(exc, lang_of(request))[1])
 
 
 HEX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")

@@ -111,6 +111,14 @@ def test_the_core_issues_with_a_document_and_the_supplier_accepts_on_its_page(ap
     assert accepted.status_code == 200
     assert "executed on chain" in accepted.text
     assert rt.receivable(slot_of(int(token.group(1)))).state is ReceivableState.ACTIVE
+    tree = supplier.get(f"/portal/receivables/{slot_of(int(token.group(1)))}")
+    link = re.search(r'href="(/portal/documents/([0-9a-f]{64}))"', tree.text)
+    assert link is not None
+    assert "combined hash is the one on chain" in tree.text
+    opened = supplier.get(link.group(1))
+    assert (opened.status_code, opened.content) == (200, PDF)  # the supplier opens the contract it was paid with
+    stranger = signed_in(api, api.party("Hongshan Paints"))
+    assert stranger.get(link.group(1)).status_code == 404  # a member with no part in it: not found
 
 
 def test_hostile_ids_and_queries_are_a_clear_404_not_an_error(api: Api) -> None:
