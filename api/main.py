@@ -42,8 +42,8 @@ def create_app(context: ApiContext) -> FastAPI:
         RequestGuard,
         known_key=lambda key: context.users.identify(key) is not None,
         known_session=lambda token: sessions.get(token) is not None,
-        # uploads (api.documents, the portal's issue form); every other body 16 KiB
-        body_limits={"/documents": MAX_UPLOAD_BODY, "/portal/issue": MAX_UPLOAD_BODY},
+        # uploads (api.documents, the portal's issue and pay forms); every other body 16 KiB
+        body_limits={"/documents": MAX_UPLOAD_BODY, "/portal/issue": MAX_UPLOAD_BODY, "/portal/pay": MAX_UPLOAD_BODY},
     )
     # Added last, so outermost: the guard's refusals carry the id too.
     app.add_middleware(RequestIds)

@@ -52,6 +52,7 @@ from api.users import Duty, User
 from chain_client.apps.scenario.svg import TREE_CSS
 from chain_client.exceptions import ContractError
 from chain_client.membership import Role
+from chain_client.money import parse_yuan
 from chain_client.receivables import ReceivableState
 
 # ---------------------------------------------------------------------------------------------- sign-in
@@ -253,7 +254,7 @@ def _pay_page(request: Request, user: User, status: int = 200, **values: Any) ->
     with context.read() as view:
         held = [h for h in view.index.holdings(user.member.address, at=view.now) if h.state is ReceivableState.ACTIVE]
     payees = [m for m in context.users.members if m.role is Role.SUPPLIER and m.address != user.member.address]
-    defaults: dict[str, Any] = {"notice": None, "error": None, "rows": MAX_PAYEES // 2}
+    defaults: dict[str, Any] = {"notice": None, "error": None, "rows": MAX_PAYEES // 2, "form": {}, "preview": None}
     return page(request, "pay.html", status=status, held=held, payees=payees, **{**defaults, **values})
 
 
@@ -270,12 +271,58 @@ def pay(
     token_id: Annotated[str, Form(max_length=80)],
     to: Annotated[list[str] | None, Form()] = None,
     value: Annotated[list[str] | None, Form()] = None,
+    step: Annotated[str, Form(max_length=10)] = "pay",
+    doc: Annotated[list[str] | None, Form()] = None,
+    documents: Annotated[list[UploadFile] | None, File()] = None,
 ) -> HTMLResponse:
+    """Two steps: `preview` stores the trade's documents (content-addressed: a second upload is the same
+    file) and shows each payee, the total and what remains on the voucher; `pay` sends the payment with the
+    documents' combined hash as its memo, as `pay_suppliers` does over HTTP."""
     user = writer(request, csrf)
+    lang = lang_of(request)
     rows = [(a.strip(), v.strip()) for a, v in zip(to or [], value or [], strict=False) if a.strip() or v.strip()]
-    payments = [{"to": a, "value": v} for a, v in rows[:MAX_PAYEES]]
-    notice, error = act(request, user, "pay_suppliers", {"token_id": token_id, "payments": payments})
-    return _pay_page(request, user, 200 if error is None else 409, notice=notice, error=error)
+    rows = rows[:MAX_PAYEES]
+    kept = [d for d in (doc or []) if re.fullmatch(r"[0-9a-f]{64}", d)][:MAX_DOCUMENTS]
+    form = {"token_id": token_id, "rows": rows, "documents": kept}
+    try:
+        for upload in [f for f in (documents or []) if f.filename][: MAX_DOCUMENTS - len(kept)]:
+            stored, _ = context_of(request).documents.put(upload.file, DocumentKind.CONTRACT, user.member.address)
+            kept.append(stored.sha256)
+    except ApiProblem as exc:
+        status, message = refusal(exc, lang)
+        return _pay_page(request, user, status, form=form, error=message)
+    form["documents"] = sorted(set(kept))
+    if step == "preview":
+        preview, problem = _pay_preview(request, user, token_id, rows, lang)
+        return _pay_page(request, user, 200 if problem is None else 422, form=form, preview=preview, error=problem)
+    params: dict[str, Any] = {"token_id": token_id, "payments": [{"to": a, "value": v} for a, v in rows]}
+    if form["documents"]:
+        params["documents"] = form["documents"]
+    notice, error = act(request, user, "pay_suppliers", params)
+    return _pay_page(
+        request, user, 200 if error is None else 409, notice=notice, error=error, form={} if notice else form
+    )
+
+
+def _pay_preview(
+    request: Request, user: User, token_id: str, rows: list[tuple[str, str]], lang: str
+) -> tuple[dict[str, Any] | None, str | None]:
+    """Each payee by name with its amount, the total, and what stays with the payer: or the field that is wrong."""
+    names = {m.address.lower(): m.name for m in context_of(request).users.members}
+    with context_of(request).read() as view:
+        held = {h.token_id: h for h in view.index.holdings(user.member.address, at=view.now)}
+    voucher = held.get(int(token_id)) if token_id.isdigit() and len(token_id) <= 80 else None
+    if voucher is None:
+        return None, i18n.error_text("ValidationError", {"token_id": token_id[:80]}, lang)
+    lines: list[dict[str, Any]] = []
+    for i, (address, amount) in enumerate(rows):
+        try:
+            fen = parse_yuan(amount)
+        except ValueError:
+            return None, i18n.error_text("ValidationError", {f"value {i + 1}": amount[:40]}, lang)
+        lines.append({"to": address, "name": names.get(address.lower(), ""), "value": fen})
+    total = sum(line["value"] for line in lines)
+    return {"lines": lines, "total": total, "remains": voucher.value - total, "voucher": voucher.value}, None
 
 
 # ---------------------------------------------------------------------------------------------- approvals

@@ -152,3 +152,27 @@ def test_the_tree_picture_is_drawn_for_those_who_see_the_whole_tree_only(api: Ap
     partial = signed_in(api, steel).get(f"/portal/receivables/{slot}")
     assert partial.status_code == 200
     assert '<svg class="tree"' not in partial.text  # a holder sees only its part, as a list
+
+
+def test_pay_my_suppliers_previews_what_remains_then_pays_with_the_trade_s_document(api: Api) -> None:
+    steel, castings = api.party("Jiangcheng Steel"), api.party("Hanyang Castings")
+    token_id = _holding(api, steel)
+    before = api.scf.receivables.fragment(token_id).value
+    supplier = signed_in(api, steel)
+    form = supplier.get("/portal/pay")
+    data = {"csrf": csrf(form.text), "token_id": str(token_id), "to": [castings.address], "value": ["12345.67"]}
+    order = [("documents", ("order.pdf", b"%PDF-1.7\n% purchase order 88\n%%EOF\n"))]
+    preview = supplier.post("/portal/pay", data={**data, "step": "preview"}, files=order)
+    assert preview.status_code == 200, preview.text
+    remains = re.search(r'id="remains">([^<]+)<', preview.text)
+    assert remains is not None
+    assert remains.group(1) == f"¥{(before - 1_234_567) // 100:,}.{(before - 1_234_567) % 100:02d}"
+    assert api.scf.receivables.fragment(token_id).value == before  # a preview moves nothing
+    sha = re.search(r'name="doc" value="([0-9a-f]{64})"', preview.text)
+    assert sha is not None
+    paid = supplier.post("/portal/pay", data={**data, "step": "pay", "doc": sha.group(1)})
+    assert paid.status_code == 200, paid.text
+    assert "executed on chain" in paid.text
+    assert api.scf.receivables.fragment(token_id).value == before - 1_234_567
+    bad = supplier.post("/portal/pay", data={**data, "value": ["12.345"], "step": "preview"})
+    assert bad.status_code == 422
