@@ -20,7 +20,7 @@ from eth_utils.address import to_checksum_address
 from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api import audit, policy, receivables
+from api import audit, fragments, policy, receivables
 from api.actions import State
 from api.documents import Kind as DocumentKind
 from api.errors import ApiProblem
@@ -393,6 +393,22 @@ def receivable_page(request: Request, slot: str) -> HTMLResponse:
         "tree_css": TREE_CSS,
     }
     return page(request, "receivable.html", r=found.receivable, papers=papers, **values)
+
+
+@router.get("/fragments/{token_id}", response_class=HTMLResponse)
+def fragment_page(request: Request, token_id: str) -> HTMLResponse:
+    """One voucher: its figures and its path back to the one the core issued (who paid whom, when, in which
+    transaction, with which documents' hash), for a member who may see it (`GET /fragments/{id}`)."""
+    user, _ = signed_in(request)
+    lang = lang_of(request)
+    try:
+        found = fragments.fragment(context_of(request), user.member, int(token_id[:80]))
+    except (ApiProblem, ContractError, ValueError, OverflowError):
+        return page(
+            request, "message.html", status=404, message=i18n.error_text("NotFound", {"id": token_id[:80]}, lang)
+        )
+    names = {m.address: m.name for m in context_of(request).users.members}
+    return page(request, "fragment.html", f=found, names=names)
 
 
 @router.get("/documents/{sha256}")

@@ -137,6 +137,10 @@ def test_search_finds_a_receivable_by_voucher_id_slot_or_document_hash_and_a_mem
     assert member.status_code == 200
     assert str(token_id) in member.text
     assert "Jiangcheng Steel" in member.text
+    path = auditor.get(f"/portal/fragments/{token_id}")
+    assert path.status_code == 200
+    assert "Huazhong Heavy Industry" in path.text  # the path goes back to the core that issued it
+    assert auditor.get("/portal/fragments/12x").status_code == 404
     other = signed_in(api, api.party("Hanyang Castings"))
     assert other.get(f"/portal/members/{steel.address}").status_code == 404  # not its own: not found
     assert other.get(f"/portal/receivables/{slot}").status_code in (200, 404)
