@@ -590,7 +590,10 @@ Bytes32 = Annotated[str, Field(pattern=BYTES32_PATTERN, min_length=66, max_lengt
 Reason = Annotated[
     str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$", examples=["court order 2026-118"])
 ]
-Seconds = Annotated[int, Field(ge=0, le=MAX_TIME)]
+MAX_UINT32 = 2**32 - 1
+# The contracts keep the grace period and the longest tenor in uint32 seconds (136 years): larger is refused
+# here, by name, rather than reaching the ABI encoder.
+Seconds = Annotated[int, Field(ge=0, le=MAX_UINT32)]
 
 
 class _Params(BaseModel):
@@ -701,7 +704,7 @@ class FreezeParams(_Params):
 
 
 class TenorParams(_Params):
-    seconds: Annotated[int, Field(ge=1, le=MAX_TIME)]
+    seconds: Annotated[int, Field(ge=1, le=MAX_UINT32)]
 
 
 class GraceParams(_Params):

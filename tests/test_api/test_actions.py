@@ -409,3 +409,15 @@ def test_issue_and_pay_with_uploaded_documents_link_them(api: Api) -> None:
     assert refusal(c.act("issue", both))["error"] == "ValidationError"
     unknown = {**issue_params(api, t1), "document_hash": None, "documents": ["0" * 64]}
     assert refusal(c.act("issue", unknown))["error"] == "UnknownDocument"
+
+
+def test_settings_beyond_the_contract_s_uint32_seconds_are_a_validation_error_not_a_crash(api: Api) -> None:
+    op = admin(api, api.demo.operator)
+    for kind in ("set_max_tenor", "set_grace_period"):
+        r = op.act(kind, {"seconds": 2**32})
+        assert r.status_code == 422, (kind, r.text)
+        assert refusal(r)["error"] == "ValidationError"
+    # The largest uint32 reaches the contract, which refuses it by its own rule, by name, with its values.
+    failed = op.act("set_grace_period", {"seconds": 2**32 - 1}).json()
+    assert failed["state"] == "failed"
+    assert failed["error"]["error"] == "GracePeriodOutOfRange"

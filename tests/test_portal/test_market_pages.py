@@ -180,3 +180,42 @@ def test_pay_my_suppliers_previews_what_remains_then_pays_with_the_trade_s_docum
     assert api.scf.receivables.fragment(token_id).value == before - 1_234_567
     bad = supplier.post("/portal/pay", data={**data, "value": ["12.345"], "step": "preview"})
     assert bad.status_code == 422
+
+
+def test_hostile_form_values_on_the_new_pages_are_a_clear_4xx_and_never_an_error(api: Api) -> None:
+    steel = api.party("Jiangcheng Steel")
+    token_id = _holding(api, steel)
+    supplier = signed_in(api, steel)
+    token = csrf(supplier.get("/portal/").text)
+    for rate in ("1e999999", "NaN", "-Infinity", "9" * 12, "-5"):
+        r = supplier.post(f"/portal/offer/{token_id}", data={"csrf": token, "value": "1.00", "rate": rate})
+        assert r.status_code in (409, 422), (rate, r.status_code)
+    for value in ("1e30", "0", "-1", "x", "1.001"):
+        r = supplier.post(f"/portal/offer/{token_id}", data={"csrf": token, "value": value, "rate": "3"})
+        assert r.status_code in (404, 409, 422), (value, r.status_code)
+    for tid in ("9" * 80, "0", "abc"):
+        r = supplier.post(f"/portal/offer/{tid}", data={"csrf": token, "value": "1.00", "rate": "3"})
+        assert r.status_code in (404, 409, 422), (tid, r.status_code)
+    assert supplier.post("/portal/recourse/1/steal", data={"csrf": token}).status_code == 404
+    assert supplier.post("/portal/offers/99999999999999999999/cancel", data={"csrf": token}).status_code == 200
+    bank = signed_in(api, api.bank)
+    token = csrf(bank.get("/portal/").text)
+    for query in ({"matures_by": "2027-13-45"}, {"min_value": "lots"}, {"min_rate": "1e999999"}, {"debtor": "<x>"}):
+        r = bank.get("/portal/market", params=query)
+        assert r.status_code == 200, query  # a filter it cannot read is said in words; the market still shows
+    for rid in ("0", "-1", "9" * 30, "x"):
+        r = bank.post(f"/portal/market/{rid}/fund", data={"csrf": token, "price": "1.00"})
+        assert r.status_code in (404, 409, 422), (rid, r.status_code)
+    r = bank.post("/portal/exposure", data={"csrf": token, "debtor": "0xnot", "limit": "1e40"})
+    assert r.status_code == 409
+    operator = signed_in(api, api.demo.operator)
+    token = csrf(operator.get("/portal/").text)
+    for verb, data in (
+        ("set_max_tenor", {"days": "999999"}),
+        ("admit", {"account": "0x" + "0" * 40, "role": "emperor"}),
+        ("freeze", {"token_id": "1" * 80, "reason": "r" * 200}),
+        ("mint", {"to": api.demo.core.address, "amount": "-5"}),
+    ):
+        r = operator.post(f"/portal/admin/{verb}", data={"csrf": token, **data})
+        assert r.status_code in (409, 422), (verb, r.status_code)
+    assert operator.post("/portal/admin/selfdestruct", data={"csrf": token}).status_code == 404
