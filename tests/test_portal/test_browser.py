@@ -287,7 +287,7 @@ def test_a_whole_supply_chain_by_clicking(world: World, portal: tuple[str, Any],
         assert audit.locator("svg.tree").count() == 1
         bank_box = audit.locator("svg.tree title", has_text="Bank of Hankou")
         assert bank_box.count() >= 1
-        assert "¥200,000.00" in bank_box.first.text_content()
+        assert "¥200,000.00" in (bank_box.first.text_content() or "")
         audit.screenshot(path=str(shots / "auditor-tree.png"), full_page=True)
         step("the auditor found it and its tree")
         browser.close()
