@@ -148,6 +148,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "pay_documents": ("This trade's documents (purchase order, delivery note)", "本笔交易的单据（采购订单、送货单）"),
     "preview": ("Preview", "预览"),
     "total": ("Total", "合计"),
+    "in_index": ("The API's index", "平台索引"),
+    "on_chain": ("The chain", "链上"),
     "from": ("Paid by", "支付方"),
     "documents_heading": ("Trade documents", "贸易单据"),
     "documents_match": ("The documents' combined hash is the one on chain:", "单据的组合哈希与链上一致："),
@@ -221,6 +223,12 @@ KINDS = {
     "settle_recourse": ("Buy back", "回购"),
     "redeem_recourse": ("Pay out after buy-back", "回购后兑付"),
     "mark_overdue": ("Mark overdue", "标记逾期"),
+}
+
+DOCUMENT_KINDS = {
+    "contract": ("Contract", "合同"),
+    "invoice": ("Invoice", "发票"),
+    "delivery_note": ("Delivery note", "送货单"),
 }
 
 ERRORS: dict[str, tuple[str, str]] = {

@@ -106,6 +106,7 @@ def page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLR
             "duty_name": lambda duty: i18n.pick(i18n.DUTIES, duty, lang),
             "state_name": lambda state: i18n.pick(i18n.STATES, state, lang),
             "kind_name": lambda kind: i18n.pick(i18n.KINDS, kind, lang),
+            "document_name": lambda kind: i18n.pick(i18n.DOCUMENT_KINDS, kind, lang),
             "user": user,
             "role": None if user is None else user.member.role.name.lower(),
             "csrf": None if session is None else session.csrf,

@@ -151,7 +151,7 @@ def test_a_whole_supply_chain_by_clicking(world: World, portal: tuple[str, Any],
         maker.get_by_label("Supplier").select_option(t1.address)
         maker.get_by_label("Face value (¥)").fill("2480000.00")
         maker.get_by_label("Maturity").fill(_day(maturity))
-        maker.get_by_label("contract", exact=True).set_input_files(
+        maker.get_by_label("Contract", exact=True).set_input_files(
             files=FilePayload(name="contract.pdf", mimeType="application/pdf", buffer=CONTRACT)
         )
         click(maker, "Prepare the issue")
