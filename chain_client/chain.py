@@ -13,6 +13,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
+from web3.middleware import ExtraDataToPOAMiddleware
 from web3.providers.base import BaseProvider
 
 from chain_client.exceptions import NotADevelopmentChain
@@ -76,14 +77,26 @@ class ChainWeb3(Web3):
 
 
 def connect(url: str | None = None, keys: Iterable[str] = (), *, timeout: float = 30.0) -> ChainWeb3:
-    """Return a Web3 for the embedded chain (no `url`) or for the JSON-RPC node at `url`.
+    """Return a Web3 for the embedded chain (no `url`) or for the JSON-RPC node at `url`; several URLs of one
+    network, comma-separated, fail over from one to the next (`chain_client.network.FailoverProvider`).
 
     `keys` are hex private keys of the accounts this process signs for; its Chain keeps them (`accounts_of(w3)`)
     and never sends them to the node.
     """
     extra = [Account.from_key(k) for k in keys]
     if url is not None:
-        return Chain(HTTPProvider(url, request_kwargs={"timeout": timeout}), extra).w3
+        provider: BaseProvider
+        if "," in url:  # several nodes of one network: fail over to the next when one stops answering
+            from chain_client.network.failover import FailoverProvider, node_urls
+
+            provider = FailoverProvider(node_urls(url), timeout=timeout)
+        else:
+            provider = HTTPProvider(url, request_kwargs={"timeout": timeout})
+        w3 = Chain(provider, extra).w3
+        # Proof-of-authority chains (Clique, QBFT) carry the seal in a block's extraData, longer than the 32 bytes
+        # web3 accepts by default; nothing here reads extraData, so it is only moved aside.
+        w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+        return w3
     from web3.providers.eth_tester import EthereumTesterProvider
 
     from chain_client.embedded import new_tester

@@ -27,6 +27,7 @@ from rich.tree import Tree
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
+from chain_client.apps.network_cli import add_network_parser
 from chain_client.chain import accounts_of, chain_of, connect, is_embedded, new_account
 from chain_client.client import ScfClient
 from chain_client.constants import DAY
@@ -79,6 +80,21 @@ class DeprecatedFlag(argparse.Action):
     ) -> None:
         print(f"{parser.prog}: {option_string} is deprecated: {self.const}", file=sys.stderr)
         setattr(namespace, self.dest, values)
+
+
+class JoinedUrls(argparse.Action):
+    """`--rpc` given more than once: the URLs joined with commas, as `connect()` takes several nodes."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[object] | None,
+        option_string: str | None = None,
+    ) -> None:
+        given = getattr(namespace, self.dest, None)
+        joined = f"{given},{values}" if given and given != self.default else str(values)
+        setattr(namespace, self.dest, joined)
 
 
 def read_key_file(path: str | Path) -> str:
@@ -535,8 +551,10 @@ def build_parser() -> argparse.ArgumentParser:
             "--rpc",
             metavar="URL",
             default=default,
+            action=JoinedUrls,
             required=required and default is None,
-            help="JSON-RPC node URL (default: $SCF_RPC)" + ("" if required else "; without it, the embedded chain"),
+            help="JSON-RPC node URL; several nodes of one network comma-separated or repeated, tried in turn "
+            "(default: $SCF_RPC)" + ("" if required else "; without it, the embedded chain"),
         )
 
     def key_opt(p: argparse.ArgumentParser) -> None:
@@ -648,6 +666,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", default=":memory:", help="write the index to this new file (default: in memory)")
     p.add_argument("--out", help="also write the deployment file (useful with --rpc)")
     p.set_defaults(run=cmd_demo)
+    add_network_parser(sub)
     # Tools with parsers of their own: `scf NAME ...` hands the rest of the line to them (see `main`).
     sub.add_parser(
         "scenario", help="run a scripted supply chain from a YAML file (see `scf scenario --help`)", add_help=False
