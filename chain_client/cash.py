@@ -7,13 +7,17 @@ from eth_account.signers.local import LocalAccount
 
 from chain_client._base import ContractClient, result
 from chain_client.constants import GAS_CASH_TRANSFER, GAS_MINT
-from chain_client.tx import TxResult
+from chain_client.tx import Call, TxResult
 
 
 class SettlementToken(ContractClient):
     def mint(self, operator: LocalAccount, to: str, amount: int) -> TxResult:
         """Cash in: credit `amount` fen to `to` (operator only)."""
-        return result(self._send(operator, self.contract.functions.mint(to, amount), GAS_MINT))
+        return result(self.tx.send_call(self.mint_call(operator, to, amount)))
+
+    def mint_call(self, operator: LocalAccount, to: str, amount: int) -> Call:
+        """`mint` as a `Call`, for `Transactor.transact_many`."""
+        return self.tx.call_of(operator, self.contract.functions.mint(to, amount), GAS_MINT)
 
     def burn(self, operator: LocalAccount, from_: str, amount: int) -> TxResult:
         """Cash out: debit `amount` fen from `from_` (operator only; needs `from_`'s allowance)."""

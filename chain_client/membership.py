@@ -8,7 +8,7 @@ from eth_account.signers.local import LocalAccount
 
 from chain_client._base import ContractClient, result
 from chain_client.constants import GAS_ADMIT, GAS_REMOVE_SUBSCRIBER, GAS_RESYNC_PER_ACCOUNT, GAS_SUSPEND, ZERO_HASH
-from chain_client.tx import TxResult
+from chain_client.tx import Call, TxResult
 
 
 class Role(IntEnum):
@@ -25,7 +25,11 @@ class Role(IntEnum):
 class Membership(ContractClient):
     def admit(self, operator: LocalAccount, account: str, role: Role, kyc_hash: bytes = ZERO_HASH) -> TxResult:
         """Admit `account` with `role` (operator only)."""
-        return result(self._send(operator, self.contract.functions.admit(account, int(role), kyc_hash), GAS_ADMIT))
+        return result(self.tx.send_call(self.admit_call(operator, account, role, kyc_hash)))
+
+    def admit_call(self, operator: LocalAccount, account: str, role: Role, kyc_hash: bytes = ZERO_HASH) -> Call:
+        """`admit` as a `Call`, for `Transactor.transact_many`."""
+        return self.tx.call_of(operator, self.contract.functions.admit(account, int(role), kyc_hash), GAS_ADMIT)
 
     def suspend(self, operator: LocalAccount, account: str) -> TxResult:
         return result(self._send(operator, self.contract.functions.suspend(account), GAS_SUSPEND))

@@ -32,7 +32,7 @@ from chain_client.constants import (
 from chain_client.ids import sequence_of as sequence_of
 from chain_client.ids import slot_of_document as slot_of_document
 from chain_client.ids import token_id_of as token_id_of
-from chain_client.tx import TxResult
+from chain_client.tx import Call, TxResult
 
 _TRANSFER_TOPIC = HexBytes(keccak(text="Transfer(address,address,uint256)"))
 _ZERO_TOPIC = HexBytes(b"\0" * 32)
@@ -161,10 +161,25 @@ class ReceivableToken(ContractClient):
     ) -> SplitResult:
         """Pay several suppliers from one fragment in one transaction (`split(uint256,address[],uint256[],bytes32)`);
         `payments` is (holder, value) pairs, each becoming a new fragment."""
+        receipt = self.tx.send_call(self.split_call(sender, from_token_id, payments, memo, gas=gas))
+        return self.split_result(receipt)
+
+    def split_call(
+        self,
+        sender: LocalAccount,
+        from_token_id: int,
+        payments: Sequence[tuple[str, int]],
+        memo: bytes = ZERO_HASH,
+        *,
+        gas: int | None = None,
+    ) -> Call:
+        """`split` as a `Call`, for `Transactor.transact_many`; `split_result` reads its receipt."""
         to = [p[0] for p in payments]
         values = [p[1] for p in payments]
         limit = gas or GAS_SPLIT_BASE + GAS_SPLIT_PER_RECIPIENT * max(len(payments), 1)
-        receipt = self._send(sender, self.contract.functions.split(from_token_id, to, values, memo), limit)
+        return self.tx.call_of(sender, self.contract.functions.split(from_token_id, to, values, memo), limit)
+
+    def split_result(self, receipt: TxReceipt) -> SplitResult:
         return SplitResult(**vars(result(receipt)), new_token_ids=tuple(_minted_ids(receipt, self.address)))
 
     def merge(self, sender: LocalAccount, from_token_id: int, to_token_id: int, value: int) -> TxResult:
@@ -192,7 +207,11 @@ class ReceivableToken(ContractClient):
         return result(self._send(owner, fn, GAS_TOKEN_SMALL))
 
     def set_approval_for_all(self, owner: LocalAccount, operator: str, approved: bool) -> TxResult:
-        return result(self._send(owner, self.contract.functions.setApprovalForAll(operator, approved), GAS_TOKEN_SMALL))
+        return result(self.tx.send_call(self.set_approval_for_all_call(owner, operator, approved)))
+
+    def set_approval_for_all_call(self, owner: LocalAccount, operator: str, approved: bool) -> Call:
+        """`set_approval_for_all` as a `Call`, for `Transactor.transact_many`."""
+        return self.tx.call_of(owner, self.contract.functions.setApprovalForAll(operator, approved), GAS_TOKEN_SMALL)
 
     # ------------------------------------------------------------------ repayment
 

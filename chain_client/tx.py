@@ -37,6 +37,10 @@ from chain_client.exceptions import ChainError, ContractError, TransactionFailed
 from chain_client.reverts import decode_revert
 
 _ONE_GWEI = 10**9
+# Receipt polling: a local node mines within milliseconds, a network within seconds. Polls start at 2 ms and
+# grow by half each time up to `Transactor.poll_interval`: a quick answer is not slept past by much.
+_FIRST_POLL = 0.002
+_POLL_GROWTH = 1.5
 # Fees are read again from the node after this many seconds of sending (a base fee moves with block fullness).
 FEE_REFRESH_SECONDS = 10.0
 # What funding a member for gas assumes one of its transactions may use at most (a split to many holders, a
@@ -199,6 +203,14 @@ class Transactor:
             tx = {"to": fn.address, "data": fn._encode_transaction_data()}
         return self._send(sender, tx, gas)
 
+    def send_call(self, call: Call) -> TxReceipt:
+        """Send one `Call` and wait for its receipt (as `transact`)."""
+        return self._send(call.sender, self._call_tx(call), call.gas)
+
+    def value_call(self, sender: LocalAccount, to: str, wei: int) -> Call:
+        """Ether to `to`, as a `Call`."""
+        return Call(sender, to, "0x", 21_000, wei)
+
     def send_value(self, sender: LocalAccount, to: str, wei: int) -> TxReceipt:
         return self._send(sender, {"to": to, "value": wei}, 21_000)
 
@@ -244,9 +256,7 @@ class Transactor:
         it are not sent when the node refuses at submission, but may have been mined when it refuses only in the
         receipt (a resumable caller asks the chain what happened, as the scenario journal does)."""
         receipts: list[TxReceipt] = []
-        if self._batches is None:
-            self._batches = self._probe_batches()
-        if not self._batches:
+        if not self.pipelines:
             for c in calls:
                 receipts.append(self._send(c.sender, self._call_tx(c), c.gas))
             return receipts
@@ -262,6 +272,13 @@ class Transactor:
                 raise refusal
             receipts.extend(got)
         return receipts
+
+    @property
+    def pipelines(self) -> bool:
+        """Whether `transact_many` pipelines here: a node that answers JSON-RPC batches (not the embedded chain)."""
+        if self._batches is None:
+            self._batches = self._probe_batches()
+        return self._batches
 
     @staticmethod
     def _call_tx(c: Call) -> dict[str, Any]:
@@ -357,7 +374,7 @@ class Transactor:
         """The receipts of `hashes`, asked for in batches until all are mined (or `receipt_timeout`)."""
         found: dict[HexBytes, TxReceipt] = {}
         deadline = time.monotonic() + self.receipt_timeout
-        pause = 0.005
+        pause = _FIRST_POLL
         while len(found) < len(hashes):
             missing = [h for h in hashes if h not in found]
             try:
@@ -378,7 +395,7 @@ class Transactor:
                 first = next(h for h in hashes if h not in found)
                 raise ReceiptTimeout(first.to_0x_hex(), self.receipt_timeout)
             time.sleep(min(pause, left))
-            pause = min(pause * 2, self.poll_interval)
+            pause = min(pause * _POLL_GROWTH, self.poll_interval)
         return [found[h] for h in hashes]
 
     def _sign_and_submit(self, sender: LocalAccount, tx: dict[str, Any]) -> HexBytes:
@@ -447,7 +464,7 @@ class Transactor:
     def _wait_for_receipt(self, tx_hash: HexBytes) -> TxReceipt:
         """Poll for the receipt until `receipt_timeout`, riding out connection errors; `ReceiptTimeout` after."""
         deadline = time.monotonic() + self.receipt_timeout
-        pause = 0.01
+        pause = _FIRST_POLL
         while True:
             try:
                 return self.w3.eth.get_transaction_receipt(tx_hash)
@@ -460,12 +477,18 @@ class Transactor:
             if left <= 0:
                 raise ReceiptTimeout(tx_hash.to_0x_hex(), self.receipt_timeout)
             time.sleep(min(pause, left))
-            pause = min(pause * 2, self.poll_interval)
+            pause = min(pause * _POLL_GROWTH, self.poll_interval)
 
     def _explain_failure(self, tx: dict[str, Any], receipt: TxReceipt) -> ChainErrorLike:
-        """Replay a mined, reverted transaction on the state before its block to recover the revert data."""
+        """The revert data of a mined, reverted transaction: from the node's trace of it where the node traces
+        (anvil, geth: exact, whatever else its block holds), else by replaying it on the state before its block
+        (exact when it is alone in its block, as with automining one transaction at a time)."""
         call = {k: tx[k] for k in ("from", "to", "data", "value") if k in tx}
         tx_hash = HexBytes(receipt["transactionHash"]).to_0x_hex()
+        if receipt.get("transactionIndex", 0):  # others before it in its block: the replay could miss them
+            traced = self._traced_revert(tx_hash)
+            if traced is not None:
+                return decode_revert(traced, tx_hash)
         try:
             self.w3.eth.call(cast(TxParams, call), block_identifier=receipt["blockNumber"] - 1)
         except Exception as exc:
@@ -476,6 +499,23 @@ class Transactor:
         if receipt["gasUsed"] >= tx["gas"]:
             return TransactionFailed(f"transaction {tx_hash} ran out of gas (limit {tx['gas']})")
         return TransactionFailed(f"transaction {tx_hash} reverted; replaying it did not reproduce the revert")
+
+    def _traced_revert(self, tx_hash: str) -> bytes | None:
+        """The output of a reverted transaction from `debug_traceTransaction`'s call tracer, or None where the
+        node has no such tracer."""
+        try:
+            answer = self.w3.provider.make_request(
+                RPCEndpoint("debug_traceTransaction"), [tx_hash, {"tracer": "callTracer"}]
+            )
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise
+            return None
+        result = answer.get("result") if isinstance(answer, dict) else None
+        output = result.get("output") if isinstance(result, dict) else None
+        if isinstance(output, str) and output.startswith("0x"):
+            return bytes.fromhex(output[2:])
+        return None
 
     # ------------------------------------------------------------------ reading
 

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from web3 import Web3
 
+from chain_client import connect
 from chain_client.apps.scenario import cli
+from chain_client.apps.scenario.runner import StepFailed
+from chain_client.apps.scenario.session import RunOptions, run_scenario
+from chain_client.tx import Transactor
 from tests.rpc.conftest import HARDHAT_KEY, anvil_url, hardhat_url, node_url
 
 __all__ = ["anvil_url", "hardhat_url", "node_url"]  # the node fixtures, shared with tests/rpc
@@ -52,3 +57,41 @@ def test_the_demo_scenario_runs_on_anvil_with_members_funded_at_the_fees_it_repo
     checks = json.loads(summary.read_text())["checks"]
     assert [c["name"] for c in checks if c["passed"]] == [c["name"] for c in checks]
     assert len(checks) == 4
+
+
+class Crash(Exception):
+    """The process dies here (in the test: an exception the runner does not expect)."""
+
+
+@pytest.mark.parametrize("window", [1, 3])
+def test_a_pipelined_run_on_anvil_that_stopped_after_a_window_was_sent_resumes_without_repeating_anything(
+    anvil_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    """The window's transactions are mined, then the process dies before recording them: the journal's
+    `in_flight_to` makes the next run ask the chain about each of those steps' operations."""
+    w3 = connect(anvil_url, keys=[HARDHAT_KEY])
+    journal = tmp_path / "hubei.journal.json"
+    original = Transactor.transact_many
+    calls = 0
+
+    def transact_many(self: Transactor, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        receipts = original(self, *args, **kwargs)
+        if calls == window:
+            raise Crash("crashed after a window's receipts came, before the journal recorded them")
+        return receipts
+
+    monkeypatch.setattr(Transactor, "transact_many", transact_many)
+    with pytest.raises(StepFailed) as failed:
+        run_scenario(HUBEI, RunOptions(journal=journal, quiet=True), w3=w3)
+    assert isinstance(failed.value.cause, Crash)
+    in_flight = json.loads(journal.read_text())["in_flight_to"]
+    assert in_flight is not None
+    assert in_flight >= failed.value.step.number
+    monkeypatch.undo()
+
+    outcome = run_scenario(HUBEI, RunOptions(journal=journal, quiet=True), w3=w3)
+
+    assert outcome.summary.passed, [c.failures for c in outcome.summary.checks]  # cash = the dry run, to the fen
+    assert json.loads(journal.read_text())["in_flight_to"] is None

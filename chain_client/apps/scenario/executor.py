@@ -8,6 +8,8 @@ stops rather than report numbers that are not its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from eth_utils.crypto import keccak
 from web3 import Web3
 
@@ -23,13 +25,62 @@ from chain_client.membership import Role
 from chain_client.pricing import SECONDS_PER_DAY
 from chain_client.receivables import ReceivableState
 from chain_client.repayment import repay_and_settle
+from chain_client.tx import Call
 
 UNLIMITED_ALLOWANCE = 2**256 - 1
+WINDOW = 256  # operations sent before their receipts are collected
 REQUEST_LIFETIME = SECONDS_PER_DAY
 
 
 class Diverged(ChainError):
     """The chain did something other than the plan predicted."""
+
+
+class Pipeline:
+    """A window of operations sent together (`Transactor.transact_many`): signed with known nonces, sent without
+    waiting, their receipts collected together and the plan's predictions checked after. It holds only
+    operations that need no answer before the next (funding, admissions, cash in, approvals, splits), and never
+    one that moves a fragment made in the same window, nor splits of one receivable by two holders (its fragments
+    are numbered in the order the splits are mined), so no node can take them out of the plan's order."""
+
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+        self.items: list[tuple[ops.Op, Call]] = []
+        self._made: set[int] = set()  # fragments minted in the window
+        self._splitter: dict[int, str] = {}  # receivable (slot) -> the holder splitting it in the window
+
+    def call_of(self, op: ops.Op) -> Call | None:
+        """`op` as a call this window can take, or None: send it alone (after sending the window)."""
+        if isinstance(op, ops.Split) and (
+            op.token_id in self._made or self._splitter.get(slot_of(op.token_id), op.holder) != op.holder
+        ):
+            return None
+        return self.executor.call_of(op)
+
+    def add(self, op: ops.Op, call: Call) -> None:
+        self.items.append((op, call))
+        if isinstance(op, ops.Split):
+            self._made.update(op.new_ids)
+            self._splitter[slot_of(op.token_id)] = op.holder
+
+    @property
+    def full(self) -> bool:
+        return len(self.items) >= WINDOW
+
+    def send(self, sent: Callable[[ops.Op], None]) -> None:
+        """Send the window; `sent(op)` for each, in order, once its receipt and prediction are checked."""
+        items = list(self.items)
+        self.items.clear()
+        self._made.clear()
+        self._splitter.clear()
+        if not items:
+            return
+        receipts = self.executor.scf.tx.transact_many([c for _, c in items])
+        for (op, _), receipt in zip(items, receipts, strict=True):
+            if isinstance(op, ops.Split):
+                new_ids = self.executor.scf.receivables.split_result(receipt).new_token_ids
+                self.executor._expect("token ids of the new fragments", new_ids, op.new_ids)
+            sent(op)
 
 
 class Executor:
@@ -38,6 +89,30 @@ class Executor:
         self.scf = scf
         self.accounts = accounts
         self.operator = accounts.operator
+
+    @property
+    def pipelines(self) -> bool:
+        """Whether operations go in windows (`Pipeline`): on a node, not on the embedded chain, where a pipeline
+        gains nothing (the chain runs in this process)."""
+        return self.scf.tx.pipelines
+
+    def call_of(self, op: ops.Op) -> Call | None:
+        """`op` as one transaction that can go in a pipeline; None for the others (and for funding not needed)."""
+        scf, a, operator = self.scf, self.accounts, self.operator
+        match op:
+            case ops.FundGas():
+                need = scf.tx.funding_for(op.sends)  # a new member's balance is 0: no need to ask
+                return scf.tx.value_call(operator, a.address(op.member), need) if need else None
+            case ops.Admit():
+                return scf.membership.admit_call(operator, a.address(op.member), op.role, keccak(text=op.member))
+            case ops.Mint():
+                return scf.cash.mint_call(operator, a.address(op.member), op.amount)
+            case ops.ApproveDeskValue():
+                return scf.receivables.set_approval_for_all_call(a[op.holder], scf.financing.address, True)
+            case ops.Split():
+                payments = [(a.address(member), value) for member, value in op.payments]
+                return scf.receivables.split_call(a[op.holder], op.token_id, payments, op.memo)
+        return None
 
     def run(self, op: ops.Op, *, resuming: bool) -> None:
         """Send `op`; when `resuming`, first skip it if the chain shows it was done before a crash."""

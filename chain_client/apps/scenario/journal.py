@@ -42,6 +42,9 @@ class JournalData(BaseModel):
     start_block: int
     steps_total: int
     steps_done: int = 0  # steps finished; step 0 is the set-up
+    # Pipelined sending: steps up to this one may have been under way when the run stopped (a window of
+    # transactions spans several steps): on resuming, each of their operations asks the chain first.
+    in_flight_to: int | None = None
     deployment: dict[str, str] | None = None
     deployed_block: int | None = None  # the last block of the deployment: the run's own transactions come after it
 
@@ -126,6 +129,12 @@ class Journal:
     def step_done(self, number: int) -> None:
         self.data = self.data.model_copy(update={"steps_done": number + 1})
         self.save()
+
+    def in_flight(self, number: int | None) -> None:
+        """Steps up to `number` are about to be under way (None: nothing beyond `steps_done`)."""
+        if self.data.in_flight_to != number:
+            self.data = self.data.model_copy(update={"in_flight_to": number})
+            self.save()
 
     def save(self) -> None:
         """Write atomically: a crash leaves the old journal or the new one, never half of one."""

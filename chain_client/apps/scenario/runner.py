@@ -9,11 +9,19 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from web3 import Web3
 from web3.contract import Contract
 
-from chain_client.apps.scenario.executor import Executor
+from chain_client.apps.scenario.executor import Executor, Pipeline
 from chain_client.apps.scenario.journal import Journal
 from chain_client.apps.scenario.ops import Op
 from chain_client.apps.scenario.plan import Plan, PlannedStep
@@ -73,20 +81,66 @@ def totals(w3: Web3, journal: Journal) -> Totals:
 
 def execute(plan: Plan, executor: Executor, journal: Journal, *, resumed: bool, console: Console | None) -> None:
     """Send every step the journal does not record as done. The first of them, when `resumed`, may have been
-    under way when the last run stopped: each of its operations checks the chain before sending."""
+    under way when the last run stopped (on a node, every step up to the journal's `in_flight_to`): each of
+    their operations checks the chain before sending.
+
+    On a node, operations that need no answer before the next go out in windows that may span steps
+    (`Pipeline`); a step is recorded as done once its last operation's receipt is in."""
     first = journal.data.steps_done
+    uncertain = max(first, journal.data.in_flight_to or first) if resumed else -1
+    pipe = Pipeline(executor) if executor.pipelines else None
+    waiting: list[tuple[PlannedStep, Op]] = []  # in the window, in order, with the step each belongs to
     with _progress(plan, first, console) as bar:
+
+        def send_window() -> None:
+            if pipe is None or not waiting:
+                return
+            journal.in_flight(waiting[-1][0].number)
+            done = 0
+
+            def sent(op: Op) -> None:
+                nonlocal done
+                done += 1
+                bar.sent(op)
+
+            try:
+                pipe.send(sent)
+            except Exception as exc:
+                step, op = waiting[min(done, len(waiting) - 1)]
+                waiting.clear()
+                raise StepFailed(step, op, exc) from exc
+            last_step, last_op = waiting[-1]
+            waiting.clear()
+            # the steps before the window's last are complete; that one too if its last operation was in it
+            number = last_step.number if last_op is last_step.ops[-1] else last_step.number - 1
+            if number >= journal.data.steps_done:
+                journal.step_done(number)
+            journal.in_flight(None)
+
         for step in plan.steps[first:]:
             bar.start(step)
-            resuming = resumed and step.number == first
+            resuming = resumed and step.number <= uncertain
             for op in step.ops:
+                call = None if pipe is None or resuming else pipe.call_of(op)
+                if call is None or pipe is None or pipe.full:
+                    send_window()
+                    if call is None and pipe is not None and not resuming:
+                        call = pipe.call_of(op)  # the window is empty now: only the op's own needs count
+                if call is not None and pipe is not None:
+                    pipe.add(op, call)
+                    waiting.append((step, op))
+                    continue
                 try:
                     executor.run(op, resuming=resuming)
                 except Exception as exc:
                     raise StepFailed(step, op, exc) from exc
                 bar.sent(op)
-            journal.step_done(step.number)
+            if not waiting:
+                journal.step_done(step.number)
             bar.finish(step)
+        send_window()
+        if plan.steps and journal.data.steps_done <= plan.steps[-1].number:
+            journal.step_done(plan.steps[-1].number)
 
 
 class _Bar:
@@ -129,6 +183,7 @@ def _progress(plan: Plan, first: int, console: Console | None) -> Iterator[_Bar]
         BarColumn(bar_width=30),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),  # the estimate: what is left at the rate so far
     )
     with Progress(*columns, console=console, transient=False) as progress:
         yield _Bar(progress, plan, first)
