@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -260,8 +260,7 @@ class Transactor:
             for c in calls:
                 receipts.append(self._send(c.sender, self._call_tx(c), c.gas))
             return receipts
-        for start in range(0, len(calls), window):
-            chunk = calls[start : start + window]
+        for chunk in self._windows(calls, window):
             txs = [self._tx_of(c.sender, self._call_tx(c), c.gas) for c in chunk]
             hashes, refusal = self._send_window(chunk, txs)
             got = self._collect_receipts(hashes)
@@ -272,6 +271,21 @@ class Transactor:
                 raise refusal
             receipts.extend(got)
         return receipts
+
+    def _windows(self, calls: Sequence[Call], most: int) -> Iterator[Sequence[Call]]:
+        """`calls` in windows of at most `most` calls whose gas limits sum to at most half a block: a node that
+        mines what it has when a transaction arrives (anvil, hardhat automining) then mines a window in one
+        block, none waits for a next transaction that never comes, and no block is above the base-fee target (a
+        run of full blocks would raise the base fee by 12.5 % each)."""
+        budget = self.block_gas_limit // 2
+        start = 0
+        while start < len(calls):
+            end, gas = start, 0
+            while end < len(calls) and end - start < most and (end == start or gas + calls[end].gas <= budget):
+                gas += calls[end].gas
+                end += 1
+            yield calls[start:end]
+            start = end
 
     @property
     def pipelines(self) -> bool:
