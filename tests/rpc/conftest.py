@@ -29,6 +29,7 @@ ANVIL = ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "a
 HARDHAT_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 HARDHAT_ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 STARTUP_TIMEOUT = 60.0
+ANVIL_GAS_LIMIT = 300_000_000
 
 
 def free_port() -> int:
@@ -102,11 +103,13 @@ def hardhat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def anvil_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of an anvil node started for this session (automine, a base fee, the development accounts)."""
+    """URL of an anvil node started for this session (automine, a base fee, the development accounts). Blocks of
+    300M gas, as a consortium chain sets its own: anvil's cost per block grows with the state, so a large run
+    (tests/test_scenario_stress.py) goes several times faster in fewer, bigger blocks."""
     if not ANVIL.exists():
         pytest.fail(f"{ANVIL} is missing: run `npm ci` (make test does) to install anvil")
     log = tmp_path_factory.mktemp("anvil") / "node.log"
-    yield from _node([str(ANVIL), "--host", "127.0.0.1", "--port"], log)
+    yield from _node([str(ANVIL), "--host", "127.0.0.1", "--gas-limit", str(ANVIL_GAS_LIMIT), "--port"], log)
 
 
 @pytest.fixture(params=["hardhat", "anvil"])
