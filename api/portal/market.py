@@ -24,7 +24,7 @@ from api import financing, portfolio, recourse
 from api.errors import ApiProblem
 from api.fields import yuan_text
 from api.portal import charts, i18n
-from api.portal.web import act, context_of, lang_of, page, refusal, router, signed_in, writer
+from api.portal.web import act, context_of, invalid, lang_of, page, refusal, router, signed_in, writer
 from api.quotes import make_quote
 from api.schemas import QuoteCreate
 from api.store import Status
@@ -87,10 +87,10 @@ def offer(
         if not annual.is_finite():
             raise InvalidOperation
     except InvalidOperation:
-        problem = i18n.error_text("ValidationError", {"rate": "a percentage, e.g. 3.5"}, lang)
+        problem = invalid(request, "rate", "a percentage, e.g. 3.5")
         return _offer_page(request, user, token_id, 422, form=form, error=problem)
     if not days_open.isdigit() or not 1 <= int(days_open) <= MAX_OFFER_DAYS:
-        problem = i18n.error_text("ValidationError", {"days_open": f"1 to {MAX_OFFER_DAYS}"}, lang)
+        problem = invalid(request, "days_open", f"1 to {MAX_OFFER_DAYS}")
         return _offer_page(request, user, token_id, 422, form=form, error=problem)
     context = context_of(request)
     try:
@@ -180,7 +180,6 @@ def market(
 ) -> HTMLResponse:
     """Open offers the bank may fund, filtered by debtor, maturity, amount and the rate the price implies."""
     user, _ = signed_in(request)
-    lang = lang_of(request)
     filters = {"debtor": debtor, "matures_by": matures_by, "min_value": min_value, "max_value": max_value}
     filters["min_rate"] = min_rate
     error = None
@@ -193,7 +192,7 @@ def market(
         rate_floor = Decimal(min_rate.strip()[:12]) / 100 if min_rate.strip() else None
     except (ValueError, InvalidOperation):
         by = low = high = rate_floor = None
-        error = i18n.error_text("ValidationError", {"filters": "YYYY-MM-DD, yuan, percent"}, lang)
+        error = invalid(request, "filters", "YYYY-MM-DD, yuan, percent")
     offers, _ = financing.listing(context_of(request), user.member, Status.OPEN, 0, SHOWN)
     shown = [
         r

@@ -33,6 +33,7 @@ from api.portal.web import (
     PREFIX,
     act,
     context_of,
+    invalid,
     lang_of,
     local,
     outcome,
@@ -213,15 +214,11 @@ def issue(
     form = {"supplier": supplier, "face_value": face_value, "maturity": maturity}
     files = [f for f in (documents or []) if f.filename][:MAX_DOCUMENTS]
     if not files:
-        return _issue_page(
-            request, 422, form=form, error=i18n.error_text("ValidationError", {"documents": "at least one"}, lang)
-        )
+        return _issue_page(request, 422, form=form, error=invalid(request, "documents", "at least one"))
     try:
         when = dt.datetime.strptime(maturity, "%Y-%m-%d").replace(tzinfo=dt.UTC)
     except ValueError:
-        return _issue_page(
-            request, 422, form=form, error=i18n.error_text("ValidationError", {"maturity": "YYYY-MM-DD"}, lang)
-        )
+        return _issue_page(request, 422, form=form, error=invalid(request, "maturity", "YYYY-MM-DD"))
     digests = []
     context = context_of(request)
     try:
@@ -313,13 +310,13 @@ def _pay_preview(
         held = {h.token_id: h for h in view.index.holdings(user.member.address, at=view.now)}
     voucher = held.get(int(token_id)) if token_id.isdigit() and len(token_id) <= 80 else None
     if voucher is None:
-        return None, i18n.error_text("ValidationError", {"token_id": token_id[:80]}, lang)
+        return None, invalid(request, "token_id", token_id[:80])
     lines: list[dict[str, Any]] = []
     for i, (address, amount) in enumerate(rows):
         try:
             fen = parse_yuan(amount)
         except ValueError:
-            return None, i18n.error_text("ValidationError", {f"value {i + 1}": amount[:40]}, lang)
+            return None, invalid(request, f"value-{i}", f"{amount[:40]}: yuan, at most two decimals")
         lines.append({"to": address, "name": names.get(address.lower(), ""), "value": fen})
     total = sum(line["value"] for line in lines)
     return {"lines": lines, "total": total, "remains": voucher.value - total, "voucher": voucher.value}, None

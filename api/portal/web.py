@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from pydantic import ValidationError
 
 from api.context import ApiContext
@@ -111,13 +112,20 @@ def page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLR
             "role": None if user is None else user.member.role.name.lower(),
             "csrf": None if session is None else session.csrf,
             "path": request.url.path,
+            "field_errors": getattr(request.state, "field_errors", {}),
             **values,
         },
         status_code=status,
     )
 
 
-def refusal(exc: ApiProblem | ContractError | ValidationError, lang: str) -> tuple[int, str]:
+def refusal(
+    exc: ApiProblem | ContractError | ValidationError, lang: str, request: Request | None = None
+) -> tuple[int, str]:
+    """(status, the refusal in words). With `request`, the fields it names are kept for the page, which shows
+    each message under its field (`field_error` in the templates)."""
+    if request is not None:
+        request.state.field_errors = fields_of(exc)
     if isinstance(exc, ValidationError):
         fields = {".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
         return 422, i18n.error_text("ValidationError", fields, lang)
@@ -142,8 +150,41 @@ def act(request: Request, user: User, kind: str, params: dict[str, Any]) -> tupl
         body = action_routes.ActionAdapter.validate_python({"kind": kind, "params": params})
         action, _ = action_routes.submit(context_of(request), user, body, "portal-" + secrets.token_hex(12))
     except (ApiProblem, ContractError, ValidationError) as exc:
-        return None, refusal(exc, lang)[1]
+        return None, refusal(exc, lang, request)[1]
     return outcome(action, lang)
+
+
+def invalid(request: Request, field: str, message: str) -> str:
+    """A form field the portal itself finds wrong (before any action): kept for the page, which shows it under
+    the field, and returned as the page's refusal in words."""
+    request.state.field_errors = {field: message}
+    return i18n.error_text("ValidationError", {field: message}, lang_of(request))
+
+
+def fields_of(exc: Exception) -> dict[str, str]:
+    """A validation refusal's messages by the form field they are about: the last name in each error's location
+    (`params.face_value` -> `face_value`; `params.payments.1.value` -> `value-1`, the second row's field)."""
+    found: dict[str, str] = {}
+    if isinstance(exc, ValidationError):
+        located = [(tuple(e["loc"]), str(e["msg"])) for e in exc.errors()]
+    elif isinstance(exc, ApiProblem) and exc.error == "ValidationError":
+        located = [(tuple(k.split(".")), str(v)) for k, v in exc.fields.items()]
+    else:
+        return found
+    for loc, message in located:
+        names = [str(p) for p in loc if not (isinstance(p, int) or str(p).isdigit())]
+        rows = [int(p) for p in loc if isinstance(p, int) or str(p).isdigit()]
+        if names:
+            key = names[-1] + (f"-{rows[-1]}" if rows else "")
+            found.setdefault(key, message)
+    return found
+
+
+def field_error(errors: dict[str, str] | None, name: str) -> Markup:
+    """The message about field `name`, as a paragraph the field points at (`aria-describedby="err-{name}"`)."""
+    if not errors or name not in errors:
+        return Markup("")
+    return Markup('<p class="field-error" id="err-{}">{}</p>').format(name, errors[name])
 
 
 def local(target: str | None) -> str:
@@ -154,3 +195,6 @@ def local(target: str | None) -> str:
     if parts.scheme or parts.netloc or not parts.path.startswith(PREFIX) or "\\" in target:
         return PREFIX + "/"
     return target
+
+
+templates.env.globals["field_error"] = field_error

@@ -67,7 +67,7 @@ def test_a_supplier_quotes_and_offers_and_the_bank_confirms_and_funds_on_its_pag
     assert "4.50%" in quoted.text
     bad = supplier.post(f"/portal/offer/{token_id}", data={**data, "rate": "lots"})
     assert bad.status_code == 422
-    assert "rate" in bad.text
+    assert '<p class="field-error" id="err-rate">' in bad.text
     offered = supplier.post(f"/portal/offer/{token_id}", data={**data, "step": "offer"})
     assert offered.status_code == 200, offered.text
     assert "executed on chain" in offered.text
@@ -180,6 +180,10 @@ def test_pay_my_suppliers_previews_what_remains_then_pays_with_the_trade_s_docum
     assert api.scf.receivables.fragment(token_id).value == before - 1_234_567
     bad = supplier.post("/portal/pay", data={**data, "value": ["12.345"], "step": "preview"})
     assert bad.status_code == 422
+    assert '<p class="field-error" id="err-value-0">' in bad.text  # said under the field it is about
+    wrong = supplier.post("/portal/pay", data={**data, "to": ["0x12"], "step": "pay"})
+    assert wrong.status_code == 409
+    assert 'id="err-to-0"' in wrong.text  # the API's own validation, under the payee's field
 
 
 def test_hostile_form_values_on_the_new_pages_are_a_clear_4xx_and_never_an_error(api: Api) -> None:

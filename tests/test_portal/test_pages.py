@@ -97,6 +97,7 @@ def test_the_core_issues_with_a_document_and_the_supplier_accepts_on_its_page(ap
     bad = client.post("/portal/issue", data={**data, "face_value": "-1"}, files=[("documents", ("c.pdf", PDF))])
     assert bad.status_code == 409
     assert "ValidationError" in bad.text
+    assert '<p class="field-error" id="err-face_value">' in bad.text  # under the field it is about
     done = client.post(
         "/portal/issue", data={**data, "kinds": "contract"}, files=[("documents", ("contract.pdf", PDF))]
     )
