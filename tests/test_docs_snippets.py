@@ -45,12 +45,15 @@ SAMPLE = {"text"}
 # Pages whose blocks need a JSON-RPC node: run by the `rpc` test below, not by the embedded-chain tests.
 NEEDS_A_NODE = {"docs/real-nodes.md"}
 NODE_IN_DOCS = "http://127.0.0.1:8545"
+# Pages whose commands start a network of geth nodes: run by tests/network/test_network_doc.py (marker `network`).
+NEEDS_GETH = {"docs/network.md"}
 
 # Commands shown in the docs that this test does not run, why, and where they do run.
 NOT_RUN_HERE: dict[str, str] = {
     "make demo": "installs packages and runs the whole demo (about a minute); tests/test_demo.py runs "
     "scripts/demo.py, which is what it runs",
     "make test": "is the whole CI run itself (.ci/run calls it)",
+    "make geth": "builds geth v1.13.15 once (minutes); make test runs it first, and tests/network/ use what it built",
     "make soak": "runs the state machine for 20,000 steps (tens of minutes); CI runs 2,000 in "
     "tests/test_system_stateful.py",
     ".venv/bin/pytest -m 'not rpc'": "is the test suite; CI runs it whole through make test",
@@ -122,7 +125,13 @@ def why_not_run(command: str) -> str | None:
 
 def pages_with(fence: set[str], *, node: bool) -> list[str]:
     """Pages with blocks of these fences, among the pages that need a node (`node`) or among the others."""
-    return sorted({b.page for b in all_blocks() if b.fence in fence and (b.page in NEEDS_A_NODE) == node})
+    return sorted(
+        {
+            b.page
+            for b in all_blocks()
+            if b.fence in fence and (b.page in NEEDS_A_NODE) == node and b.page not in NEEDS_GETH
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------- the fences

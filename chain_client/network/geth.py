@@ -286,8 +286,8 @@ def pid_of(network: CliqueNetwork, node: Node) -> int | None:
 
 
 def _is_our_geth(pid: int, datadir: Path) -> bool:
-    if (popen := _STARTED.get(pid)) is not None and popen.poll() is not None:
-        return False
+    if (popen := _STARTED.get(pid)) is not None:  # started here: it may not have exec'd geth yet
+        return popen.poll() is None
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -404,9 +404,20 @@ def signer_of(w3: Web3, number: int) -> str:
     return Web3.to_checksum_address(w3.provider.make_request("clique_getSigner", [hex(number)])["result"])  # type: ignore[arg-type]
 
 
+def _block_hash(node: Node, number: int) -> str | None:
+    """The hash of `node`'s block `number` (raw JSON-RPC: a Clique header's extraData is longer than web3 takes)."""
+    try:
+        block = _w3(node).provider.make_request("eth_getBlockByNumber", [hex(number), False])  # type: ignore[arg-type]
+    except OSError:
+        return None
+    result = block.get("result")
+    return str(result["hash"]) if result else None
+
+
 def wait_until_sealing(network: CliqueNetwork, *, timeout: float = 90.0) -> int:
-    """Wait until each running node answers, blocks sealed by every signer whose node runs have been seen, and
-    every running node has the block where that became true; returns that block's number."""
+    """Wait until each running node answers, blocks sealed by every signer whose node runs have been seen, every
+    running node has the block where that became true, and each is connected to all the others; returns that
+    block's number."""
     started = time.monotonic()
     running = [n for n in network.nodes if pid_of(network, n) is not None]
     for node in network.nodes:
@@ -428,15 +439,24 @@ def wait_until_sealing(network: CliqueNetwork, *, timeout: float = 90.0) -> int:
             time.sleep(0.2)
     expected = {n.signer.lower() for n in running}
     seen: set[str] = set()
-    watcher = _w3(running[0])
-    first = watcher.eth.block_number + 1
-    checked = first - 1
+    # Watch the node furthest ahead, from its head on: a node that has just restarted is still importing blocks
+    # the others sealed long ago, and only blocks sealed from now on show who seals now.
+    heads = {n.name: _w3(n).eth.block_number for n in running}
+    running_ahead = max(running, key=lambda n: heads[n.name])
+    watcher = _w3(running_ahead)
+    checked = max(heads.values())
     while True:
         head = watcher.eth.block_number
         for number in range(checked + 1, head + 1):
             seen.add(signer_of(watcher, number).lower())
         checked = head
-        if expected <= seen and all(_w3(n).eth.block_number >= head for n in running):
+        if (
+            expected <= seen
+            and all(_block_hash(n, head) == _block_hash(running_ahead, head) for n in running)
+            and all(_w3(n).net.peer_count >= len(running) - 1 for n in running)
+        ):
+            # Every node has the same block there (a restarted node has caught up, not forked off) and is connected
+            # to every other (so it receives the next blocks as they are sealed, not at its next sync round).
             return head
         waited = time.monotonic() - started
         if waited > timeout:
