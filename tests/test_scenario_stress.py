@@ -4,13 +4,18 @@ partial and late repayment with recourse, every fragment settled."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from chain_client import connect
 from chain_client.apps.scenario import ops
-from chain_client.apps.scenario.session import prepare
+from chain_client.apps.scenario.session import RunOptions, prepare, run_scenario
 from chain_client.receivables import ReceivableState
+from tests.rpc.conftest import HARDHAT_KEY, anvil_url
+
+__all__ = ["anvil_url"]  # the node fixture, shared with tests/rpc
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scripts" / "scenarios"
 
@@ -29,3 +34,19 @@ def test_stress_100k_is_a_hundred_thousand_suppliers_over_five_tiers_with_late_r
     assert all(r.state is ReceivableState.REPAID for r in plan.final.receivables.values())
     assert all(f.burned for f in plan.final.fragments.values())  # every fragment settled in full
     assert source.file_steps == 0  # a few lines: all of it generated
+
+
+@pytest.mark.slow
+@pytest.mark.rpc
+@pytest.mark.skipif(
+    not os.environ.get("SCF_STRESS_10K"),
+    reason="about an hour on anvil on 2 shared cores (docs/benchmarks.md): set SCF_STRESS_10K=1 to run it",
+)
+def test_stress_10k_runs_on_anvil_to_the_end_with_every_invariant_holding(anvil_url: str, tmp_path: Path) -> None:
+    w3 = connect(anvil_url, keys=[HARDHAT_KEY])
+    outcome = run_scenario(SCENARIOS / "stress_10k.yaml", RunOptions(journal=tmp_path / "j.json", quiet=True), w3=w3)
+    s = outcome.summary
+    assert s.passed, [c.failures for c in s.checks]
+    assert (s.financings, s.operations) == (1000, outcome.plan.operations)
+    assert sum(t.members for t in s.tiers) == 10_000
+    assert all(r.state == "repaid" and r.outstanding == 0 for r in s.repayments)
