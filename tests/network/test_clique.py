@@ -13,17 +13,15 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 import yaml
 from eth_account import Account
 from web3 import HTTPProvider, Web3
 
-from chain_client import ScfClient, accounts_of, connect, load_contracts
 from chain_client.apps import cli
 from chain_client.apps.scenario.session import Outcome, RunOptions, run_scenario
-from chain_client.index import EventIndex, Indexer, reconcile
 from chain_client.network import FailoverProvider, geth
 from chain_client.network.keys import DEV_DEPLOYER_KEY
 
@@ -61,19 +59,6 @@ def head(url: str) -> int:
         return node(url).eth.block_number
     except OSError:
         return -1
-
-
-def admin(url: str, method: str, enode: str) -> None:
-    assert node(url).provider.make_request(method, [enode])["result"] is True  # type: ignore[arg-type]
-
-
-def block_hash(url: str, number: int) -> str | None:
-    """A block's hash by raw JSON-RPC (a Clique header's extraData is longer than plain web3 accepts)."""
-    try:
-        block = node(url).provider.make_request("eth_getBlockByNumber", [hex(number), False])  # type: ignore[arg-type]
-    except OSError:
-        return None
-    return str(block["result"]["hash"]) if block.get("result") else None
 
 
 def wait_for(what: str, condition: Callable[[], bool]) -> None:
@@ -145,71 +130,3 @@ def test_hubei_runs_through_a_signer_crash_and_every_node_agrees_with_the_index(
     for n in clique.nodes:
         wait_for(f"{n.name} to reach the indexed block", lambda url=n.url: head(url) >= top)  # type: ignore[misc]
         assert cli.main(["reconcile", "--rpc", n.url, *common]) == 0, n.name
-
-    # A reorganisation, for real: node 1, cut off from its peers, seals a block of its own, which an index reading
-    # node 1 with no confirmations takes in; a transaction sent to node 1 meanwhile waits in its pool. Reconnected,
-    # node 1 adopts the others' heavier chain (its block is dropped), the transaction reaches that chain, and the
-    # index's next sync finds its last block gone, rewinds and reads the transaction's event where it now is.
-    others = [n for n in clique.nodes if n is not n1]
-
-    def connected(yes: bool) -> None:
-        for n in others:
-            admin(n1.url, "admin_addPeer" if yes else "admin_removePeer", n.enode)
-            admin(n.url, "admin_addPeer" if yes else "admin_removePeer", n1.enode)
-
-    def sealed_alone() -> bool:
-        """Alone, node 1 seals one block if it sealed neither of the two before (four signers may each seal one
-        block in any three), within a block period and Clique's out-of-turn delay of up to 1.5 s."""
-        deadline = time.monotonic() + 4
-        while time.monotonic() < deadline:
-            top = head(n1.url)
-            if geth.signer_of(node(n1.url), top) == n1.signer and block_hash(n4.url, top) != block_hash(n1.url, top):
-                return True
-            time.sleep(0.3)
-        return False
-
-    def cut_off() -> bool:
-        connected(False)  # again on each look: a connection being dialled when it was cut may complete after
-        return bool(node(n1.url).net.peer_count == 0)
-
-    for _ in range(10):
-        wait_for("node 1 to be alone", cut_off)
-        if sealed_alone():
-            break
-        connected(True)  # it had sealed one of the last two blocks: let the others seal on, and try again
-        now = head(n4.url)
-        wait_for("node 1 back among the others", lambda: node(n1.url).net.peer_count == len(others))
-        wait_for("three more blocks", lambda now=now: min(head(n4.url), head(n1.url)) >= now + 3)  # type: ignore[misc]
-    else:
-        pytest.fail("node 1 never sealed a block alone")
-    orphan_number = head(n1.url)
-    orphan = block_hash(n1.url, orphan_number)
-
-    alone = connect(n1.url, keys=[DEV_DEPLOYER_KEY])
-    scf = ScfClient(alone, load_contracts(alone, outcome.record))
-    operator = accounts_of(alone)[0]
-    mint = scf.cash.contract.functions.mint(operator.address, 1).build_transaction(
-        {  # type: ignore[arg-type]
-         "from": operator.address, "nonce": alone.eth.get_transaction_count(operator.address, "pending"),
-         "gas": 200_000, "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9, "chainId": clique.chain_id}
-    )  # fmt: skip
-    tx_hash = alone.eth.send_raw_transaction(operator.sign_transaction(cast(Any, mint)).raw_transaction)  # node 1 only
-
-    reorg_index = EventIndex(str(tmp_path / "reorg-index.sqlite"))
-    indexer = Indexer(reorg_index, alone, outcome.record, confirmations=0)
-    assert indexer.sync().to_block == orphan_number
-
-    connected(True)
-    wait_for("node 1 to drop its own block", lambda: block_hash(n1.url, orphan_number) not in (None, orphan))
-    receipt = connect(n4.url).eth.wait_for_transaction_receipt(tx_hash, timeout=WAIT)
-    wait_for("node 1 to have the mint", lambda: head(n1.url) >= receipt["blockNumber"])
-    report = indexer.sync()
-    assert report.rewound_to is not None
-    assert report.rewound_to < orphan_number
-    synced = reorg_index.synced_block
-    assert synced is not None
-    assert synced >= receipt["blockNumber"]
-    for n in clique.nodes:
-        wait_for(f"{n.name} to reach block {synced}", lambda url=n.url: head(url) >= synced)  # type: ignore[misc]
-        checked = ScfClient(w3 := connect(n.url), load_contracts(w3, outcome.record))
-        assert reconcile(reorg_index, checked) == [], n.name
