@@ -22,6 +22,7 @@ from api.users import User
 from chain_client.membership import Role
 
 DAY = 86400
+SCANNED = 2_000  # recent executed actions the freeze list looks through
 VERBS = {
     "admit": ("account", "role"),
     "suspend": ("account",),
@@ -52,7 +53,10 @@ def _admin_page(request: Request, user: User, status: int = 200, **values: Any) 
         "grace_days": context.scf.receivables.grace_period() // DAY,
     }
     freezes = []
-    actions, _ = context.actions.page(user.member.address, State.EXECUTED, 0, 10_000)
+    # The newest executed actions (a page counts from the oldest), at most SCANNED of them: freezes are rare
+    # among an operator's actions, and the page must not read its whole history.
+    _, count = context.actions.page(user.member.address, State.EXECUTED, 0, 1)
+    actions, _ = context.actions.page(user.member.address, State.EXECUTED, max(count - SCANNED, 0), SCANNED)
     for a in reversed(actions):
         if a.kind in ("freeze", "unfreeze"):
             freezes.append(a)

@@ -19,7 +19,6 @@ from collections import defaultdict
 from api.context import ApiContext, IndexView
 from chain_client.apps.scenario.summary import Edge, FrozenFragment, Node, Tree
 from chain_client.apps.scenario.svg import render_svg
-from chain_client.ids import token_id_of
 from chain_client.index import FragmentInfo
 from chain_client.membership import Role
 
@@ -32,10 +31,9 @@ def credit_tree_svg(context: ApiContext, view: IndexView, slot: int, names: dict
         return ""
     r = tree.receivable
     desk = context.scf.financing.contract.address
-    infos: list[FragmentInfo] = [
-        info for f in tree.fragments if (info := view.index.fragment(token_id_of(slot, f.sequence))) is not None
-    ]
-    deals = {d.token_id: d for d in view.index.financings() if d.token_id in {i.token_id for i in infos}}
+    infos: list[FragmentInfo] = [info for f in tree.fragments if (info := view.index.fragment(f.token_id)) is not None]
+    ids = {i.token_id for i in infos}  # once: the financings below are every one on the platform
+    deals = {d.token_id: d for d in view.index.financings() if d.token_id in ids}
     moves: dict[tuple[str, str, str, bool, str | None], list[int]] = defaultdict(list)
     for f in infos:
         deal = deals.get(f.token_id)
