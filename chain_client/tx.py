@@ -161,6 +161,7 @@ class Transactor:
         self.refresh_fees()
         self._batches: bool | None = None  # whether the node answers JSON-RPC batch requests (found on first use)
         self._batch_sends = True  # whether sends may go in a batch (not where the node reorders them)
+        self._mines: bool | None = None  # whether this client mines the node's blocks (found on first use)
 
     # ------------------------------------------------------------------ fees
 
@@ -238,6 +239,7 @@ class Transactor:
         tx = self._tx_of(sender, tx, gas)
         with self.nonces.sending(sender.address):
             tx_hash = self._sign_and_submit(sender, tx)
+        self._mine()
         receipt = self._wait_for_receipt(tx_hash)
         if receipt["status"] != 1:
             raise self._explain_failure(tx, receipt)
@@ -263,6 +265,8 @@ class Transactor:
         for chunk in self._windows(calls, window):
             txs = [self._tx_of(c.sender, self._call_tx(c), c.gas) for c in chunk]
             hashes, refusal = self._send_window(chunk, txs)
+            if hashes:
+                self._mine()
             got = self._collect_receipts(hashes)
             for tx, receipt in zip(txs, got, strict=True):
                 if receipt["status"] != 1:
@@ -286,6 +290,45 @@ class Transactor:
                 end += 1
             yield calls[start:end]
             start = end
+
+    @property
+    def mines_on_demand(self) -> bool:
+        """Whether the node waits to be told to mine: an anvil started with `--no-mining` (neither automine nor
+        an interval). Its cost per block grows with its state, so a large run goes fastest with one block per
+        window of `transact_many` (and one per single send), which this client then mines with `evm_mine`
+        once the node has the transactions. Other nodes mine by themselves: nothing is asked of them."""
+        if self._mines is None:
+            self._mines = self._probe_manual_mining()
+        return self._mines
+
+    def _probe_manual_mining(self) -> bool:
+        if not hasattr(self.w3.provider, "endpoint_uri"):  # the embedded chain mines every transaction itself
+            return False
+        try:
+            automine = self.w3.provider.make_request(RPCEndpoint("anvil_getAutomine"), [])
+            interval = self.w3.provider.make_request(RPCEndpoint("anvil_getIntervalMining"), [])
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise
+            return False  # not anvil
+        if not (isinstance(automine, dict) and isinstance(interval, dict)):
+            return False
+        if "error" in automine or "error" in interval:
+            return False
+        return automine.get("result") is False and not interval.get("result")
+
+    def _mine(self) -> None:
+        """Have a node that mines on demand mine what it holds (see `mines_on_demand`)."""
+        if not self.mines_on_demand:
+            return
+        for attempt in range(self.send_retries + 1):
+            try:
+                self.w3.provider.make_request(RPCEndpoint("evm_mine"), [])
+                return
+            except Exception as exc:  # a lost answer: mining again only adds an empty block
+                if not is_connection_error(exc) or attempt == self.send_retries:
+                    raise
+                time.sleep(self.retry_backoff * 2**attempt)
 
     @property
     def pipelines(self) -> bool:

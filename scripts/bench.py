@@ -4,6 +4,7 @@
     .venv/bin/python scripts/bench.py throughput   # client ops/s vs pre-signed raw transfers: embedded and anvil
     .venv/bin/python scripts/bench.py scaling      # repay, settle a page, index queries at 10 .. 20,000 fragments
     .venv/bin/python scripts/bench.py api          # p50/p95/p99 of the API's reads and funding vs a trivial endpoint
+    .venv/bin/python scripts/bench.py node         # anvil's throughput as its state grows, flag sets side by side
 
 Each prints a table, or with --json one JSON object; --quick runs small sizes (what tests/test_bench.py runs).
 `gas --write-snapshot` writes docs/gas-snapshot.json again, which a test compares every run with (+2 % fails).
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from rich.table import Table  # noqa: E402
 from chain_client import connect  # noqa: E402
 from scripts.benchmarks import api as api_bench  # noqa: E402
 from scripts.benchmarks import gas as gas_bench  # noqa: E402
+from scripts.benchmarks import node as node_bench  # noqa: E402
 from scripts.benchmarks import scaling as scaling_bench  # noqa: E402
 from scripts.benchmarks import throughput as throughput_bench  # noqa: E402
 
@@ -84,11 +86,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def anvil() -> Iterator[str]:
-    """An anvil node on a free port for the length of the block (npm ci installs it)."""
+def anvil(flags: Sequence[str] = ()) -> Iterator[str]:
+    """An anvil node on a free port for the length of the block (npm ci installs it), started with `flags`."""
     port = _free_port()
     proc = subprocess.Popen(
-        [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--silent"],
+        [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--silent", *flags],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -328,6 +330,73 @@ def api_table(report: dict[str, Any]) -> Table:
     return table
 
 
+# ---------------------------------------------------------------------------------------------- node
+
+
+def node(args: argparse.Namespace) -> dict[str, Any]:
+    sizes = tuple(args.sizes) if args.sizes else (node_bench.QUICK_SIZES if args.quick else node_bench.SIZES)
+    sample = args.sample or (node_bench.QUICK_SAMPLE if args.quick else node_bench.SAMPLE)
+    singles = node_bench.QUICK_SINGLES if args.quick else node_bench.SINGLES
+    flag_sets = dict(node_bench.FLAG_SETS)
+    for extra in args.flags or ():
+        flag_sets[extra] = ("--gas-limit", "300000000", *extra.split())
+    series = node_bench.measure(
+        anvil,
+        DEV_KEY,
+        lambda url, keys: connect(url, keys=keys),
+        flag_sets=flag_sets,
+        sizes=sizes,
+        sample=sample,
+        singles=singles,
+    )
+    version = subprocess.run([str(ANVIL), "--version"], capture_output=True, text=True).stdout.splitlines()
+    return {
+        "bench": "node",
+        "machine": machine(),
+        "node": version[0] if version else "anvil",
+        "workload": "fund a new account, then admit it (2 tx a member), pipelined; single sends wait for receipts",
+        "sample_members": sample,
+        "sizes": list(sizes),
+        "rows": list(node_bench.rows(series)),
+    }
+
+
+def node_table(report: dict[str, Any]) -> Table:
+    table = Table(
+        title=f"{report['node']} as its state grows: member admissions, flag sets side by side ({machine_line()})"
+    )
+    for column in (
+        "flags",
+        "members before",
+        "pipelined tx/s",
+        "× at 0",
+        "× first flags",
+        "blocks",
+        "single tx/s",
+        "× at 0",
+        "× first flags",
+    ):
+        table.add_column(column, justify="left" if column == "flags" else "right")
+    last = None
+    for r in report["rows"]:
+        if last is not None and r["flags"] != last:
+            table.add_section()
+        last = r["flags"]
+        table.add_row(
+            r["flags"],
+            f"{r['members']:,}",
+            f"{r['pipelined_tx_per_s']:,.0f}",
+            times(r["pipelined_vs_first_size"]),
+            times(r["pipelined_vs_first_flags"]),
+            f"{r['blocks']:,}",
+            f"{r['single_tx_per_s']:,.1f}",
+            times(r["single_vs_first_size"]),
+            times(r["single_vs_first_flags"]),
+        )
+    table.caption = f"{report['workload']}; {report['sample_members']} members a sample"
+    return table
+
+
 # ---------------------------------------------------------------------------------------------- command line
 
 COMMANDS = {
@@ -335,6 +404,7 @@ COMMANDS = {
     "throughput": (throughput, throughput_table),
     "scaling": (scaling, scaling_table),
     "api": (api, api_table),
+    "node": (node, node_table),
 }
 
 
@@ -346,6 +416,7 @@ def parser() -> argparse.ArgumentParser:
         ("throughput", "client operations per second beside pre-signed raw transfers (embedded chain, anvil)"),
         ("scaling", "repay, settle-a-page and index queries as one receivable grows to 20,000 fragments"),
         ("api", "p50/p95/p99 of the API's reads and funding beside a trivial endpoint"),
+        ("node", "anvil's throughput as its state grows, for several flag sets side by side"),
     ):
         s = sub.add_parser(name, help=help_text, description=help_text)
         s.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -365,6 +436,17 @@ def parser() -> argparse.ArgumentParser:
         if name == "scaling":
             s.add_argument("--sizes", type=int, nargs="+", help="fragment counts (default 10 100 1000 5000 20000)")
             s.add_argument("--repeat", type=int, help="timed calls per query (default 30; quick 5)")
+        if name == "node":
+            s.add_argument(
+                "--sizes", type=int, nargs="+", help="members admitted before each sample (default 0 2500 5000 10000)"
+            )
+            s.add_argument("--sample", type=int, help="members a timed sample (default 500; quick 25)")
+            s.add_argument(
+                "--flags",
+                action="append",
+                metavar="'ANVIL FLAGS'",
+                help="another flag set to compare (repeatable), e.g. --flags '--block-time 0.2'",
+            )
         if name == "api":
             s.add_argument("--requests", type=int, help="requests per read (default 500; quick 20)")
     return p

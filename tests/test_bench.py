@@ -137,3 +137,18 @@ def test_bench_help_runs_as_a_file_in_a_pipe() -> None:
     )
     assert run.returncode == 0, run.stderr
     assert "--write-snapshot" in run.stdout
+
+
+@pytest.mark.rpc  # starts anvil once per flag set
+def test_node_quick_gives_every_key_for_each_flag_set_and_size(capsys: pytest.CaptureFixture[str]) -> None:
+    report = run_json(capsys, "node")
+    assert set(report) == {"bench", "machine", "node", "workload", "sample_members", "sizes", "rows", "quick"}
+    assert len(report["rows"]) == len(report["sizes"]) * 3
+    for row in report["rows"]:
+        assert set(row) == {
+            "flags", "anvil_args", "members", "pipelined_tx_per_s", "pipelined_vs_first_size",
+            "pipelined_vs_first_flags", "blocks", "single_tx_per_s", "single_vs_first_size", "single_vs_first_flags",
+        }  # fmt: skip
+        assert row["pipelined_tx_per_s"] > 0
+        assert row["single_tx_per_s"] > 0
+    assert [r["members"] for r in report["rows"][: len(report["sizes"])]] == report["sizes"]

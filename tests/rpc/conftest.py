@@ -30,6 +30,8 @@ HARDHAT_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff8
 HARDHAT_ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 STARTUP_TIMEOUT = 60.0
 ANVIL_GAS_LIMIT = 300_000_000
+# How large runs start anvil (tests/test_scenario_stress.py, docs/benchmarks.md): big blocks, mined on demand.
+ANVIL_LARGE_RUN_FLAGS = ("--gas-limit", str(ANVIL_GAS_LIMIT), "--no-mining")
 
 
 def free_port() -> int:
@@ -110,6 +112,17 @@ def anvil_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail(f"{ANVIL} is missing: run `npm ci` (make test does) to install anvil")
     log = tmp_path_factory.mktemp("anvil") / "node.log"
     yield from _node([str(ANVIL), "--host", "127.0.0.1", "--gas-limit", str(ANVIL_GAS_LIMIT), "--port"], log)
+
+
+@pytest.fixture(scope="session")
+def anvil_on_demand_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of an anvil node that mines only when asked (`--no-mining`), as large runs start it: the client
+    (`Transactor.mines_on_demand`) mines one block per window of transactions, or per single send. anvil's cost
+    per block grows with its state, so fewer blocks keep a large run's rate flat (docs/benchmarks.md)."""
+    if not ANVIL.exists():
+        pytest.fail(f"{ANVIL} is missing: run `npm ci` (make test does) to install anvil")
+    log = tmp_path_factory.mktemp("anvil-on-demand") / "node.log"
+    yield from _node([str(ANVIL), *ANVIL_LARGE_RUN_FLAGS, "--host", "127.0.0.1", "--port"], log)
 
 
 @pytest.fixture(params=["hardhat", "anvil"])

@@ -152,3 +152,30 @@ def test_a_refused_transaction_in_a_pipeline_raises_its_named_error_with_its_val
     # refused call, and a resuming caller asks the chain what happened to the ones after it
     assert sent in (2, 3)
     assert rt.balance_of(issued.token_id) == 900_00 - (1_00 if sent == 3 else 0)
+
+
+def test_on_an_anvil_that_mines_on_demand_each_window_is_one_block_and_a_refusal_still_names_its_error(
+    anvil_on_demand_url: str,
+) -> None:
+    world = World(anvil_on_demand_url)  # funding and admissions: single sends, each mined by the client
+    tx = world.scf.tx
+    assert tx.mines_on_demand
+    payee = Account.create().address
+    calls = [Call(world.s1 if i % 2 == 0 else world.s2, payee, "0x", 21_000, i + 1) for i in range(600)]
+    first = world.w3.eth.block_number
+
+    receipts = tx.transact_many(calls, window=256)
+
+    assert [r["status"] for r in receipts] == [1] * 600
+    assert world.w3.eth.get_balance(payee) == sum(range(1, 601))
+    assert sorted({r["blockNumber"] for r in receipts}) == [first + 1, first + 2, first + 3]  # 256 + 256 + 88
+    rt = world.scf.receivables
+    maturity = int(world.w3.eth.get_block("latest")["timestamp"]) + 86_400 * 30
+    issued = rt.issue(world.core, world.s1.address, 1_000_00, maturity, os.urandom(32))
+    rt.accept(world.s1, issued.token_id)
+    fns = rt.contract.functions
+    ok = tx.call_of(world.s1, fns.transferFrom(issued.token_id, world.s2.address, 100_00), 200_000)
+    too_much = tx.call_of(world.s1, fns.transferFrom(issued.token_id, world.s2.address, 10_000_00), 200_000)
+    with pytest.raises(InsufficientValue):
+        tx.transact_many([ok, too_much])
+    assert rt.balance_of(issued.token_id) == 900_00
