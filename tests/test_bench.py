@@ -14,6 +14,7 @@ import pytest
 
 from scripts import bench
 from scripts.benchmarks import gas as gas_bench
+from scripts.benchmarks import node as node_bench
 from scripts.benchmarks import scaling as scaling_bench
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,7 +144,7 @@ def test_bench_help_runs_as_a_file_in_a_pipe() -> None:
 def test_node_quick_gives_every_key_for_each_flag_set_and_size(capsys: pytest.CaptureFixture[str]) -> None:
     report = run_json(capsys, "node")
     assert set(report) == {"bench", "machine", "node", "workload", "sample_members", "sizes", "rows", "quick"}
-    assert len(report["rows"]) == len(report["sizes"]) * 3
+    assert len(report["rows"]) == len(report["sizes"]) * len(node_bench.FLAG_SETS)
     for row in report["rows"]:
         assert set(row) == {
             "flags", "anvil_args", "members", "pipelined_tx_per_s", "pipelined_vs_first_size",
@@ -152,3 +153,7 @@ def test_node_quick_gives_every_key_for_each_flag_set_and_size(capsys: pytest.Ca
         assert row["pipelined_tx_per_s"] > 0
         assert row["single_tx_per_s"] > 0
     assert [r["members"] for r in report["rows"][: len(report["sizes"])]] == report["sizes"]
+    on_demand = [r for r in report["rows"] if "--no-mining" in r["anvil_args"]]
+    # the client mined the pipelined sample itself, in a few blocks (one per window), not one per transaction
+    assert on_demand
+    assert all(1 <= r["blocks"] < 2 * report["sample_members"] for r in on_demand)

@@ -13,9 +13,9 @@ from chain_client import connect
 from chain_client.apps.scenario import ops
 from chain_client.apps.scenario.session import RunOptions, prepare, run_scenario
 from chain_client.receivables import ReceivableState
-from tests.rpc.conftest import HARDHAT_KEY, anvil_url
+from tests.rpc.conftest import HARDHAT_KEY, anvil_on_demand_url
 
-__all__ = ["anvil_url"]  # the node fixture, shared with tests/rpc
+__all__ = ["anvil_on_demand_url"]  # the node fixture, shared with tests/rpc
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scripts" / "scenarios"
 
@@ -40,10 +40,12 @@ def test_stress_100k_is_a_hundred_thousand_suppliers_over_five_tiers_with_late_r
 @pytest.mark.rpc
 @pytest.mark.skipif(
     not os.environ.get("SCF_STRESS_10K"),
-    reason="about an hour on anvil on 2 shared cores (docs/benchmarks.md): set SCF_STRESS_10K=1 to run it",
+    reason="about 37 minutes on anvil on 2 shared cores (docs/benchmarks.md): set SCF_STRESS_10K=1 to run it",
 )
-def test_stress_10k_runs_on_anvil_to_the_end_with_every_invariant_holding(anvil_url: str, tmp_path: Path) -> None:
-    w3 = connect(anvil_url, keys=[HARDHAT_KEY])
+def test_stress_10k_runs_on_anvil_to_the_end_with_every_invariant_holding(
+    anvil_on_demand_url: str, tmp_path: Path
+) -> None:
+    w3 = connect(anvil_on_demand_url, keys=[HARDHAT_KEY])
     outcome = run_scenario(SCENARIOS / "stress_10k.yaml", RunOptions(journal=tmp_path / "j.json", quiet=True), w3=w3)
     s = outcome.summary
     assert s.passed, [c.failures for c in s.checks]

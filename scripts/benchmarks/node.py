@@ -26,11 +26,13 @@ from chain_client.tx import Call, Transactor
 
 # name -> anvil flags (beside --host/--port/--silent). Automine (every transaction its own block, or what a
 # busy node has at hand) with 300M-gas blocks is what the stress runs used before; interval mining seals
-# whatever arrived every 0.1 s.
+# whatever arrived every 0.1 s; with --no-mining the client mines one block per window of pipelined
+# transactions, or per single send (`Transactor.mines_on_demand`): how large runs start anvil now.
 FLAG_SETS: dict[str, tuple[str, ...]] = {
     "automine": ("--gas-limit", "300000000"),
     "automine, --prune-history": ("--gas-limit", "300000000", "--prune-history"),
     "--block-time 0.1": ("--gas-limit", "300000000", "--block-time", "0.1"),
+    "--no-mining (the client mines)": ("--gas-limit", "300000000", "--no-mining"),
 }
 SIZES = (0, 2_500, 5_000, 10_000)
 QUICK_SIZES = (0, 100)
