@@ -45,7 +45,9 @@ def add_network_parser(sub: argparse._SubParsersAction[Any]) -> None:
     q = net.add_parser("up", help="start the nodes and wait until every signer seals")
     q.add_argument("dir", metavar="DIR", help="the directory `scf network init` wrote")
     q.add_argument("--node", action="append", metavar="NAME", help="only this node (repeatable), e.g. node3")
-    q.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for sealing (default: 90)")
+    q.add_argument(
+        "--timeout", type=float, default=180.0, help="seconds to wait for the nodes to join and seal (default: 180)"
+    )
     q.set_defaults(run=cmd_up)
 
     q = net.add_parser("down", help="stop the nodes")

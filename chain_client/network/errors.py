@@ -68,6 +68,18 @@ class SealingStalled(ChainError, TimeoutError):
         )
 
 
+class NodesDidNotJoin(ChainError, TimeoutError):
+    """`up` waited for its nodes to connect to every other running node and catch up, and they did not in time."""
+
+    def __init__(self, waited: float, nodes: dict[str, tuple[int, int]], target: int) -> None:
+        self.waited, self.nodes, self.target = waited, nodes, target
+        state = ", ".join(f"{name} at block {head} with {peers} peer(s)" for name, (head, peers) in nodes.items())
+        super().__init__(
+            f"after {waited:.0f} s the nodes had not all joined (each connected to every other, the started ones at "
+            f"block {target} or later): {state}"
+        )
+
+
 class NodesUnreachable(ChainError, ConnectionError):
     """Every node of a failover list failed to answer a request (a ConnectionError, so senders retry it)."""
 

@@ -34,6 +34,7 @@ from chain_client.network.errors import (
     GethNotFound,
     NetworkDirectoryTaken,
     NodeDidNotStart,
+    NodesDidNotJoin,
     NotANetworkDirectory,
     PortTaken,
     SealingStalled,
@@ -52,7 +53,8 @@ MANIFEST = "network.json"
 PASSWORD_FILE = "password.txt"
 LOG_FILE = "node.log"
 PID_FILE = "geth.pid"
-HTTP_APIS = "eth,net,web3,txpool,clique,admin"
+# Loopback only. `up` unlocks each signer (personal) and restarts its sealing (miner) once its node has joined.
+HTTP_APIS = "eth,net,web3,txpool,clique,admin,miner,personal"
 MAX_SIGNERS = 16
 
 
@@ -268,8 +270,9 @@ def node_command(network: CliqueNetwork, node: Node, geth: Path) -> list[str]:
         "--ipcdisable",
         "--http", "--http.addr", "127.0.0.1", "--http.port", str(node.http_port), "--http.api", HTTP_APIS,
         "--authrpc.addr", "127.0.0.1", "--authrpc.port", str(node.authrpc_port),
-        "--mine", "--miner.etherbase", node.signer,
-        "--unlock", node.signer, "--password", str(datadir / PASSWORD_FILE), "--allow-insecure-unlock",
+        # Mining from the start, which also lets the node take in the blocks its peers propagate (until it mines or
+        # has synced, geth drops them), but with the signer's key locked: it seals nothing until `up` unlocks it.
+        "--mine", "--miner.etherbase", node.signer, "--allow-insecure-unlock",
         "--verbosity", "3",
     ]  # fmt: skip
 
@@ -375,17 +378,86 @@ def _tail(path: Path, lines: int = 15) -> str:
 
 
 def up(
-    directory: str | Path, *, names: Sequence[str] | None = None, timeout: float = 90.0, geth: Path | None = None
+    directory: str | Path, *, names: Sequence[str] | None = None, timeout: float = 180.0, geth: Path | None = None
 ) -> CliqueNetwork:
-    """Start the network's nodes that are not running (or only `names`) and wait until every signer has sealed
-    a block that every running node has."""
+    """Start the network's nodes that are not running (or only `names`), wait until each has joined the running
+    others, start sealing on each, and wait until every signer has sealed a block that every running node has.
+
+    A node seals only once it has joined: a signer sealing alone before it has peered (a fresh network whose nodes
+    start a few seconds apart, or a restart behind the others) forks the chain at once, and forks of equal total
+    difficulty stall Clique for good (a node does not sync to a peer that is not strictly heavier, and each signer
+    may not seal twice within three blocks on its own fork). So each node starts mining with its signer's key
+    locked, which fails every seal but makes the node take in the blocks its peers propagate (a node that neither
+    mines nor has synced drops them, and may then never learn that a peer is heavier); once all have joined, each
+    signer is unlocked and its sealing restarted."""
     network = CliqueNetwork.load(directory)
     geth = geth or find_geth()
     chosen = [network.node(n) for n in names] if names else network.nodes
+    started = time.monotonic()
     for node in chosen:
         start_node(network, node, geth)
-    wait_until_sealing(network, timeout=timeout)
+    _wait_until_joined(network, chosen, timeout=timeout, started=started)
+    for node in chosen:
+        _start_sealing(network, node)
+    wait_until_sealing(network, timeout=max(1.0, timeout - (time.monotonic() - started)))
     return network
+
+
+def _start_sealing(network: CliqueNetwork, node: Node) -> None:
+    """Unlock `node`'s signer for good and restart its sealing. geth retries a seal that failed on the locked key
+    only for new work that differs from the failed one, and the block's time alone may not differ (it is the
+    parent's plus the period while that is ahead of the clock): a vanity of our own in the header's extraData
+    makes it differ; stopping and starting the miner makes the new work."""
+    password = (network.datadir(node) / PASSWORD_FILE).read_text().strip()
+    provider = _w3(node).provider
+    for method, params in (
+        ("personal_unlockAccount", [node.signer, password, 0]),  # 0: until the node stops
+        ("miner_setExtra", [f"scf {node.name}"]),
+        ("miner_stop", []),
+        ("miner_start", []),
+    ):
+        answer = provider.make_request(method, params)  # type: ignore[arg-type]
+        if "error" in answer:
+            log = network.datadir(node) / LOG_FILE
+            raise NodeDidNotStart(node.name, log, f"{method}: {answer['error']}\n{_tail(log)}")
+
+
+def _wait_until_joined(network: CliqueNetwork, chosen: Sequence[Node], *, timeout: float, started: float) -> None:
+    """Wait until every running node answers and is connected to every other running node, and each of `chosen`
+    has the block the others had when it first answered (it has caught up)."""
+    running = _answering(network, timeout=timeout, started=started)
+    others = [n for n in running if n not in chosen]
+    target = max((_w3(n).eth.block_number for n in others), default=0)
+    while True:
+        heads = {n.name: _w3(n).eth.block_number for n in running}
+        peers = {n.name: _w3(n).net.peer_count for n in running}
+        if all(peers[n.name] >= len(running) - 1 for n in running) and all(heads[n.name] >= target for n in chosen):
+            return
+        waited = time.monotonic() - started
+        if waited > timeout:
+            raise NodesDidNotJoin(waited, {n.name: (heads[n.name], peers[n.name]) for n in running}, target)
+        time.sleep(0.3)
+
+
+def _answering(network: CliqueNetwork, *, timeout: float, started: float) -> list[Node]:
+    """Wait until every node with a running process answers JSON-RPC; returns them."""
+    running = [n for n in network.nodes if pid_of(network, n) is not None]
+    for node in running:
+        while True:
+            if pid_of(network, node) is None:
+                raise NodeDidNotStart(
+                    node.name, network.datadir(node) / LOG_FILE, _tail(network.datadir(node) / LOG_FILE)
+                )
+            try:
+                if _w3(node).is_connected():
+                    break
+            except OSError:
+                pass
+            if time.monotonic() - started > timeout:
+                log = network.datadir(node) / LOG_FILE
+                raise NodeDidNotStart(node.name, log, _tail(log))
+            time.sleep(0.2)
+    return running
 
 
 def down(directory: str | Path, *, names: Sequence[str] | None = None, kill: bool = False) -> list[str]:
@@ -414,29 +486,12 @@ def _block_hash(node: Node, number: int) -> str | None:
     return str(result["hash"]) if result else None
 
 
-def wait_until_sealing(network: CliqueNetwork, *, timeout: float = 90.0) -> int:
+def wait_until_sealing(network: CliqueNetwork, *, timeout: float = 180.0) -> int:
     """Wait until each running node answers, blocks sealed by every signer whose node runs have been seen, every
     running node has the block where that became true, and each is connected to all the others; returns that
     block's number."""
     started = time.monotonic()
-    running = [n for n in network.nodes if pid_of(network, n) is not None]
-    for node in network.nodes:
-        if node not in running:
-            continue
-        while True:
-            if pid_of(network, node) is None:
-                raise NodeDidNotStart(
-                    node.name, network.datadir(node) / LOG_FILE, _tail(network.datadir(node) / LOG_FILE)
-                )
-            try:
-                if _w3(node).is_connected():
-                    break
-            except OSError:
-                pass
-            if time.monotonic() - started > timeout:
-                log = network.datadir(node) / LOG_FILE
-                raise NodeDidNotStart(node.name, log, _tail(log))
-            time.sleep(0.2)
+    running = _answering(network, timeout=timeout, started=started)
     expected = {n.signer.lower() for n in running}
     seen: set[str] = set()
     # Watch the node furthest ahead, from its head on: a node that has just restarted is still importing blocks
