@@ -10,9 +10,11 @@ from hexbytes import HexBytes
 from chain_client import rules
 from chain_client.client import ScfClient
 from chain_client.contract_errors import NonexistentToken
+from chain_client.exceptions import ContractError
 from chain_client.ids import token_id_of
 from chain_client.index.store import EventIndex, IndexMismatch
 from chain_client.membership import Role
+from chain_client.reads import call_many
 from chain_client.receivables import ReceivableState
 from chain_client.reverts import decode_revert
 from chain_client.tx import _revert_data
@@ -63,6 +65,15 @@ def reconcile(index: EventIndex, client: ScfClient, *, block: int | None = None)
                 raise
             raise decode_revert(data) from None
 
+    def many(fns: list[Any]) -> list[Any]:
+        """Read each at the cursor block, in batches where the node takes them; a revert other than a burned
+        fragment's is raised, as a single read raises it."""
+        results = call_many(client.w3, fns, block=at)
+        for r in results:
+            if isinstance(r, ContractError) and not isinstance(r, NonexistentToken):
+                raise r
+        return results
+
     def differ(what: str, key: str, name: str, ours: Any, theirs: Any) -> None:
         if ours != theirs:
             diffs.append(Difference(what, key, name, ours, theirs))
@@ -106,15 +117,18 @@ def reconcile(index: EventIndex, client: ScfClient, *, block: int | None = None)
         assert tree is not None
         known = {f.sequence: f for f in tree.fragments}
         live_total = 0
-        for sequence in range(1, max(int(info["fragmentsCreated"]), max(known, default=0)) + 1):
-            tid = token_id_of(row.slot, sequence)
+        sequences = range(1, max(int(info["fragmentsCreated"]), max(known, default=0)) + 1)
+        tids = [token_id_of(row.slot, sequence) for sequence in sequences]
+        read = many([token.functions.fragment(tid) for tid in tids])
+        live = [i for i, r in enumerate(read) if not isinstance(r, NonexistentToken) and known.get(sequences[i])]
+        claimable = dict(zip(live, many([token.functions.claimable(tids[i]) for i in live]), strict=True))
+        for i, (sequence, tid) in enumerate(zip(sequences, tids, strict=True)):
             ours_f = known.get(sequence)
-            try:
-                owner, value, _slot, parent_id, frozen = call(token.functions.fragment(tid))
-            except NonexistentToken:
+            if isinstance(read[i], NonexistentToken):
                 if ours_f is None or not ours_f.burned:
                     diffs.append(Difference("fragment", str(tid), "exists", ours_f is not None, False))
                 continue
+            owner, value, _slot, parent_id, frozen = read[i]
             if ours_f is None:
                 diffs.append(Difference("fragment", str(tid), "exists", False, True))
                 continue
@@ -132,25 +146,22 @@ def reconcile(index: EventIndex, client: ScfClient, *, block: int | None = None)
             ours_claim = rules.claimable(
                 ours_f.value, details.paid, row.repaid, row.face_value, row.state, row.maturity, block_time
             )
-            differ("fragment", str(tid), "claimable", ours_claim, int(call(token.functions.claimable(tid))))
+            differ("fragment", str(tid), "claimable", ours_claim, int(claimable[i]))
         differ("receivable", key, "live value", row.live_value, live_total)
 
     # Owner counts (ERC-721 balanceOf) of everyone the index or the chain says holds fragments.
     index_counts = index.fragments_held()
-    for owner in sorted(set(index_counts) | set(owner_counts)):
-        differ(
-            "owner count",
-            owner,
-            "fragments held",
-            index_counts.get(owner, 0),
-            int(call(token.functions.balanceOf(owner))),
-        )
+    owners = sorted(set(index_counts) | set(owner_counts))
+    for owner, held in zip(owners, many([token.functions.balanceOf(o) for o in owners]), strict=True):
+        differ("owner count", owner, "fragments held", index_counts.get(owner, 0), int(held))
 
     membership = client.membership.contract
-    for member in index.members():
-        differ("member", member.account, "role", member.role, Role(call(membership.functions.roleOf(member.account))))
-        active = bool(call(membership.functions.isActive(member.account)))
-        differ("member", member.account, "suspended", member.suspended, not active)
+    members = index.members()
+    roles = many([membership.functions.roleOf(m.account) for m in members])
+    actives = many([membership.functions.isActive(m.account) for m in members])
+    for member, role, active in zip(members, roles, actives, strict=True):
+        differ("member", member.account, "role", member.role, Role(role))
+        differ("member", member.account, "suspended", member.suspended, not bool(active))
 
     for debtor, (limit, used) in index.credit_lines().items():
         chain_limit, chain_used = call(token.functions.creditLine(debtor))
@@ -159,7 +170,8 @@ def reconcile(index: EventIndex, client: ScfClient, *, block: int | None = None)
 
     cash = client.cash.contract
     balances = index.cash_balances()
-    for account, balance in sorted(balances.items()):
-        differ("cash", account, "balance", balance, int(call(cash.functions.balanceOf(account))))
+    accounts = sorted(balances)
+    for account, held in zip(accounts, many([cash.functions.balanceOf(a) for a in accounts]), strict=True):
+        differ("cash", account, "balance", balances[account], int(held))
     differ("cash", "total", "supply", sum(balances.values()), int(call(cash.functions.totalSupply())))
     return diffs

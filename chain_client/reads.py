@@ -1,0 +1,73 @@
+"""Many contract reads at one block in few round trips: JSON-RPC batches of `eth_call` where the node answers
+batches (a node over HTTP), one call at a time where it does not (the embedded chain, where a round trip costs
+nothing). `reconcile` reads every fragment, holder and member this way: one request per read made checking a
+large run's index take minutes of round trips.
+
+Each answer is what `fn.call(block_identifier=block)` returns, or the decoded custom error the read reverted with,
+returned rather than raised (reading every fragment of a receivable meets burned ones). A failure that is not a
+revert is raised, as the single call raises it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from eth_utils.abi import get_abi_output_types
+from web3 import Web3
+from web3._utils.abi import map_abi_data
+from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
+from web3.contract.contract import ContractFunction
+from web3.types import RPCEndpoint
+
+from chain_client.chain import chain_of
+from chain_client.exceptions import ContractError
+from chain_client.reverts import decode_revert
+from chain_client.tx import _revert_data
+
+BATCH = 500  # reads per JSON-RPC batch: large enough that round trips vanish, small enough for any node's limit
+
+
+def call_many(w3: Web3, fns: Sequence[ContractFunction], *, block: int) -> list[Any | ContractError]:
+    """The result of each of `fns` at `block`, in order (a `ContractError` instance where it reverted)."""
+    if not fns:
+        return []
+    if not chain_of(w3).sender.pipelines:
+        return [_one(fn, block) for fn in fns]
+    results: list[Any | ContractError] = []
+    for start in range(0, len(fns), BATCH):
+        chunk = fns[start : start + BATCH]
+        requests = [
+            (RPCEndpoint("eth_call"), [{"to": fn.address, "data": fn._encode_transaction_data()}, hex(block)])
+            for fn in chunk
+        ]
+        answers = cast(Any, w3.provider).make_batch_request(requests)
+        if not isinstance(answers, list) or len(answers) != len(chunk):  # the whole batch refused: one at a time
+            results.extend(_one(fn, block) for fn in chunk)
+            continue
+        results.extend(_decoded(w3, fn, answer, block) for fn, answer in zip(chunk, answers, strict=True))
+    return results
+
+
+def _one(fn: ContractFunction, block: int) -> Any | ContractError:
+    try:
+        return fn.call(block_identifier=block)
+    except Exception as exc:
+        data = _revert_data(exc)
+        if data is None:
+            raise
+        return decode_revert(data)
+
+
+def _decoded(w3: Web3, fn: ContractFunction, answer: Any, block: int) -> Any | ContractError:
+    error = answer.get("error") if isinstance(answer, dict) else None
+    if error is not None:
+        data: Any = error.get("data") if isinstance(error, dict) else None
+        if isinstance(data, dict):  # some nodes nest it
+            data = data.get("data")
+        if isinstance(data, str) and data.startswith("0x"):
+            return decode_revert(data)
+        return _one(fn, block)  # not a revert with data: the single call says what it is (and raises)
+    types = get_abi_output_types(fn.abi)
+    values = map_abi_data(BASE_RETURN_NORMALIZERS, types, w3.codec.decode(types, bytes.fromhex(answer["result"][2:])))
+    return values[0] if len(values) == 1 else list(values)
