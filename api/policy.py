@@ -21,7 +21,7 @@ A receivable is visible when its whole tree is (`Scope.whole`) or at least one o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from api.context import ApiContext, IndexView, Member
@@ -29,7 +29,7 @@ from api.errors import ApiProblem
 from api.store import StoredRequest
 from chain_client.contract_errors import NonexistentReceivable
 from chain_client.ids import slot_of
-from chain_client.index import ReceivableTree
+from chain_client.index import ReceivableRow, ReceivableTree
 from chain_client.membership import Role
 
 SEES_ALL = frozenset({Role.OPERATOR, Role.AUDITOR})
@@ -108,44 +108,44 @@ def _anchors(context: ApiContext, view: IndexView, member: Member, slot: int | N
 
 def scope(context: ApiContext, view: IndexView, member: Member, tree: ReceivableTree) -> Scope:
     """What `member` may see of the receivable `tree` is."""
-    receivable = tree.receivable
+    return scope_of(context, view, member, tree.receivable)
+
+
+def scope_of(context: ApiContext, view: IndexView, member: Member, receivable: ReceivableRow) -> Scope:
+    """What `member` may see of `receivable`: read through the index's indexes (what it holds, held or sent,
+    and the paths to them), never the whole tree, whose size a member who sees three fragments must not pay
+    for (a receivable may have 100,000)."""
     if sees_all(member) or receivable.debtor == member.address:
         return EVERYTHING
-    me = member.address
-    parent = {node.token_id: node.parent_id for node in tree.fragments}
-    anchors = {n.token_id for n in tree.fragments if n.owner == me}
-    if receivable.supplier == me and tree.fragments:
-        anchors.add(tree.fragments[0].token_id)
-    anchors |= _anchors(context, view, member, receivable.slot) & parent.keys()
+    me, slot = member.address, receivable.slot
+    held, sent_by_me = view.index.touched_by(slot, me)
+    anchors = set(held)
+    first = view.index.first_fragment(slot) if receivable.supplier == me else None
+    if first is not None:
+        anchors.add(first)
+    anchors |= _anchors(context, view, member, slot)  # (those not in the tree are dropped by with_paths)
     # What it paid with: fragments split off to others out of one it held (the fragment it sent, and the path
     # to it; not what the receiver split off later).
-    paid: dict[int, int] = {}
-    for node in tree.fragments:
-        if node.parent_sequence and node.token_id not in anchors:
-            info = view.index.fragment(node.token_id)
-            if info is not None and info.created_from == me:
-                paid[node.token_id] = info.created_value
-    own = _with_paths(anchors, parent)
+    paid = {t: v for t, v in sent_by_me.items() if t not in anchors}
+    own = view.index.with_paths(slot, anchors)
     sent = {t: v for t, v in paid.items() if t not in own}
-    return Scope(False, frozenset(own | _with_paths(paid, parent)), sent)
-
-
-def _with_paths(token_ids: Iterable[int], parent: Mapping[int, int]) -> set[int]:
-    """`token_ids` and every fragment on their paths to the root."""
-    seen: set[int] = set()
-    for token_id in token_ids:
-        while token_id and token_id not in seen:
-            seen.add(token_id)
-            token_id = parent.get(token_id, 0)
-    return seen
+    return Scope(False, frozenset(own | view.index.with_paths(slot, paid)), sent)
 
 
 def visible_tree(context: ApiContext, view: IndexView, member: Member, slot: int) -> tuple[ReceivableTree, Scope]:
-    """The receivable `slot`'s tree and what `member` may see of it; NonexistentReceivable (404) when there is
+    """The receivable `slot`'s tree and what `member` may see of it: the whole tree when it may see it all,
+    else only the fragments in scope (the receivable's row whole); NonexistentReceivable (404) when there is
     none or the member may see none of it."""
-    tree = view.index.tree(slot, at=view.now)
-    found = NOTHING if tree is None else scope(context, view, member, tree)
-    if tree is None or not found.visible:
+    receivable = view.index.receivable(slot, at=view.now)
+    found = NOTHING if receivable is None else scope_of(context, view, member, receivable)
+    if not found.visible:
+        raise NonexistentReceivable(slot)
+    tree = (
+        view.index.tree(slot, at=view.now)
+        if found.whole
+        else view.index.partial_tree(slot, found.fragments, at=view.now)
+    )
+    if tree is None:
         raise NonexistentReceivable(slot)
     return tree, found
 
@@ -154,8 +154,8 @@ def fragment_scope(context: ApiContext, view: IndexView, member: Member, token_i
     """What `member` may see of the receivable fragment `token_id` belongs to."""
     if sees_all(member):
         return EVERYTHING
-    tree = view.index.tree(slot_of(token_id), at=view.now)
-    return NOTHING if tree is None else scope(context, view, member, tree)
+    receivable = view.index.receivable(slot_of(token_id), at=view.now)
+    return NOTHING if receivable is None else scope_of(context, view, member, receivable)
 
 
 def may_see_fragment(context: ApiContext, view: IndexView, member: Member, token_id: int) -> bool:
@@ -165,8 +165,8 @@ def may_see_fragment(context: ApiContext, view: IndexView, member: Member, token
 def may_see_receivable(context: ApiContext, view: IndexView, member: Member, slot: int) -> bool:
     if sees_all(member):
         return True
-    tree = view.index.tree(slot, at=view.now)
-    return tree is not None and scope(context, view, member, tree).visible
+    receivable = view.index.receivable(slot, at=view.now)
+    return receivable is not None and scope_of(context, view, member, receivable).visible
 
 
 # ---------------------------------------------------------------------------------------------- listings

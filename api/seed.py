@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ from api.fields import yuan_text
 from api.financing import submit
 from api.schemas import FinancingRequestCreate, FinancingRequestPublic
 from api.settings import MemberConfig
+from chain_client import fanout
 from chain_client.chain import new_account
 from chain_client.client import ScfClient
 from chain_client.constants import DAY, ZERO_ADDRESS
@@ -32,6 +34,8 @@ from chain_client.pricing import days_between, quote
 
 BANK_CASH = 10_000_000_00
 CREDIT_LINE = 50_000_000_00
+LARGE_FACE = 40_000_000_00  # the large receivable's (`seed_fragments`), within the credit line beside the demo's
+LARGE_HOLDERS = 50
 
 
 @dataclass(frozen=True)
@@ -71,10 +75,11 @@ class DemoChain:
     banks: list[Party]
     slots: list[int]
     requests: list[SignedRequest]
+    holders: list[Party] = field(default_factory=list)  # of the large receivable (`seed_fragments`), if any
 
     @property
     def parties(self) -> list[Party]:
-        return [self.operator, self.core, *self.suppliers, *self.banks]
+        return [self.operator, self.core, *self.suppliers, *self.banks, *self.holders]
 
     def members(self) -> list[MemberConfig]:
         return [p.config() for p in self.parties]
@@ -128,18 +133,8 @@ def seed_demo(scf: ScfClient, operator: LocalAccount) -> DemoChain:
     nonces: dict[str, int] = {}
 
     def sign(holder: Party, token_id: int, maturity: int, value: int, rate: str, **kw: object) -> SignedRequest:
-        price = quote(value, Decimal(rate), days_between(now(w3), maturity)).price
         nonces[holder.address] = nonces.get(holder.address, 0) + 1
-        request = FinancingRequest(
-            token_id=token_id,
-            value=value,
-            price=price,
-            financier=str(kw.get("financier", ZERO_ADDRESS)),
-            recourse=bool(kw.get("recourse", False)),
-            nonce=nonces[holder.address],
-            deadline=now(w3) + 14 * DAY,
-        )
-        return SignedRequest(holder, request, desk.sign(holder.account, request))
+        return _signed(scf, holder, token_id, maturity, value, rate, nonces[holder.address], **kw)
 
     m1, m2 = start + 120 * DAY, start + 75 * DAY
     requests = [
@@ -152,6 +147,65 @@ def seed_demo(scf: ScfClient, operator: LocalAccount) -> DemoChain:
     ]
     operator_party = Party("Platform operator", Role.OPERATOR, operator)
     return DemoChain(operator_party, core, suppliers, banks, [r1.slot, r2.slot], requests)
+
+
+def _signed(
+    scf: ScfClient, holder: Party, token_id: int, maturity: int, value: int, rate: str, nonce: int, **kw: object
+) -> SignedRequest:
+    """A financing request of `value` off `token_id` priced at `rate`, signed by `holder`, good for 14 days."""
+    w3 = scf.w3
+    price = quote(value, Decimal(rate), days_between(now(w3), maturity)).price
+    request = FinancingRequest(
+        token_id=token_id,
+        value=value,
+        price=price,
+        financier=str(kw.get("financier", ZERO_ADDRESS)),
+        recourse=bool(kw.get("recourse", False)),
+        nonce=nonce,
+        deadline=now(w3) + 14 * DAY,
+    )
+    return SignedRequest(holder, request, scf.financing.sign(holder.account, request))
+
+
+@dataclass(frozen=True)
+class LargeSeed:
+    slot: int
+    fragments: int  # the first one included
+    transactions: int  # split transactions
+    seconds: float
+
+
+def seed_fragments(scf: ScfClient, demo: DemoChain, fragments: int) -> LargeSeed:
+    """Development only (`python -m api --seed-fragments N`, for `bench.py api`): a third receivable of the demo's
+    debtor to its tier-1 supplier, split into `fragments` fragments (the first included) held by
+    `LARGE_HOLDERS` new suppliers, by pipelined batch splits (`chain_client.fanout`); two of its fragments are
+    offered for financing (to the market, and to the first bank), added to `demo.requests`."""
+    started = time.perf_counter()
+    w3, rt, operator = scf.w3, scf.receivables, demo.operator.account
+    first = demo.suppliers[0]
+    gas_money = scf.tx.funding_for(fragments // fanout.BATCH + 20)
+    demo.holders = [
+        Party(f"Holder {i:02}", Role.SUPPLIER, new_account(w3, fund_wei=gas_money, funder=operator))
+        for i in range(1, LARGE_HOLDERS + 1)
+    ]
+    scf.tx.transact_many([scf.membership.admit_call(operator, h.address, h.role) for h in demo.holders])
+    desk = scf.financing.address
+    scf.tx.transact_many([rt.set_approval_for_all_call(h.account, desk, True) for h in demo.holders])
+    maturity = now(w3) + 90 * DAY
+    r = rt.issue(demo.core.account, first.address, LARGE_FACE, maturity, keccak(text=f"HZ-LARGE {os.urandom(8).hex()}"))
+    rt.accept(first.account, r.token_id)
+    grown = fanout.grow(scf, first.account, r.token_id, [h.account for h in demo.holders], fragments)
+    by_address = {h.address: h for h in demo.holders}
+    deepest, middle = grown.deepest, grown.token_ids[len(grown.token_ids) // 2]
+    offered = [(deepest, "0.037", {}), (middle, "0.036", {"financier": demo.banks[0].address})]
+    for token_id, rate, kw in offered:
+        holder = by_address[rt.owner_of(token_id)]
+        value = rt.balance_of(token_id)
+        # A holder's nonces start at 1; two offers by one holder (possible: holders are reused) take 1 and 2.
+        nonce = 1 + sum(s.holder is holder for s in demo.requests)
+        demo.requests.append(_signed(scf, holder, token_id, maturity, value, rate, nonce, **kw))
+    demo.slots.append(r.slot)
+    return LargeSeed(r.slot, 1 + len(grown.token_ids), grown.transactions, time.perf_counter() - started)
 
 
 def submit_requests(context: ApiContext, demo: DemoChain) -> list[FinancingRequestPublic]:

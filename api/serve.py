@@ -16,6 +16,7 @@ import shlex
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,6 +75,13 @@ def build_parser(prog: str = "scf serve") -> argparse.ArgumentParser:
         help="day-count basis of quotes and discounts (default: %(default)s)",
     )
     p.add_argument(
+        "--seed-fragments",
+        type=int,
+        metavar="N",
+        help="embedded chain, development and benchmarks only: also seed a receivable split into N fragments held "
+        "by 50 suppliers, and index it before serving (bench.py api --fragments N)",
+    )
+    p.add_argument(
         "--log-level",
         default="warning",
         choices=["critical", "error", "warning", "info", "debug"],
@@ -84,11 +92,13 @@ def build_parser(prog: str = "scf serve") -> argparse.ArgumentParser:
 
 def _embedded(args: argparse.Namespace, store_dir: Path, console: Console) -> ApiContext:
     from api.context import ApiContext, Members
-    from api.seed import seed_demo, submit_requests
+    from api.seed import seed_demo, seed_fragments, submit_requests
     from api.store import RequestStore
 
     if args.keys_file or args.deployment:  # (their environment variables are read only with --rpc)
         raise UsageError("--keys-file and --deployment go with --rpc; the embedded chain makes its own")
+    if args.seed_fragments is not None and args.seed_fragments < 2:
+        raise UsageError("--seed-fragments needs at least 2 fragments")
     if args.store:
         # The embedded chain dies with this process; a store kept past it would list requests of a lost chain.
         raise UsageError("--store goes with --rpc: the embedded chain is new on every start, and so is its store")
@@ -97,11 +107,27 @@ def _embedded(args: argparse.Namespace, store_dir: Path, console: Console) -> Ap
     console.print("Deploying the contracts on the embedded chain and seeding a demo supply chain ...")
     scf = ScfClient(w3, deploy_all(w3, operator))
     demo = seed_demo(scf, operator)
+    large = None
+    if args.seed_fragments:
+        console.print(f"Splitting a receivable into {args.seed_fragments:,} fragments ...")
+        large = seed_fragments(scf, demo, args.seed_fragments)
     index = EventIndex(args.index or ":memory:")
     demo.label(index)
     store = RequestStore(store_dir / "api.sqlite")
     context = ApiContext(scf, index, store, Members(demo.members()), day_count=DayCount(args.day_count))
+    if large is not None:
+        # Indexed now, as the first read would (it syncs): timed, and no request measured waits for it.
+        started = time.perf_counter()
+        context.sync()
+        indexed = time.perf_counter() - started
     submitted = submit_requests(context, demo)
+    if large is not None:
+        console.print(
+            f"seeded a receivable of {large.fragments:,} fragments in {large.seconds:.1f} s "
+            f"({large.transactions:,} split transactions); indexed {index.event_count():,} events in {indexed:.1f} s "
+            f"(slot {large.slot})",
+            soft_wrap=True,
+        )
     if args.keys_out:
         write_members(args.keys_out, demo.members())
     _print_keys(console, demo, len(submitted), args)
@@ -112,6 +138,8 @@ def _remote(args: argparse.Namespace) -> ApiContext:
     from api.context import ApiContext, Members
     from api.store import RequestStore
 
+    if args.seed_fragments is not None:
+        raise UsageError("--seed-fragments is for the embedded chain: a real chain is not seeded")
     try:
         settings = Settings.load(
             args.keys_file,

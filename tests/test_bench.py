@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from scripts import bench
+from scripts.benchmarks import api as api_bench
 from scripts.benchmarks import gas as gas_bench
 from scripts.benchmarks import node as node_bench
 from scripts.benchmarks import scaling as scaling_bench
@@ -98,7 +99,13 @@ def test_scaling_quick_gives_every_key(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_api_quick_gives_every_key(capsys: pytest.CaptureFixture[str]) -> None:
     report = run_json(capsys, "api")
-    assert set(report) == {"bench", "machine", "chain", "requests_per_read", "rows", "quick"}
+    assert set(report) == {"bench", "machine", "chain", "fragments", "seeding", "requests_per_read", "rows", "quick"}
+    # the large receivable, seeded and indexed by the server before any request (`--quick`: a small one)
+    assert report["fragments"] == api_bench.QUICK_FRAGMENTS
+    assert set(report["seeding"]) == {
+        "split_transactions", "seed_seconds", "events_indexed", "index_seconds", "startup_seconds"
+    }  # fmt: skip
+    assert report["seeding"]["events_indexed"] > report["fragments"]
     names = [r["name"] for r in report["rows"]]
     assert names[0] == "trivial endpoint (reference)"
     assert "POST /financing-requests/{id}/fund" in names

@@ -3,6 +3,10 @@
 sync route in the thread pool, uvicorn, the same guard) in a third: p50, p95 and p99 of one client's requests in
 turn, and each endpoint's p50 as a multiple of the trivial one's.
 
+With `fragments`, the server also seeds a receivable split into that many fragments held by 50 suppliers
+(`python -m api --seed-fragments N`) and indexes it before serving; `GET /receivables/{slot}` reads that one, as
+the first bank sees it (two of its fragments are offered, one to the market and one to that bank).
+
 Funding is measured on the seed's open financing requests, each funded once (a real transaction each), then
 the same calls again with their Idempotency-Keys (replays, which send nothing).
 """
@@ -10,6 +14,7 @@ the same calls again with their Idempotency-Keys (replays, which send nothing).
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -22,6 +27,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+FRAGMENTS = 100_000  # the large receivable's, by default (issue 14's size)
+QUICK_FRAGMENTS = 200
 TRIVIAL_APP = """
 import uvicorn
 from fastapi import FastAPI
@@ -96,12 +103,47 @@ def fundings(http: httpx.Client, api: str, headers: dict[str, str], ids: list[in
     return [first, again]
 
 
-def measure_api(api: str, trivial: str, keys: dict[str, str], n: int) -> list[Latency]:
+@dataclass(frozen=True)
+class Seeded:
+    """What the server said of its large receivable: its slot, fragments, split transactions, and the seconds it
+    took to split and to index."""
+
+    slot: str
+    fragments: int
+    transactions: int
+    seed_seconds: float
+    events: int
+    index_seconds: float
+
+
+# The line `python -m api --seed-fragments N` prints once it has seeded and indexed (api/serve.py).
+SEEDED = re.compile(
+    r"seeded a receivable of ([\d,]+) fragments in ([\d.]+) s \(([\d,]+) split transactions\); "
+    r"indexed ([\d,]+) events in ([\d.]+) s \(slot (\d+)\)"
+)
+
+
+def seeded(log: str) -> Seeded:
+    found = SEEDED.search(log)
+    if found is None:
+        raise SystemExit("the API did not say what it seeded")
+    n, seconds, txs, events, indexed, slot = found.groups()
+    return Seeded(
+        slot,
+        int(n.replace(",", "")),
+        int(txs.replace(",", "")),
+        float(seconds),
+        int(events.replace(",", "")),
+        float(indexed),
+    )
+
+
+def measure_api(api: str, trivial: str, keys: dict[str, str], n: int, slot: str | None) -> list[Latency]:
     bank = {"Authorization": f"Bearer {keys['financier']}"}
     with httpx.Client(timeout=60) as http:
         listed = http.get(f"{api}/financing-requests?status=open", headers=bank).json()
         open_ids = [r["id"] for r in listed["data"]]
-        slot = http.get(f"{api}/receivables", headers=bank).json()["data"][0]["slot"]
+        slot = slot or http.get(f"{api}/receivables", headers=bank).json()["data"][0]["slot"]
         reads = [
             ("trivial endpoint (reference)", f"{trivial}/trivial"),
             ("GET /health", f"{api}/health"),
@@ -116,14 +158,18 @@ def measure_api(api: str, trivial: str, keys: dict[str, str], n: int) -> list[La
     return rows
 
 
-def run(n: int) -> list[Latency]:
-    """Start the API and the trivial app, measure, stop them."""
+def run(n: int, fragments: int = 0) -> tuple[list[Latency], Seeded | None, float]:
+    """Start the API (seeding a receivable of `fragments` fragments, if any) and the trivial app, measure, stop
+    them: the rows, what was seeded, and the seconds from starting the API to its first answer."""
     with tempfile.TemporaryDirectory(prefix="scf-bench-api-") as folder:
         api_port, trivial_port = free_port(), free_port()
         keys_file = Path(folder) / "keys.json"
-        log = (Path(folder) / "api.log").open("wb")
+        log_path = Path(folder) / "api.log"
+        log = log_path.open("wb")
+        seed = ["--seed-fragments", str(fragments)] if fragments else []
+        started = time.monotonic()
         api_proc = subprocess.Popen(
-            [sys.executable, "-m", "api", "--port", str(api_port), "--keys-out", str(keys_file)],
+            [sys.executable, "-m", "api", "--port", str(api_port), "--keys-out", str(keys_file), *seed],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -133,11 +179,14 @@ def run(n: int) -> list[Latency]:
         )
         try:
             api, trivial = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{trivial_port}"
-            wait_up(f"{api}/health", api_proc)
+            wait_up(f"{api}/health", api_proc, timeout=120 + fragments / 20)
+            startup = time.monotonic() - started
             wait_up(f"{trivial}/trivial", trivial_proc)
             members = json.loads(keys_file.read_text())["members"]
             keys = {m["role"]: m["api_key"] for m in reversed(members)}  # the first of each role
-            return measure_api(api, trivial, keys, n)
+            large = seeded(log_path.read_text(errors="replace")) if fragments else None
+            rows = measure_api(api, trivial, keys, n, large.slot if large else None)
+            return rows, large, startup
         finally:
             for proc in (api_proc, trivial_proc):
                 proc.terminate()

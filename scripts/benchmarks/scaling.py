@@ -2,9 +2,9 @@
 from 10 to 20,000 fragments, each size beside the smallest measured in the same run (flat is 1.00x).
 
 One receivable per size, all issued to the same supplier and split over two tiers by real 100-way splits on the
-embedded chain (or a node), indexed into a SQLite file; then the queries are timed (median of repeated calls,
-with `gc.freeze()` as a long-running service does after start-up), time is moved to maturity, each receivable
-is repaid in full in one transaction, and one page of 100 fragments is settled.
+embedded chain (or a node; `chain_client.fanout`), indexed into a SQLite file; then the queries are timed (median
+of repeated calls, with `gc.freeze()` as a long-running service does after start-up), time is moved to maturity,
+each receivable is repaid in full in one transaction, and one page of 100 fragments is settled.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,16 +22,14 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from chain_client import Role, ScfClient, accounts_of, deploy_all, new_account
+from chain_client import Role, ScfClient, accounts_of, deploy_all, fanout, new_account
 from chain_client.chain import chain_of
 from chain_client.constants import DAY
 from chain_client.devchain import advance_time, now
 from chain_client.ids import token_id_of
 from chain_client.index import EventIndex, Indexer
-from chain_client.receivables import _minted_ids
 
 HOLDERS = 50
-BATCH = 100  # recipients per split transaction
 PAGE = 100  # fragments settled in the measured page
 SIZES = (10, 100, 1_000, 5_000, 20_000)
 QUICK_SIZES = (10, 120)
@@ -67,26 +65,10 @@ def timed_ms(fn: Callable[[], Any], repeat: int) -> float:
     return statistics.median(samples)
 
 
-def _split_into(scf: ScfClient, holder: LocalAccount, token_id: int, to: Sequence[str], n: int) -> list[int]:
-    """`n` equal pieces off `token_id` to `to` in turn, `BATCH` per transaction, pipelined."""
-    tx = scf.tx
-    share = scf.receivables.balance_of(token_id) // (n + 1)
-    calls = []
-    for start in range(0, n, BATCH):
-        count = min(BATCH, n - start)
-        payments = [to[(start + i) % len(to)] for i in range(count)]
-        fn = scf.receivables.contract.functions.split(token_id, payments, [share] * count, os.urandom(32))
-        calls.append(tx.call_of(holder, fn, 80_000 + 90_000 * count))
-    out: list[int] = []
-    for receipt in tx.transact_many(calls):
-        out += _minted_ids(receipt, scf.receivables.address)
-    return out
-
-
 def build(w3: Web3, sizes: tuple[int, ...]) -> tuple[ScfClient, LocalAccount, LocalAccount, list[Size], str]:
     operator = accounts_of(w3)[0]
     scf = ScfClient(w3, deploy_all(w3, operator))
-    fund = chain_of(w3).sender.funding_for(sum(sizes) // BATCH + 20 * len(sizes) + 100)
+    fund = chain_of(w3).sender.funding_for(sum(sizes) // fanout.BATCH + 20 * len(sizes) + 100)
     core = new_account(w3, fund_wei=fund, funder=operator)
     members = [new_account(w3, fund_wei=fund, funder=operator) for _ in range(HOLDERS)]
     scf.membership.admit(operator, core.address, Role.CORE_ENTERPRISE)
@@ -96,8 +78,6 @@ def build(w3: Web3, sizes: tuple[int, ...]) -> tuple[ScfClient, LocalAccount, Lo
     rt.set_credit_line(operator, core.address, 2**48 - 1)
     scf.cash.mint(operator, core.address, 10**14)
     scf.cash.approve(core, rt.address, 10**14)
-    by_address: dict[str, LocalAccount] = {m.address: m for m in members}
-    addresses: list[str] = [m.address for m in members]
     first = members[0]
     out = []
     maturity = now(w3) + 30 * DAY
@@ -105,19 +85,9 @@ def build(w3: Web3, sizes: tuple[int, ...]) -> tuple[ScfClient, LocalAccount, Lo
         r = rt.issue(core, first.address, 10**11, maturity, os.urandom(32))
         rt.accept(first, r.token_id)
         size = Size(n, r.slot)
-        tier2 = _split_into(scf, first, r.token_id, addresses[1:], min(n - 1, 99))
-        left = n - 1 - len(tier2)
-        size.deepest = tier2[-1] if tier2 else r.token_id
-        for token_id in tier2:
-            if left <= 0:
-                break
-            take = min(left, -(-(n - 1 - len(tier2)) // len(tier2)))
-            holder = by_address[rt.owner_of(token_id)]
-            made = _split_into(scf, holder, token_id, addresses, take)
-            size.deepest = made[-1]
-            left -= take
+        size.deepest = fanout.grow(scf, first, r.token_id, members, n).deepest
         out.append(size)
-    return scf, operator, core, out, addresses[1]
+    return scf, operator, core, out, members[1].address
 
 
 def measure(w3: Web3, sizes: tuple[int, ...], repeat: int) -> tuple[list[Size], dict[str, float]]:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.test_api.served import ROOT, Served
 
 
@@ -24,6 +26,24 @@ def test_the_embedded_chain_with_a_store_file_is_refused_in_one_line(tmp_path: P
     assert len(lines) == 1, run.stderr
     assert "--store goes with --rpc" in lines[0]
     assert not (tmp_path / "api.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--rpc", "http://127.0.0.1:9", "--seed-fragments", "10"], "--seed-fragments is for the embedded chain"),
+        (["--seed-fragments", "1"], "--seed-fragments needs at least 2 fragments"),
+    ],
+)
+def test_seeding_fragments_is_refused_on_a_real_chain_and_below_two_in_one_line(argv: list[str], said: str) -> None:
+    # A development seed (bench.py api --fragments N): never sent to a real chain.
+    run = subprocess.run(
+        [sys.executable, "-m", "api", *argv], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert said in lines[0]
 
 
 def test_sigterm_removes_the_temporary_store(tmp_path: Path) -> None:
