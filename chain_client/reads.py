@@ -10,10 +10,11 @@ revert is raised, as the single call raises it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from eth_utils.abi import get_abi_output_types
+from hexbytes import HexBytes
 from web3 import Web3
 from web3._utils.abi import map_abi_data
 from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
@@ -47,6 +48,44 @@ def call_many(w3: Web3, fns: Sequence[ContractFunction], *, block: int) -> list[
             continue
         results.extend(_decoded(w3, fn, answer, block) for fn, answer in zip(chunk, answers, strict=True))
     return results
+
+
+def call_all(w3: Web3, fns: Sequence[ContractFunction], *, block: int) -> list[Any]:
+    """`call_many` for reads that should not revert: the first revert is raised."""
+    results = call_many(w3, fns, block=block)
+    for r in results:
+        if isinstance(r, ContractError):
+            raise r
+    return results
+
+
+def block_times(w3: Web3, numbers: Iterable[int]) -> dict[int, int]:
+    """The timestamp of each block of `numbers` (see `block_headers`)."""
+    return {n: timestamp for n, (_, timestamp) in block_headers(w3, numbers).items()}
+
+
+def block_headers(w3: Web3, numbers: Iterable[int]) -> dict[int, tuple[str, int]]:
+    """The hash (0x-hex) and timestamp of each block of `numbers`, asked for in batches where the node takes them
+    (raw headers: a Clique header's extraData is longer than web3's block formatter accepts)."""
+    wanted = sorted(set(numbers))
+    if not wanted or not chain_of(w3).sender.pipelines:
+        return {n: _header(w3, n) for n in wanted}
+    headers: dict[int, tuple[str, int]] = {}
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start : start + BATCH]
+        requests = [(RPCEndpoint("eth_getBlockByNumber"), [hex(n), False]) for n in chunk]
+        answers = cast(Any, w3.provider).make_batch_request(requests)
+        for i, n in enumerate(chunk):
+            answer = answers[i] if isinstance(answers, list) and len(answers) == len(chunk) else None
+            header = answer.get("result") if isinstance(answer, dict) else None
+            # Anything else (an error, a block the node does not have): the single request says what, or raises.
+            headers[n] = (str(header["hash"]), int(header["timestamp"], 16)) if header else _header(w3, n)
+    return headers
+
+
+def _header(w3: Web3, number: int) -> tuple[str, int]:
+    block = w3.eth.get_block(number)
+    return HexBytes(block["hash"]).to_0x_hex(), int(block["timestamp"])
 
 
 def _one(fn: ContractFunction, block: int) -> Any | ContractError:

@@ -35,13 +35,13 @@ class LogDecoder:
 
     def __init__(self, addresses: Mapping[str, str]) -> None:
         self._names: dict[str, str] = {}
-        self._events: dict[str, dict[bytes, _EventAbi]] = {}
+        self._events: dict[str, dict[bytes, EventAbi]] = {}
         for name, address in addresses.items():
             try:
                 abi = load_artifact(name)["abi"]
             except FileNotFoundError:
                 abi = []
-            events = [_EventAbi(item) for item in abi if item.get("type") == "event" and not item.get("anonymous")]
+            events = [EventAbi(item) for item in abi if item.get("type") == "event" and not item.get("anonymous")]
             self._events[address] = {bytes(e.topic): e for e in events}
             self._names[address] = name
 
@@ -69,7 +69,10 @@ class LogDecoder:
         )
 
 
-class _EventAbi:
+class EventAbi:
+    """One event of an ABI: its topic, and its logs decoded into JSON-ready arguments (several times faster than
+    web3's `process_log`, which a large run's hundreds of thousands of logs feel)."""
+
     def __init__(self, abi: dict[str, Any]) -> None:
         self.name = str(abi["name"])
         inputs = abi["inputs"]

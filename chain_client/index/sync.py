@@ -33,6 +33,7 @@ from chain_client.deploy import DeploymentRecord
 from chain_client.index import projection
 from chain_client.index.decoding import LogDecoder
 from chain_client.index.store import EventIndex, IndexMismatch
+from chain_client.reads import block_headers
 from chain_client.tx import is_connection_error
 
 # How a node (web3) and the embedded chain (eth-tester) say a block is not there: after a reorganisation, or
@@ -235,16 +236,15 @@ class Indexer:
         by_block: dict[int, list[LogReceipt]] = {}
         for log in logs:
             by_block.setdefault(int(log["blockNumber"]), []).append(log)
-        headers = {n: self.w3.eth.get_block(n) for n in by_block}
+        headers = block_headers(self.w3, by_block)  # in batches where the node takes them
         with self.index._transaction() as conn:
             project = projection.Projector(conn)
             for number in sorted(by_block):
-                header = headers[number]
-                block_time = int(header["timestamp"])
+                block_hash, block_time = headers[number]
                 block_logs = sorted(by_block[number], key=lambda lg: (int(lg["transactionIndex"]), int(lg["logIndex"])))
                 conn.execute(
                     "INSERT OR REPLACE INTO blocks (number, hash, timestamp, log_count) VALUES (?, ?, ?, ?)",
-                    (number, HexBytes(header["hash"]).to_0x_hex(), block_time, len(block_logs)),
+                    (number, block_hash, block_time, len(block_logs)),
                 )
                 for log in block_logs:
                     event = self._decode(log, block_time)

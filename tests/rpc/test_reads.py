@@ -46,3 +46,14 @@ def test_reads_in_batches_equal_reads_one_at_a_time_a_revert_included(
     assert isinstance(answers[2], NonexistentToken)
     assert answers[2].token_id == token_id_of(issued.slot, 3)
     assert answers[3:] == [1, 1, 0, Role.SUPPLIER, True]
+
+
+def test_block_times_in_batches_are_the_blocks_timestamps(node_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = World(node_url)  # its set-up mines a few blocks
+    head = w.w3.eth.block_number
+    numbers = [head, 1, head - 1, 1]  # in any order, repeated
+    monkeypatch.setattr(reads, "BATCH", 2)
+    monkeypatch.setattr(w.w3.eth, "get_block", lambda n: pytest.fail(f"block {n} asked for on its own"))
+    times = reads.block_times(w.w3, numbers)
+    monkeypatch.undo()
+    assert times == {n: w.w3.eth.get_block(n)["timestamp"] for n in (1, head - 1, head)}

@@ -26,6 +26,7 @@ from chain_client.client import ScfClient
 from chain_client.ids import sequence_of
 from chain_client.index import EventIndex, Indexer, reconcile
 from chain_client.money import format_fen
+from chain_client.reads import call_all
 from chain_client.receivables import ReceivableState
 from chain_client.words import counted
 
@@ -90,9 +91,11 @@ def cash_conservation(scf: ScfClient, plan: Plan, accounts: Accounts, ledger: Le
     check = Check("cash conservation")
     cash = scf.cash
     desk = accounts.address(DESK)
-    holders = set(ledger.cash) | {accounts.address(n) for n in plan.members}  # the desk, once cash reached it
-    balances = {h: cash.balance_of(h) for h in holders}
-    supply = cash.total_supply()
+    holders = sorted(set(ledger.cash) | {accounts.address(n) for n in plan.members})  # the desk, once cash reached it
+    at = int(scf.w3.eth.block_number)
+    read = call_all(scf.w3, [cash.contract.functions.balanceOf(h) for h in holders], block=at)  # in batches
+    balances = {h: int(b) for h, b in zip(holders, read, strict=True)}
+    supply = int(cash.contract.functions.totalSupply().call(block_identifier=at))
     if sum(balances.values()) != supply:
         check.fail(f"balances add up to {format_fen(sum(balances.values()))}, supply is {format_fen(supply)}")
     if ledger.minted != supply:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
-from web3.types import EventData, LogReceipt
+from web3.types import LogReceipt
 
 from chain_client.ids import slot_of
+from chain_client.index.decoding import EventAbi
+from chain_client.reads import block_times
 
 ZERO = "0x" + "00" * 20
 BLOCKS_PER_QUERY = 2_000
@@ -157,10 +159,10 @@ class _Reader:
     def __init__(self, w3: Web3, contracts: dict[str, Contract]) -> None:
         self.w3 = w3
         self.contracts = contracts
-        self.events: dict[tuple[str, bytes], tuple[Any, Callable[[EventData, LogReceipt], None]]] = {}
+        self.events: dict[tuple[str, bytes], tuple[Any, Callable[[dict[str, Any], LogReceipt], None]]] = {}
         for (name, event_name), method in _HANDLERS.items():
-            event = contracts[name].events[event_name]()
-            self.events[str(contracts[name].address), bytes(HexBytes(event.topic))] = (event, getattr(self, method))
+            event = EventAbi(cast(dict[str, Any], contracts[name].events[event_name]().abi))
+            self.events[str(contracts[name].address), bytes(event.topic)] = (event, getattr(self, method))
         self.times: dict[int, int] = {}
         self.ledger = Ledger()
         self.owner: dict[int, str] = {}
@@ -177,7 +179,7 @@ class _Reader:
                 continue
             event, handle = found
             self.ledger.logs += 1
-            handle(event.process_log(log), log)
+            handle({"args": event.decode(log)}, log)
         ledger = self.ledger
         ledger.moves = [self._kind_of(mv) for mv in ledger.moves]
         return ledger
@@ -194,10 +196,13 @@ class _Reader:
         addresses = list(dict.fromkeys(str(self.contracts[name].address) for name, _ in _HANDLERS))
         while a <= b:
             end = min(b, a + BLOCKS_PER_QUERY - 1)
-            yield from sorted(
+            logs = sorted(
                 self.w3.eth.get_logs({"fromBlock": a, "toBlock": end, "address": addresses}),  # type: ignore[typeddict-item]
                 key=lambda lg: (int(lg["blockNumber"]), int(lg["transactionIndex"]), int(lg["logIndex"])),
             )
+            # The times of the blocks these logs are in, asked for together rather than one block at a time.
+            self.times.update(block_times(self.w3, {int(lg["blockNumber"]) for lg in logs} - self.times.keys()))
+            yield from logs
             a = end + 1
 
     def time(self, log: LogReceipt) -> int:
@@ -212,7 +217,7 @@ class _Reader:
 
     # ------------------------------------------------------------------ receivable token
 
-    def _issued(self, e: EventData, log: LogReceipt) -> None:
+    def _issued(self, e: dict[str, Any], log: LogReceipt) -> None:
         a = e["args"]
         slot, token_id = int(a["slot"]), int(a["tokenId"])
         issued = Issued(
@@ -223,7 +228,7 @@ class _Reader:
             Move(slot, issued.debtor, issued.supplier, issued.face, token_id, "issue", self.tx(log))
         )
 
-    def _fragment_transfer(self, e: EventData, log: LogReceipt) -> None:
+    def _fragment_transfer(self, e: dict[str, Any], log: LogReceipt) -> None:
         a = e["args"]
         frm, to, token_id = a["from"], a["to"], int(a["tokenId"])
         if frm == ZERO:
@@ -237,7 +242,7 @@ class _Reader:
             self.ledger.moves.append(move)
             self.owner[token_id] = to
 
-    def _value_transfer(self, e: EventData, log: LogReceipt) -> None:
+    def _value_transfer(self, e: dict[str, Any], log: LogReceipt) -> None:
         a = e["args"]
         frm, to, value = int(a["_fromTokenId"]), int(a["_toTokenId"]), int(a["_value"])
         if frm:
@@ -252,21 +257,21 @@ class _Reader:
             move = Move(slot_of(to), self.owner.get(frm, ZERO), self.owner.get(to, ZERO), value, to, kind, self.tx(log))
             self.ledger.moves.append(move)
 
-    def _repayment(self, e: EventData, log: LogReceipt) -> None:
+    def _repayment(self, e: dict[str, Any], log: LogReceipt) -> None:
         a = e["args"]
         repaid = Repaid(int(a["slot"]), a["payer"], int(a["amount"]), int(a["totalRepaid"]), self.time(log))
         self.ledger.repayments.append(repaid)
 
-    def _redeemed(self, e: EventData, log: LogReceipt) -> None:
+    def _redeemed(self, e: dict[str, Any], log: LogReceipt) -> None:
         a = e["args"]
         token_id = int(a["tokenId"])
         paid = Paid(slot_of(token_id), token_id, a["holder"], int(a["amount"]), bool(a["burned"]), self.time(log))
         self.ledger.payouts.append(paid)
 
-    def _overdue(self, e: EventData, log: LogReceipt) -> None:
+    def _overdue(self, e: dict[str, Any], log: LogReceipt) -> None:
         self.ledger.overdue[int(e["args"]["slot"])] = self.time(log)
 
-    def _frozen(self, e: EventData, log: LogReceipt) -> None:
+    def _frozen(self, e: dict[str, Any], log: LogReceipt) -> None:
         a = e["args"]
         token_id = int(a["tokenId"])
         freeze = Freeze(
@@ -274,12 +279,12 @@ class _Reader:
             token_id,
             self.owner.get(token_id, ZERO),
             self.value.get(token_id, 0),
-            bytes(a["reason"]),
+            bytes(HexBytes(a["reason"])),
             self.time(log),
         )
         self.ledger.freezes.append(freeze)
 
-    def _unfrozen(self, e: EventData, log: LogReceipt) -> None:
+    def _unfrozen(self, e: dict[str, Any], log: LogReceipt) -> None:
         token_id = int(e["args"]["tokenId"])
         freezes = self.ledger.freezes
         for i in range(len(freezes) - 1, -1, -1):
@@ -289,7 +294,7 @@ class _Reader:
 
     # ------------------------------------------------------------------ financing desk
 
-    def _financed(self, e: EventData, log: LogReceipt) -> None:
+    def _financed(self, e: dict[str, Any], log: LogReceipt) -> None:
         a = e["args"]
         token_id = int(a["tokenId"])
         self.financing_txs.add(self.tx(log))
@@ -307,18 +312,18 @@ class _Reader:
             )
         )
 
-    def _recourse_claimed(self, e: EventData, log: LogReceipt) -> None:
+    def _recourse_claimed(self, e: dict[str, Any], log: LogReceipt) -> None:
         a = e["args"]
         claim = Recourse(int(a["financedTokenId"]), a["seller"], a["financier"], int(a["amount"]), self.time(log))
         self.ledger.claims.append(claim)
 
-    def _recourse_settled(self, e: EventData, log: LogReceipt) -> None:
+    def _recourse_settled(self, e: dict[str, Any], log: LogReceipt) -> None:
         a = e["args"]
         done = Recourse(int(a["financedTokenId"]), a["seller"], a["financier"], int(a["amount"]), self.time(log))
         self.ledger.settled_claims.append(done)
         self.buyback_txs.add(self.tx(log))
 
-    def _recourse_redeemed(self, e: EventData, log: LogReceipt) -> None:
+    def _recourse_redeemed(self, e: dict[str, Any], log: LogReceipt) -> None:
         a = e["args"]
         redeemed = Redeemed(
             int(a["financedTokenId"]),
@@ -332,7 +337,7 @@ class _Reader:
 
     # ------------------------------------------------------------------ cash
 
-    def _cash_transfer(self, e: EventData, log: LogReceipt) -> None:
+    def _cash_transfer(self, e: dict[str, Any], log: LogReceipt) -> None:
         a = e["args"]
         frm, to, value = a["from"], a["to"], int(a["value"])
         cash = self.ledger.cash
