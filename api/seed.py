@@ -36,6 +36,7 @@ BANK_CASH = 10_000_000_00
 CREDIT_LINE = 50_000_000_00
 LARGE_FACE = 40_000_000_00  # the large receivable's (`seed_fragments`), within the credit line beside the demo's
 LARGE_HOLDERS = 50
+MAX_SEED_FRAGMENTS = 1_000_000  # `seed_fragments`' bound: hours of splitting already, and shares stay >= 4,000 fen
 
 
 @dataclass(frozen=True)

@@ -92,13 +92,13 @@ def build_parser(prog: str = "scf serve") -> argparse.ArgumentParser:
 
 def _embedded(args: argparse.Namespace, store_dir: Path, console: Console) -> ApiContext:
     from api.context import ApiContext, Members
-    from api.seed import seed_demo, seed_fragments, submit_requests
+    from api.seed import MAX_SEED_FRAGMENTS, seed_demo, seed_fragments, submit_requests
     from api.store import RequestStore
 
     if args.keys_file or args.deployment:  # (their environment variables are read only with --rpc)
         raise UsageError("--keys-file and --deployment go with --rpc; the embedded chain makes its own")
-    if args.seed_fragments is not None and args.seed_fragments < 2:
-        raise UsageError("--seed-fragments needs at least 2 fragments")
+    if args.seed_fragments is not None and not 2 <= args.seed_fragments <= MAX_SEED_FRAGMENTS:
+        raise UsageError(f"--seed-fragments takes 2 to {MAX_SEED_FRAGMENTS:,} fragments, not {args.seed_fragments:,}")
     if args.store:
         # The embedded chain dies with this process; a store kept past it would list requests of a lost chain.
         raise UsageError("--store goes with --rpc: the embedded chain is new on every start, and so is its store")

@@ -88,14 +88,22 @@ def _header(w3: Web3, number: int) -> tuple[str, int]:
     return HexBytes(block["hash"]).to_0x_hex(), int(block["timestamp"])
 
 
-def _one(fn: ContractFunction, block: int) -> Any | ContractError:
+def call_one(fn: ContractFunction, block: int) -> Any:
+    """`fn` read at `block`; a revert is raised as its decoded custom error."""
     try:
         return fn.call(block_identifier=block)
     except Exception as exc:
         data = _revert_data(exc)
         if data is None:
             raise
-        return decode_revert(data)
+        raise decode_revert(data) from None
+
+
+def _one(fn: ContractFunction, block: int) -> Any | ContractError:
+    try:
+        return call_one(fn, block)
+    except ContractError as error:
+        return error
 
 
 def _decoded(w3: Web3, fn: ContractFunction, answer: Any, block: int) -> Any | ContractError:

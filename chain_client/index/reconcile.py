@@ -14,10 +14,8 @@ from chain_client.exceptions import ContractError
 from chain_client.ids import token_id_of
 from chain_client.index.store import EventIndex, IndexMismatch
 from chain_client.membership import Role
-from chain_client.reads import call_many
+from chain_client.reads import call_many, call_one
 from chain_client.receivables import ReceivableState
-from chain_client.reverts import decode_revert
-from chain_client.tx import _revert_data
 
 
 @dataclass(frozen=True)
@@ -57,13 +55,7 @@ def reconcile(index: EventIndex, client: ScfClient, *, block: int | None = None)
     diffs: list[Difference] = []
 
     def call(fn: Any) -> Any:
-        try:
-            return fn.call(block_identifier=at)
-        except Exception as exc:
-            data = _revert_data(exc)
-            if data is None:
-                raise
-            raise decode_revert(data) from None
+        return call_one(fn, at)
 
     def many(fns: list[Any]) -> list[Any]:
         """Read each at the cursor block, in batches where the node takes them; a revert other than a burned

@@ -476,7 +476,7 @@ def signer_of(w3: Web3, number: int) -> str:
     return Web3.to_checksum_address(w3.provider.make_request("clique_getSigner", [hex(number)])["result"])  # type: ignore[arg-type]
 
 
-def _block_hash(node: Node, number: int) -> str | None:
+def block_hash(node: Node, number: int) -> str | None:
     """The hash of `node`'s block `number` (raw JSON-RPC: a Clique header's extraData is longer than web3 takes)."""
     try:
         block = _w3(node).provider.make_request("eth_getBlockByNumber", [hex(number), False])  # type: ignore[arg-type]
@@ -507,7 +507,7 @@ def wait_until_sealing(network: CliqueNetwork, *, timeout: float = 180.0) -> int
         checked = head
         if (
             expected <= seen
-            and all(_block_hash(n, head) == _block_hash(running_ahead, head) for n in running)
+            and all(block_hash(n, head) == block_hash(running_ahead, head) for n in running)
             and all(_w3(n).net.peer_count >= len(running) - 1 for n in running)
         ):
             # Every node has the same block there (a restarted node has caught up, not forked off) and is connected

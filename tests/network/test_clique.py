@@ -68,16 +68,6 @@ def admin(url: str, method: str, enode: str) -> None:
     assert node(url).provider.make_request(method, [enode])["result"] is True  # type: ignore[arg-type]
 
 
-def block_hash(url: str, number: int) -> str | None:
-    """A block's hash by raw JSON-RPC (a Clique header's extraData is longer than plain web3 accepts); None when
-    the node does not have it (or does not answer)."""
-    try:
-        block = node(url).provider.make_request("eth_getBlockByNumber", [hex(number), False])  # type: ignore[arg-type]
-    except OSError:
-        return None
-    return str(block["result"]["hash"]) if block.get("result") else None
-
-
 def wait_for(what: str, condition: Callable[[], bool]) -> None:
     deadline = time.monotonic() + WAIT
     while not condition():
@@ -181,10 +171,10 @@ def reorganise(clique: geth.CliqueNetwork, outcome: Outcome, tmp_path: Path) -> 
                 return None
             time.sleep(0.3)
         orphan_number = cut_at + 1
-        orphan = block_hash(n1.url, orphan_number)
+        orphan = geth.block_hash(n1, orphan_number)
         assert geth.signer_of(node(n1.url), orphan_number) == n1.signer
         wait_for("the others to seal three blocks", lambda: head(n4.url) >= cut_at + 3)
-        theirs = block_hash(n4.url, orphan_number)
+        theirs = geth.block_hash(n4, orphan_number)
         if node(n1.url).net.peer_count == 0 and theirs not in (None, orphan):
             return orphan_number
         return None  # a connection slipped through and node 1's block went out: not an orphan, try again
@@ -199,7 +189,7 @@ def reorganise(clique: geth.CliqueNetwork, outcome: Outcome, tmp_path: Path) -> 
         wait_for("three more blocks", lambda now=now: min(head(n4.url), head(n1.url)) >= now + 3)  # type: ignore[misc]
     else:
         pytest.fail("node 1 never sealed a block alone")
-    orphan = block_hash(n1.url, orphan_number)
+    orphan = geth.block_hash(n1, orphan_number)
     assert head(n1.url) == orphan_number  # and it can seal no other
 
     alone = connect(n1.url, keys=[DEV_DEPLOYER_KEY])
@@ -217,7 +207,7 @@ def reorganise(clique: geth.CliqueNetwork, outcome: Outcome, tmp_path: Path) -> 
     assert indexer.sync().to_block == orphan_number
 
     connected(True)
-    wait_for("node 1 to drop its own block", lambda: block_hash(n1.url, orphan_number) not in (None, orphan))
+    wait_for("node 1 to drop its own block", lambda: geth.block_hash(n1, orphan_number) not in (None, orphan))
     receipt = connect(n4.url).eth.wait_for_transaction_receipt(tx_hash, timeout=WAIT)
     wait_for("node 1 to have the mint", lambda: head(n1.url) >= receipt["blockNumber"])
     report = indexer.sync()

@@ -32,10 +32,11 @@ def test_the_embedded_chain_with_a_store_file_is_refused_in_one_line(tmp_path: P
     ("argv", "said"),
     [
         (["--rpc", "http://127.0.0.1:9", "--seed-fragments", "10"], "--seed-fragments is for the embedded chain"),
-        (["--seed-fragments", "1"], "--seed-fragments needs at least 2 fragments"),
+        (["--seed-fragments", "1"], "--seed-fragments takes 2 to 1,000,000 fragments, not 1"),
+        (["--seed-fragments", "10" + "0" * 30], "--seed-fragments takes 2 to 1,000,000 fragments, not 10,"),
     ],
 )
-def test_seeding_fragments_is_refused_on_a_real_chain_and_below_two_in_one_line(argv: list[str], said: str) -> None:
+def test_seeding_fragments_is_refused_on_a_real_chain_and_out_of_range_in_one_line(argv: list[str], said: str) -> None:
     # A development seed (bench.py api --fragments N): never sent to a real chain.
     run = subprocess.run(
         [sys.executable, "-m", "api", *argv], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
