@@ -7,6 +7,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
+from web3.types import TxReceipt
 
 from chain_client._base import ContractClient, result
 from chain_client.constants import (
@@ -17,7 +18,7 @@ from chain_client.constants import (
     GAS_SETTLE_RECOURSE,
     ZERO_ADDRESS,
 )
-from chain_client.tx import TxResult
+from chain_client.tx import Call, TxResult
 
 FINANCING_REQUEST_TYPES = {
     "FinancingRequest": [
@@ -123,8 +124,14 @@ class FinancingDesk(ContractClient):
 
     def finance(self, financier: LocalAccount, request: FinancingRequest, signature: bytes) -> FinanceResult:
         """Fund `request`: cash from `financier` to the holder, value to `financier`, in one transaction."""
+        return self.finance_result(self.tx.send_call(self.finance_call(financier, request, signature)))
+
+    def finance_call(self, financier: LocalAccount, request: FinancingRequest, signature: bytes) -> Call:
+        """`finance` as a `Call`, for `Transactor.transact_many`; `finance_result` reads its receipt."""
         fn = self.contract.functions.finance(request.as_tuple(), signature)
-        receipt = self._send(financier, fn, GAS_FINANCE)
+        return self.tx.call_of(financier, fn, GAS_FINANCE)
+
+    def finance_result(self, receipt: TxReceipt) -> FinanceResult:
         (event,) = self._events(receipt, "Financed")
         a = event["args"]
         return FinanceResult(

@@ -123,15 +123,28 @@ class ReceivableToken(ContractClient):
         self, debtor: LocalAccount, supplier: str, face_value: int, maturity: int, document_hash: bytes
     ) -> IssueResult:
         """Confirm a payable of `face_value` fen to `supplier`, due at unix time `maturity`."""
+        call = self.issue_call(debtor, supplier, face_value, maturity, document_hash)
+        return self.issue_result(self.tx.send_call(call))
+
+    def issue_call(
+        self, debtor: LocalAccount, supplier: str, face_value: int, maturity: int, document_hash: bytes
+    ) -> Call:
+        """`issue` as a `Call`, for `Transactor.transact_many`; `issue_result` reads its receipt."""
         fn = self.contract.functions.issue(supplier, face_value, maturity, document_hash)
-        receipt = self._send(debtor, fn, GAS_ISSUE)
+        return self.tx.call_of(debtor, fn, GAS_ISSUE)
+
+    def issue_result(self, receipt: TxReceipt) -> IssueResult:
         (event,) = self._events(receipt, "ReceivableIssued")
         return IssueResult(
             **vars(result(receipt)), slot=int(event["args"]["slot"]), token_id=int(event["args"]["tokenId"])
         )
 
     def accept(self, supplier: LocalAccount, token_id: int) -> TxResult:
-        return result(self._send(supplier, self.contract.functions.accept(token_id), GAS_ACCEPT))
+        return result(self.tx.send_call(self.accept_call(supplier, token_id)))
+
+    def accept_call(self, supplier: LocalAccount, token_id: int) -> Call:
+        """`accept` as a `Call`, for `Transactor.transact_many`."""
+        return self.tx.call_of(supplier, self.contract.functions.accept(token_id), GAS_ACCEPT)
 
     def reject(self, supplier: LocalAccount, token_id: int) -> TxResult:
         return result(self._send(supplier, self.contract.functions.reject(token_id), GAS_ACCEPT))

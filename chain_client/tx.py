@@ -48,6 +48,11 @@ FEE_REFRESH_SECONDS = 10.0
 FUNDED_GAS_PER_TRANSACTION = 1_000_000
 # The fee cap is twice the base fee plus the tip (as wallets do): it survives six full blocks in a row.
 _BASE_FEE_HEADROOM = 2
+# Where the client mines the blocks, the i-th of a block's n transactions offers (n - i) wei more per gas, in its tip
+# and its fee cap, so the miner, which takes the highest bid first among each sender's next nonce (anvil by fee
+# cap, geth by tip), keeps the list's order (`Transactor.keeps_order`). Funding leaves this much per unit of gas
+# for it (a thousandth of a gwei: far below any fee).
+ORDER_TIP_HEADROOM = 1_000_000
 # What a node says when a nonce was already used (by this transaction after a lost response, or by another).
 # ("nonce too high" is hardhat's refusal to queue a transaction while automining.)
 _NONCE_MESSAGES = (
@@ -191,7 +196,9 @@ class Transactor:
         """Wei an account needs for `transactions` transactions at the node's current fee cap (0 on a free-gas
         chain): what the scenario runner, `scf demo` and the API's seed give a member that sends."""
         max_fee, _ = self._fresh_fees()
-        return max(transactions, 1) * FUNDED_GAS_PER_TRANSACTION * max_fee
+        if not max_fee:
+            return 0
+        return max(transactions, 1) * FUNDED_GAS_PER_TRANSACTION * (max_fee + ORDER_TIP_HEADROOM)
 
     # ------------------------------------------------------------------ sending
 
@@ -264,6 +271,10 @@ class Transactor:
             return receipts
         for chunk in self._windows(calls, window):
             txs = [self._tx_of(c.sender, self._call_tx(c), c.gas) for c in chunk]
+            if self.keeps_order:
+                for i, tx in enumerate(txs):  # one wei a gas above the next: the block keeps the list's order
+                    tx["maxPriorityFeePerGas"] += len(txs) - i
+                    tx["maxFeePerGas"] += len(txs) - i
             hashes, refusal = self._send_window(chunk, txs)
             if hashes:
                 self._mine()
@@ -300,6 +311,17 @@ class Transactor:
         if self._mines is None:
             self._mines = self._probe_manual_mining()
         return self._mines
+
+    @property
+    def keeps_order(self) -> bool:
+        """Whether a window of `transact_many` is mined in the list's order whoever sends each transaction, so a
+        transaction may depend on an earlier one by another sender (pay a fragment made in the same window, sell
+        value to a bank right after receiving it). True where this client mines the blocks (`mines_on_demand`) and
+        the node charges fees: each window is one block, and its bids (tip and fee cap) fall by one wei per
+        transaction, so the miner, which orders by fee among each sender's next nonce, follows the list.
+        Elsewhere a node may order a block's senders as it likes (or mine part of a window), and only one
+        sender's nonce order is sure."""
+        return self.mines_on_demand and self.max_fee > 0
 
     def _probe_manual_mining(self) -> bool:
         if not hasattr(self.w3.provider, "endpoint_uri"):  # the embedded chain mines every transaction itself

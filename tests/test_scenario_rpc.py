@@ -12,13 +12,13 @@ import pytest
 from web3 import Web3
 
 from chain_client import connect
-from chain_client.apps.scenario import cli
+from chain_client.apps.scenario import cli, ops
 from chain_client.apps.scenario.runner import StepFailed
 from chain_client.apps.scenario.session import RunOptions, run_scenario
 from chain_client.tx import Transactor
-from tests.rpc.conftest import HARDHAT_KEY, anvil_url, hardhat_url, node_url
+from tests.rpc.conftest import HARDHAT_KEY, anvil_on_demand_url, anvil_url, hardhat_url, node_url
 
-__all__ = ["anvil_url", "hardhat_url", "node_url"]  # the node fixtures, shared with tests/rpc
+__all__ = ["anvil_on_demand_url", "anvil_url", "hardhat_url", "node_url"]  # the node fixtures, shared with tests/rpc
 
 ROOT = Path(__file__).resolve().parents[1]
 LATE = ROOT / "scripts" / "scenarios" / "late_payment.yaml"
@@ -95,3 +95,23 @@ def test_a_pipelined_run_on_anvil_that_stopped_after_a_window_was_sent_resumes_w
 
     assert outcome.summary.passed, [c.failures for c in outcome.summary.checks]  # cash = the dry run, to the fen
     assert json.loads(journal.read_text())["in_flight_to"] is None
+
+
+def test_on_an_anvil_the_client_mines_financings_and_splits_by_several_holders_share_blocks(
+    anvil_on_demand_url: str, tmp_path: Path
+) -> None:
+    """Where the node keeps a window's order (`Transactor.keeps_order`), a window holds operations that depend on
+    another sender's just before (a bank funds value the seller was paid a moment earlier): the demo's financings
+    and splits go out in a few blocks rather than one block each, and every check still holds."""
+    w3 = connect(anvil_on_demand_url, keys=[HARDHAT_KEY])
+    start = w3.eth.block_number
+
+    outcome = run_scenario(HUBEI, RunOptions(journal=tmp_path / "hubei.journal.json", quiet=True), w3=w3)
+
+    assert outcome.summary.passed, [c.failures for c in outcome.summary.checks]
+    financed = outcome.scf.financing.contract.events.Financed.get_logs(from_block=start + 1)
+    assert len(financed) == outcome.plan.count(ops.Finance) == 9
+    assert len({log["blockNumber"] for log in financed}) == 2  # one block each when windows kept to one sender's order
+    blocks = w3.eth.block_number - start - outcome.stats.deploy_transactions  # the deployment: a block a contract
+    assert blocks == 28  # 58 when windows kept to one sender's order (136 transactions)
+    assert outcome.stats.transactions == 136

@@ -9,10 +9,13 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from eth_account import Account
+from hexbytes import HexBytes
 from web3 import HTTPProvider
+from web3.types import RPCEndpoint
 
 from chain_client import new_account
 from chain_client.chain import Chain
@@ -179,3 +182,35 @@ def test_on_an_anvil_that_mines_on_demand_each_window_is_one_block_and_a_refusal
     with pytest.raises(InsufficientValue):
         tx.transact_many([ok, too_much])
     assert rt.balance_of(issued.token_id) == 900_00
+
+
+def test_where_the_client_mines_a_window_is_mined_in_the_lists_order_whatever_order_the_node_took_it_in(
+    anvil_on_demand_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cash passed around three accounts, each transfer spending what the one before it (by another sender)
+    brought: only the list's order works. The node is handed each batch in reverse, as a node that takes a batch's
+    requests in parallel may see them; the tips still put the block in the list's order."""
+    world = World(anvil_on_demand_url)
+    tx, cash = world.scf.tx, world.scf.cash
+    assert tx.keeps_order
+    ring = (world.s1, world.s2, world.s3)
+    cash.mint(world.operator, world.s1.address, 100)
+    calls = [
+        tx.call_of(ring[i % 3], cash.contract.functions.transfer(ring[(i + 1) % 3].address, 100), 100_000)
+        for i in range(300)
+    ]
+    original = Transactor._batch
+
+    def reversed_batch(self: Transactor, requests: list[tuple[RPCEndpoint, list[Any]]]) -> Any:
+        answers = original(self, list(reversed(requests)))
+        return list(reversed(answers)) if isinstance(answers, list) else answers
+
+    monkeypatch.setattr(Transactor, "_batch", reversed_batch)
+    first = world.w3.eth.block_number
+
+    receipts = tx.transact_many(calls, window=300)
+
+    assert [r["status"] for r in receipts] == [1] * 300
+    block = world.w3.eth.get_block(first + 1)
+    assert list(block["transactions"]) == [HexBytes(r["transactionHash"]) for r in receipts]
+    assert [cash.balance_of(a.address) for a in ring] == [100, 0, 0]

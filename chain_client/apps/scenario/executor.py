@@ -38,27 +38,43 @@ class Diverged(ChainError):
 
 class Pipeline:
     """A window of operations sent together (`Transactor.transact_many`): signed with known nonces, sent without
-    waiting, their receipts collected together and the plan's predictions checked after. It holds only
-    operations that need no answer before the next (funding, admissions, cash in, approvals, splits), and never
-    one that moves a fragment made in the same window, nor splits of one receivable by two holders (its fragments
-    are numbered in the order the splits are mined), so no node can take them out of the plan's order."""
+    waiting, their receipts collected together and the plan's predictions checked after.
+
+    Where the node keeps a window's order (`Transactor.keeps_order`: anvil mining on demand) a window takes every
+    operation whose transaction can be written before the previous one is mined: funding, admissions, cash in,
+    approvals, confirmations, splits and financings. Elsewhere only one sender's nonce order is sure, so a window
+    holds funding, admissions, cash in, approvals and splits, never a split of a fragment made in the same window,
+    nor splits of one receivable by two holders (its fragments are numbered in the order the splits are mined).
+    Either way no member sends in the window that funds it: a node checks the sender's balance when it takes a
+    transaction, before the funding is mined."""
+
+    UNORDERED = (ops.FundGas, ops.Admit, ops.Mint, ops.ApproveDeskValue, ops.Split)
 
     def __init__(self, executor: Executor) -> None:
         self.executor = executor
+        self.ordered = executor.scf.tx.keeps_order
         self.items: list[tuple[ops.Op, Call]] = []
+        self._funded: set[str] = set()  # members funded in the window
         self._made: set[int] = set()  # fragments minted in the window
         self._splitter: dict[int, str] = {}  # receivable (slot) -> the holder splitting it in the window
 
     def call_of(self, op: ops.Op) -> Call | None:
         """`op` as a call this window can take, or None: send it alone (after sending the window)."""
-        if isinstance(op, ops.Split) and (
-            op.token_id in self._made or self._splitter.get(slot_of(op.token_id), op.holder) != op.holder
-        ):
+        if ops.sender_of(op) in self._funded:
             return None
+        if not self.ordered:
+            if not isinstance(op, self.UNORDERED):
+                return None
+            if isinstance(op, ops.Split) and (
+                op.token_id in self._made or self._splitter.get(slot_of(op.token_id), op.holder) != op.holder
+            ):
+                return None
         return self.executor.call_of(op)
 
     def add(self, op: ops.Op, call: Call) -> None:
         self.items.append((op, call))
+        if isinstance(op, ops.FundGas):
+            self._funded.add(op.member)
         if isinstance(op, ops.Split):
             self._made.update(op.new_ids)
             self._splitter[slot_of(op.token_id)] = op.holder
@@ -71,15 +87,24 @@ class Pipeline:
         """Send the window; `sent(op)` for each, in order, once its receipt and prediction are checked."""
         items = list(self.items)
         self.items.clear()
+        self._funded.clear()
         self._made.clear()
         self._splitter.clear()
         if not items:
             return
-        receipts = self.executor.scf.tx.transact_many([c for _, c in items])
+        scf = self.executor.scf
+        receipts = scf.tx.transact_many([c for _, c in items])
         for (op, _), receipt in zip(items, receipts, strict=True):
-            if isinstance(op, ops.Split):
-                new_ids = self.executor.scf.receivables.split_result(receipt).new_token_ids
-                self.executor._expect("token ids of the new fragments", new_ids, op.new_ids)
+            match op:
+                case ops.Split():
+                    new_ids = scf.receivables.split_result(receipt).new_token_ids
+                    self.executor._expect("token ids of the new fragments", new_ids, op.new_ids)
+                case ops.Issue():
+                    issued = scf.receivables.issue_result(receipt).token_id
+                    self.executor._expect("token id of the issued fragment", issued, op.token_id)
+                case ops.Finance():
+                    financed = scf.financing.finance_result(receipt).financed_token_id
+                    self.executor._expect("token id of the financed fragment", financed, op.financed_id)
             sent(op)
 
 
@@ -97,7 +122,8 @@ class Executor:
         return self.scf.tx.pipelines
 
     def call_of(self, op: ops.Op) -> Call | None:
-        """`op` as one transaction that can go in a pipeline; None for the others (and for funding not needed)."""
+        """`op` as one transaction that can be written before the previous ones are mined (see `Pipeline`); None
+        for the others (and for funding not needed)."""
         scf, a, operator = self.scf, self.accounts, self.operator
         match op:
             case ops.FundGas():
@@ -112,6 +138,14 @@ class Executor:
             case ops.Split():
                 payments = [(a.address(member), value) for member, value in op.payments]
                 return scf.receivables.split_call(a[op.holder], op.token_id, payments, op.memo)
+            case ops.Issue():
+                debtor, holder = a[op.debtor], a.address(op.holder)
+                return scf.receivables.issue_call(debtor, holder, op.face, op.maturity, op.document_hash)
+            case ops.Accept():
+                return scf.receivables.accept_call(a[op.holder], op.token_id)
+            case ops.Finance():
+                request, signature = self._financing_request(op)
+                return scf.financing.finance_call(a[op.financier], request, signature)
         return None
 
     def run(self, op: ops.Op, *, resuming: bool) -> None:
@@ -233,7 +267,13 @@ class Executor:
                 raise TypeError(f"no way to send {op!r}")
 
     def _finance(self, op: ops.Finance) -> None:
-        a, desk = self.accounts, self.scf.financing
+        request, signature = self._financing_request(op)
+        funded = self.scf.financing.finance(self.accounts[op.financier], request, signature)
+        self._expect("token id of the financed fragment", funded.financed_token_id, op.financed_id)
+
+    def _financing_request(self, op: ops.Finance) -> tuple[FinancingRequest, bytes]:
+        """The request `op` stands for, signed by the holder (off chain: the financier sends it)."""
+        a = self.accounts
         request = FinancingRequest(
             token_id=op.token_id,
             value=op.value,
@@ -243,9 +283,7 @@ class Executor:
             nonce=op.nonce,
             deadline=now(self.w3) + REQUEST_LIFETIME,
         )
-        signature = desk.sign(a[op.holder], request)  # the holder signs off chain; the financier sends
-        funded = desk.finance(a[op.financier], request, signature)
-        self._expect("token id of the financed fragment", funded.financed_token_id, op.financed_id)
+        return request, self.scf.financing.sign(a[op.holder], request)
 
     def _repay(self, op: ops.Repay, *, resuming: bool) -> None:
         scf, payer = self.scf, self.accounts[op.payer]
