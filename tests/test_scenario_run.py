@@ -119,3 +119,48 @@ def test_stress_1000_runs_to_the_end_with_every_invariant_holding() -> None:
     assert sum(t.members for t in s.tiers) == 1000
     assert all(r.state == "repaid" and r.outstanding == 0 for r in s.repayments)
     print(f"stress_1000: {outcome.stats.wall_seconds:.1f} s sending, {outcome.stats.check_seconds:.1f} s checking")
+
+
+SEVERAL_CORES = """
+name: Three carmakers
+settings: {seed: 3}
+generate:
+  cores: [{name: Dongfeng}, {name: Changan}, {name: Chery, cash: "900,000,000.00"}]
+  financiers: [{name: Hankou Bank, rate: ["3.10%", "3.90%"]}]
+  suppliers_per_tier: [7, 20]
+  face: ["1,000,000.00", "5,000,000.00"]
+  tenor_days: [90, 120]
+  financings: 6
+  recourse_probability: 0.5
+  repayment: partial_then_late
+"""
+
+
+def test_a_generated_chain_with_several_core_enterprises_shares_tier_1_out_and_each_repays_its_own(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "cores.yaml"
+    path.write_text(SEVERAL_CORES)
+    scenario = expand(load(path).scenario)
+    debtors = [r.debtor for r in scenario.receivables]
+    assert debtors == ["Dongfeng", "Changan", "Chery"] * 2 + ["Dongfeng"]  # seven tier-1 suppliers, in turn
+    cash = {member.name: member.cash for member in scenario.members if member.role.value == "core"}
+    faces = {name: sum(r.face for r in scenario.receivables if r.debtor == name) for name in ("Dongfeng", "Changan")}
+    assert cash == {**faces, "Chery": 900_000_000_00}  # each what it owes, unless the file says
+
+    outcome = run_scenario(path, RunOptions(quiet=True))
+
+    assert outcome.summary.passed, [c.failures for c in outcome.summary.checks]
+    assert all(r.state == "repaid" and r.outstanding == 0 for r in outcome.summary.repayments)
+
+
+def test_a_generator_given_both_core_and_cores_is_refused_naming_the_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "both.yaml"
+    path.write_text(SEVERAL_CORES.replace("  cores:", "  core: {name: Geely}\n  cores:"))
+
+    code = cli.main([str(path), "--dry-run"])
+
+    assert code == 2
+    assert "both.yaml:5: generate: give core or cores, not both" in capsys.readouterr().err

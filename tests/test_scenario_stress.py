@@ -27,6 +27,7 @@ def test_stress_100k_is_a_hundred_thousand_suppliers_over_five_tiers_with_late_r
     assert len(tiers) == 100_000
     assert sorted(set(tiers)) == [1, 2, 3, 4, 5]
     assert len(plan.receivables) == 50
+    assert len({op.debtor for s in plan.steps for op in s.ops if isinstance(op, ops.Issue)}) == 3  # three carmakers
     assert plan.count(ops.Finance) == 5000
     assert len({op.financier for s in plan.steps for op in s.ops if isinstance(op, ops.Finance)}) == 4
     assert plan.count(ops.MarkOverdue) == 50  # 60 % paid at maturity, the rest late

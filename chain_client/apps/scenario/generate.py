@@ -74,8 +74,11 @@ class _Writer:
         tiers = [[f"S{t}-{i:0{len(str(n))}d}" for i in range(1, n + 1)] for t, n in enumerate(g.suppliers_per_tier, 1)]
         receivables, held = self.receivables(tiers[0])
         total = sum(h.value for h in held)
+        owed = {c.name: 0 for c in g.debtors}
+        for r, h in zip(receivables, held, strict=True):
+            owed[r["debtor"]] += h.value
         members: list[dict[str, Any]] = [
-            {"name": g.core.name, "role": "core", "cash": _yuan(g.core.cash or total)},
+            *({"name": c.name, "role": "core", "cash": _yuan(c.cash or owed[c.name])} for c in g.debtors),
             *({"name": f.name, "role": "financier", "cash": _yuan(f.cash or total)} for f in g.financiers),
             *({"name": s, "role": "supplier", "tier": t} for t, names in enumerate(tiers, 1) for s in names),
         ]
@@ -99,7 +102,9 @@ class _Writer:
         out: list[dict[str, Any]] = []
         held: list[_Held] = []
         lo, hi = -(-g.face[0] // YUAN_STEP), g.face[1] // YUAN_STEP
-        for supplier in tier1:
+        cores = g.debtors
+        for i, supplier in enumerate(tier1):
+            debtor = cores[i % len(cores)].name  # tier-1 suppliers shared out among the cores in turn
             for _ in range(g.receivables_per_tier1):
                 n = len(out) + 1
                 face = rng.randint(lo, max(lo, hi)) * YUAN_STEP if hi >= lo else g.face[0]
@@ -107,11 +112,11 @@ class _Writer:
                 out.append(
                     {
                         "name": name,
-                        "debtor": g.core.name,
+                        "debtor": debtor,
                         "holder": supplier,
                         "face": _yuan(face),
                         "tenor_days": rng.randint(*g.tenor_days),
-                        "document": f"{g.core.name} purchase invoice INV-{n:05d} / delivery note DN-{n:05d}",
+                        "document": f"{debtor} purchase invoice INV-{n:05d} / delivery note DN-{n:05d}",
                     }
                 )
                 held.append(_Held(name, supplier, name, face))

@@ -398,9 +398,16 @@ class Generator(_Strict):
     """A random supply chain: `suppliers_per_tier[0]` tier-1 suppliers, each confirmed `receivables_per_tier1`
     receivables; every holder pays part of what it received to suppliers of the next tier (each of them paid at
     least once); then fragments are financed at random; then every receivable is repaid at maturity. Give
-    financing_probability or financings, not both."""
+    financing_probability or financings, not both, and core or cores."""
 
     core: GeneratedCore = Field(default=GeneratedCore(), description="see `generate.core` below")
+    cores: list[GeneratedCore] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=20,
+        description="several core enterprises instead of `core` (1 to 20): tier-1 suppliers are shared out among "
+        "them in turn, each confirming its own suppliers' receivables",
+    )
     financiers: list[GeneratedFinancier] = Field(
         min_length=1, max_length=20, description="1 to 20; see `generate.financiers[]` below"
     )
@@ -429,6 +436,20 @@ class Generator(_Strict):
         if self.financing_probability is not None and self.financings is not None:
             raise PydanticCustomError("financing_rule", "give financing_probability or financings, not both")
         return self
+
+    @model_validator(mode="after")
+    def _core_or_cores(self) -> Generator:
+        if self.cores is not None and "core" in self.model_fields_set:
+            raise PydanticCustomError("core_rule", "give core or cores, not both")
+        names = [c.name for c in self.debtors]
+        if len(set(names)) != len(names):
+            raise PydanticCustomError("core_rule", "two cores have the same name")
+        return self
+
+    @property
+    def debtors(self) -> list[GeneratedCore]:
+        """The core enterprises: `cores`, or the one `core`."""
+        return self.cores if self.cores is not None else [self.core]
 
 
 # ---------------------------------------------------------------------------------------------- the file
