@@ -27,7 +27,11 @@ class SettlementToken(ContractClient):
         return result(self._send(sender, self.contract.functions.transfer(to, amount), GAS_CASH_TRANSFER))
 
     def approve(self, owner: LocalAccount, spender: str, amount: int) -> TxResult:
-        return result(self._send(owner, self.contract.functions.approve(spender, amount), GAS_CASH_TRANSFER))
+        return result(self.tx.send_call(self.approve_call(owner, spender, amount)))
+
+    def approve_call(self, owner: LocalAccount, spender: str, amount: int) -> Call:
+        """`approve` as a `Call`, for `Transactor.transact_many`."""
+        return self.tx.call_of(owner, self.contract.functions.approve(spender, amount), GAS_CASH_TRANSFER)
 
     def balance_of(self, account: str) -> int:
         return int(self._call(self.contract.functions.balanceOf(account)))

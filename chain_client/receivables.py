@@ -110,10 +110,12 @@ class SplitResult(TxResult):
 
 @dataclass(frozen=True)
 class PaidResult(TxResult):
-    """A redemption or settlement: `paid` fen went out of escrow; `burned` fragments were paid in full."""
+    """A redemption or settlement: `paid` fen went out of escrow to `fragments` fragments; `burned` of them were
+    paid in full."""
 
     paid: int
     burned: tuple[int, ...]
+    fragments: int = 0
 
 
 class ReceivableToken(ContractClient):
@@ -230,7 +232,11 @@ class ReceivableToken(ContractClient):
 
     def repay(self, payer: LocalAccount, slot: int, amount: int) -> TxResult:
         """Pay `amount` fen into escrow for `slot` (needs the payer's cash allowance to this contract)."""
-        return result(self._send(payer, self.contract.functions.repay(slot, amount), GAS_REPAY))
+        return result(self.tx.send_call(self.repay_call(payer, slot, amount)))
+
+    def repay_call(self, payer: LocalAccount, slot: int, amount: int) -> Call:
+        """`repay` as a `Call`, for `Transactor.transact_many`."""
+        return self.tx.call_of(payer, self.contract.functions.repay(slot, amount), GAS_REPAY)
 
     def redeem(self, holder: LocalAccount, token_id: int) -> PaidResult:
         """Pull what `token_id` is owed now (holder or approved operator)."""
@@ -241,8 +247,14 @@ class ReceivableToken(ContractClient):
         self, keeper: LocalAccount, slot: int, token_ids: Sequence[int], *, gas: int | None = None
     ) -> PaidResult:
         """Push what each listed fragment of `slot` is owed to its holder (anyone may call)."""
+        return self.settle_result(self.tx.send_call(self.settle_call(keeper, slot, token_ids, gas=gas)))
+
+    def settle_call(self, keeper: LocalAccount, slot: int, token_ids: Sequence[int], *, gas: int | None = None) -> Call:
+        """`settle` as a `Call`, for `Transactor.transact_many`; `settle_result` reads its receipt."""
         limit = gas or GAS_SETTLE_BASE + GAS_SETTLE_PER_FRAGMENT * max(len(token_ids), 1)
-        receipt = self._send(keeper, self.contract.functions.settle(slot, list(token_ids)), limit)
+        return self.tx.call_of(keeper, self.contract.functions.settle(slot, list(token_ids)), limit)
+
+    def settle_result(self, receipt: TxReceipt) -> PaidResult:
         return self._paid_result(receipt)
 
     def mark_overdue(self, caller: LocalAccount, slot: int) -> TxResult:
@@ -255,7 +267,7 @@ class ReceivableToken(ContractClient):
         events = self._events(receipt, "FragmentRedeemed")
         paid = sum(int(e["args"]["amount"]) for e in events)
         burned = tuple(int(e["args"]["tokenId"]) for e in events if e["args"]["burned"])
-        return PaidResult(**vars(result(receipt)), paid=paid, burned=burned)
+        return PaidResult(**vars(result(receipt)), paid=paid, burned=burned, fragments=len(events))
 
     # ------------------------------------------------------------------ operator
 

@@ -31,12 +31,11 @@ class Context:
         self.financings: dict[str, int] = {}
         self.poisoned: set[str] = set()  # names whose step failed: later uses are not reported again
 
-    def settle(self, r: ReceivableModel) -> tuple[int, int]:
-        """Settle `r` in the model; (transactions, fragments paid) as repay_and_settle pages them."""
+    def settle(self, r: ReceivableModel) -> tuple[int, ...]:
+        """Settle `r` in the model; the token ids paid, in order (as repay_and_settle finds them on chain)."""
         settlement = self.world.settlement(r)
         self.world.settle(r, settlement)
-        n = len(settlement.paid)
-        return -(-n // ops.SETTLE_PAGE), n
+        return tuple(token_id for token_id, _ in settlement.paid)
 
     def redeem_custody(self, r: ReceivableModel) -> list[ops.Op]:
         """After a settlement: pass on what each fragment of `r` the desk holds was paid, so that the seller

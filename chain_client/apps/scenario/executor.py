@@ -41,8 +41,9 @@ class Pipeline:
     waiting, their receipts collected together and the plan's predictions checked after.
 
     Where the node keeps a window's order (`Transactor.keeps_order`: anvil mining on demand) a window takes every
-    operation whose transaction can be written before the previous one is mined: funding, admissions, cash in,
-    approvals, confirmations, splits and financings. Elsewhere only one sender's nonce order is sure, so a window
+    operation whose transactions can be written before the previous ones are mined: funding, admissions, cash in,
+    approvals, confirmations, splits, financings, repayments and settlements (the plan knows which fragments each
+    settlement pays). Elsewhere only one sender's nonce order is sure, so a window
     holds funding, admissions, cash in, approvals and splits, never a split of a fragment made in the same window,
     nor splits of one receivable by two holders (its fragments are numbered in the order the splits are mined).
     Either way no member sends in the window that funds it: a node checks the sender's balance when it takes a
@@ -53,13 +54,14 @@ class Pipeline:
     def __init__(self, executor: Executor) -> None:
         self.executor = executor
         self.ordered = executor.scf.tx.keeps_order
-        self.items: list[tuple[ops.Op, Call]] = []
+        self.items: list[tuple[ops.Op, list[Call]]] = []
+        self.calls = 0  # transactions in the window
         self._funded: set[str] = set()  # members funded in the window
         self._made: set[int] = set()  # fragments minted in the window
         self._splitter: dict[int, str] = {}  # receivable (slot) -> the holder splitting it in the window
 
-    def call_of(self, op: ops.Op) -> Call | None:
-        """`op` as a call this window can take, or None: send it alone (after sending the window)."""
+    def calls_of(self, op: ops.Op) -> list[Call] | None:
+        """`op` as transactions this window can take, or None: send it alone (after sending the window)."""
         if ops.sender_of(op) in self._funded:
             return None
         if not self.ordered:
@@ -69,10 +71,11 @@ class Pipeline:
                 op.token_id in self._made or self._splitter.get(slot_of(op.token_id), op.holder) != op.holder
             ):
                 return None
-        return self.executor.call_of(op)
+        return self.executor.calls_of(op)
 
-    def add(self, op: ops.Op, call: Call) -> None:
-        self.items.append((op, call))
+    def add(self, op: ops.Op, calls: list[Call]) -> None:
+        self.items.append((op, calls))
+        self.calls += len(calls)
         if isinstance(op, ops.FundGas):
             self._funded.add(op.member)
         if isinstance(op, ops.Split):
@@ -81,30 +84,37 @@ class Pipeline:
 
     @property
     def full(self) -> bool:
-        return len(self.items) >= WINDOW
+        return self.calls >= WINDOW
 
     def send(self, sent: Callable[[ops.Op], None]) -> None:
         """Send the window; `sent(op)` for each, in order, once its receipt and prediction are checked."""
         items = list(self.items)
         self.items.clear()
+        self.calls = 0
         self._funded.clear()
         self._made.clear()
         self._splitter.clear()
         if not items:
             return
-        scf = self.executor.scf
-        receipts = scf.tx.transact_many([c for _, c in items])
-        for (op, _), receipt in zip(items, receipts, strict=True):
+        scf, expect = self.executor.scf, self.executor._expect
+        receipts = iter(scf.tx.transact_many([c for _, calls in items for c in calls]))
+        for op, calls in items:
+            mine = [next(receipts) for _ in calls]
             match op:
                 case ops.Split():
-                    new_ids = scf.receivables.split_result(receipt).new_token_ids
-                    self.executor._expect("token ids of the new fragments", new_ids, op.new_ids)
+                    new_ids = scf.receivables.split_result(mine[0]).new_token_ids
+                    expect("token ids of the new fragments", new_ids, op.new_ids)
                 case ops.Issue():
-                    issued = scf.receivables.issue_result(receipt).token_id
-                    self.executor._expect("token id of the issued fragment", issued, op.token_id)
+                    expect(
+                        "token id of the issued fragment", scf.receivables.issue_result(mine[0]).token_id, op.token_id
+                    )
                 case ops.Finance():
-                    financed = scf.financing.finance_result(receipt).financed_token_id
-                    self.executor._expect("token id of the financed fragment", financed, op.financed_id)
+                    financed = scf.financing.finance_result(mine[0]).financed_token_id
+                    expect("token id of the financed fragment", financed, op.financed_id)
+                case ops.Repay() | ops.Settle():
+                    pages = mine[len(mine) - op.pages :]
+                    paid = sum(scf.receivables.settle_result(r).fragments for r in pages)
+                    expect("fragments settled", paid, op.fragments_paid)
             sent(op)
 
 
@@ -121,32 +131,42 @@ class Executor:
         gains nothing (the chain runs in this process)."""
         return self.scf.tx.pipelines
 
-    def call_of(self, op: ops.Op) -> Call | None:
-        """`op` as one transaction that can be written before the previous ones are mined (see `Pipeline`); None
-        for the others (and for funding not needed)."""
+    def calls_of(self, op: ops.Op) -> list[Call] | None:
+        """`op` as transactions that can be written before the previous ones are mined (see `Pipeline`); None
+        for the others."""
         scf, a, operator = self.scf, self.accounts, self.operator
+        rt = scf.receivables
         match op:
             case ops.FundGas():
                 need = scf.tx.funding_for(op.sends)  # a new member's balance is 0: no need to ask
-                return scf.tx.value_call(operator, a.address(op.member), need) if need else None
+                return [scf.tx.value_call(operator, a.address(op.member), need)] if need else []
             case ops.Admit():
-                return scf.membership.admit_call(operator, a.address(op.member), op.role, keccak(text=op.member))
+                return [scf.membership.admit_call(operator, a.address(op.member), op.role, keccak(text=op.member))]
             case ops.Mint():
-                return scf.cash.mint_call(operator, a.address(op.member), op.amount)
+                return [scf.cash.mint_call(operator, a.address(op.member), op.amount)]
             case ops.ApproveDeskValue():
-                return scf.receivables.set_approval_for_all_call(a[op.holder], scf.financing.address, True)
+                return [rt.set_approval_for_all_call(a[op.holder], scf.financing.address, True)]
             case ops.Split():
                 payments = [(a.address(member), value) for member, value in op.payments]
-                return scf.receivables.split_call(a[op.holder], op.token_id, payments, op.memo)
+                return [rt.split_call(a[op.holder], op.token_id, payments, op.memo)]
             case ops.Issue():
-                debtor, holder = a[op.debtor], a.address(op.holder)
-                return scf.receivables.issue_call(debtor, holder, op.face, op.maturity, op.document_hash)
+                return [rt.issue_call(a[op.debtor], a.address(op.holder), op.face, op.maturity, op.document_hash)]
             case ops.Accept():
-                return scf.receivables.accept_call(a[op.holder], op.token_id)
+                return [rt.accept_call(a[op.holder], op.token_id)]
             case ops.Finance():
                 request, signature = self._financing_request(op)
-                return scf.financing.finance_call(a[op.financier], request, signature)
+                return [scf.financing.finance_call(a[op.financier], request, signature)]
+            case ops.Repay():
+                payer = a[op.payer]
+                paying = [scf.cash.approve_call(payer, rt.address, op.amount), rt.repay_call(payer, op.slot, op.amount)]
+                return [*paying, *self._settle_calls(op.slot, op.paid_ids)]
+            case ops.Settle():
+                return self._settle_calls(op.slot, op.paid_ids)
         return None
+
+    def _settle_calls(self, slot: int, token_ids: tuple[int, ...]) -> list[Call]:
+        """The settle transactions paying `token_ids`, sent by the operator as a keeper."""
+        return [self.scf.receivables.settle_call(self.operator, slot, page) for page in ops.pages_of(token_ids)]
 
     def run(self, op: ops.Op, *, resuming: bool) -> None:
         """Send `op`; when `resuming`, first skip it if the chain shows it was done before a crash."""

@@ -175,16 +175,29 @@ class Advance(Op):
         return 0  # a development chain's clock moves without a transaction
 
 
+def pages_of(token_ids: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """`token_ids` in settle transactions of at most `SETTLE_PAGE` fragments, in order."""
+    return [token_ids[i : i + SETTLE_PAGE] for i in range(0, len(token_ids), SETTLE_PAGE)]
+
+
 @dataclass(frozen=True)
 class Repay(Op):
-    """Pay `amount` into escrow (approving it first), then settle every fragment owed something if `pages`."""
+    """Pay `amount` into escrow (approving it first), then settle the fragments `paid_ids` (every fragment owed
+    something then, in token id order; none: no settlement)."""
 
     payer: str
     slot: int
     amount: int
     repaid_after: int  # the receivable's cumulative repayment once this is done
-    pages: int  # settle transactions (0: no settlement)
-    fragments_paid: int
+    paid_ids: tuple[int, ...] = ()
+
+    @property
+    def pages(self) -> int:
+        return len(pages_of(self.paid_ids))
+
+    @property
+    def fragments_paid(self) -> int:
+        return len(self.paid_ids)
 
     @property
     def transactions(self) -> int:
@@ -197,9 +210,18 @@ class Repay(Op):
 
 @dataclass(frozen=True)
 class Settle(Op):
+    """Settle the fragments `paid_ids` of `slot` (every fragment owed something then, in token id order)."""
+
     slot: int
-    pages: int
-    fragments_paid: int
+    paid_ids: tuple[int, ...]
+
+    @property
+    def pages(self) -> int:
+        return len(pages_of(self.paid_ids))
+
+    @property
+    def fragments_paid(self) -> int:
+        return len(self.paid_ids)
 
     @property
     def transactions(self) -> int:

@@ -121,13 +121,13 @@ def execute(plan: Plan, executor: Executor, journal: Journal, *, resumed: bool, 
             bar.start(step)
             resuming = resumed and step.number <= uncertain
             for op in step.ops:
-                call = None if pipe is None or resuming else pipe.call_of(op)
-                if call is None or pipe is None or pipe.full:
+                calls = None if pipe is None or resuming else pipe.calls_of(op)
+                if calls is None or pipe is None or pipe.full:
                     send_window()
-                    if call is None and pipe is not None and not resuming:
-                        call = pipe.call_of(op)  # the window is empty now: only the op's own needs count
-                if call is not None and pipe is not None:
-                    pipe.add(op, call)
+                    if calls is None and pipe is not None and not resuming:
+                        calls = pipe.calls_of(op)  # the window is empty now: only the op's own needs count
+                if calls is not None and pipe is not None:
+                    pipe.add(op, calls)
                     waiting.append((step, op))
                     continue
                 try:

@@ -229,11 +229,10 @@ def repay(c: Context, p: m.Repay, path: YamlPath) -> list[ops.Op]:
         )
         return []
     c.world.repay(r, payer, amount)
-    pages = paid = 0
     if not p.settle:
-        return [ops.Repay(payer, r.slot, amount, r.repaid, pages, paid)]
-    pages, paid = c.settle(r)
-    return [ops.Repay(payer, r.slot, amount, r.repaid, pages, paid), *c.redeem_custody(r)]
+        return [ops.Repay(payer, r.slot, amount, r.repaid)]
+    paid = c.settle(r)
+    return [ops.Repay(payer, r.slot, amount, r.repaid, paid), *c.redeem_custody(r)]
 
 
 def settle(c: Context, name: str, path: YamlPath) -> list[ops.Op]:
@@ -243,8 +242,8 @@ def settle(c: Context, name: str, path: YamlPath) -> list[ops.Op]:
     if r.state in (ReceivableState.PENDING, ReceivableState.REJECTED) or not c.world.matured(r):
         c.problem(path, f"{name} is {r.state.word} and matures on {c.day(r.maturity)}: nothing to settle yet")
         return []
-    pages, paid = c.settle(r)
-    return [*([ops.Settle(r.slot, pages, paid)] if pages else []), *c.redeem_custody(r)]
+    paid = c.settle(r)
+    return [*([ops.Settle(r.slot, paid)] if paid else []), *c.redeem_custody(r)]
 
 
 def mark_overdue(c: Context, name: str, path: YamlPath) -> list[ops.Op]:
