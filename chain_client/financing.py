@@ -157,7 +157,16 @@ class FinancingDesk(ContractClient):
         return result(self._send(caller, fn, GAS_DESK_SMALL + GAS_RELEASE_PER_TOKEN * len(financed_token_ids)))
 
     def claim_recourse(self, financier: LocalAccount, financed_token_id: int) -> TxResult:
-        return result(self._send(financier, self.contract.functions.claimRecourse(financed_token_id), GAS_DESK_SMALL))
+        return result(self.tx.send_call(self.claim_recourse_call(financier, financed_token_id)))
+
+    def claim_recourse_call(self, financier: LocalAccount, financed_token_id: int) -> Call:
+        """`claim_recourse` as a `Call`, for `Transactor.transact_many`; `recourse_claimed` reads its receipt."""
+        return self.tx.call_of(financier, self.contract.functions.claimRecourse(financed_token_id), GAS_DESK_SMALL)
+
+    def recourse_claimed(self, receipt: TxReceipt) -> int:
+        """The amount a `claimRecourse` transaction claimed (its `RecourseClaimed` event)."""
+        (event,) = self._events(receipt, "RecourseClaimed")
+        return int(event["args"]["amount"])
 
     def settle_recourse(self, seller: LocalAccount, financed_token_id: int) -> TxResult:
         """The seller buys the fragment back: the desk takes it into custody (see `redeem_recourse`)."""

@@ -258,7 +258,11 @@ class ReceivableToken(ContractClient):
         return self._paid_result(receipt)
 
     def mark_overdue(self, caller: LocalAccount, slot: int) -> TxResult:
-        return result(self._send(caller, self.contract.functions.markOverdue(slot), GAS_TOKEN_SMALL))
+        return result(self.tx.send_call(self.mark_overdue_call(caller, slot)))
+
+    def mark_overdue_call(self, caller: LocalAccount, slot: int) -> Call:
+        """`mark_overdue` as a `Call`, for `Transactor.transact_many`."""
+        return self.tx.call_of(caller, self.contract.functions.markOverdue(slot), GAS_TOKEN_SMALL)
 
     def claimable(self, token_id: int) -> int:
         return int(self._call(self.contract.functions.claimable(token_id)))

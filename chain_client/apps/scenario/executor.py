@@ -43,7 +43,7 @@ class Pipeline:
     Where the node keeps a window's order (`Transactor.keeps_order`: anvil mining on demand) a window takes every
     operation whose transactions can be written before the previous ones are mined: funding, admissions, cash in,
     approvals, confirmations, splits, financings, repayments and settlements (the plan knows which fragments each
-    settlement pays). Elsewhere only one sender's nonce order is sure, so a window
+    settlement pays), overdue marks and recourse claims. Elsewhere only one sender's nonce order is sure, so a window
     holds funding, admissions, cash in, approvals and splits, never a split of a fragment made in the same window,
     nor splits of one receivable by two holders (its fragments are numbered in the order the splits are mined).
     Either way no member sends in the window that funds it: a node checks the sender's balance when it takes a
@@ -111,6 +111,8 @@ class Pipeline:
                 case ops.Finance():
                     financed = scf.financing.finance_result(mine[0]).financed_token_id
                     expect("token id of the financed fragment", financed, op.financed_id)
+                case ops.ClaimRecourse():
+                    expect("recourse claim", scf.financing.recourse_claimed(mine[0]), op.amount)
                 case ops.Repay() | ops.Settle():
                     pages = mine[len(mine) - op.pages :]
                     paid = sum(scf.receivables.settle_result(r).fragments for r in pages)
@@ -162,6 +164,10 @@ class Executor:
                 return [*paying, *self._settle_calls(op.slot, op.paid_ids)]
             case ops.Settle():
                 return self._settle_calls(op.slot, op.paid_ids)
+            case ops.MarkOverdue():
+                return [rt.mark_overdue_call(operator, op.slot)]
+            case ops.ClaimRecourse():
+                return [scf.financing.claim_recourse_call(a[op.financier], op.financed_id)]
         return None
 
     def _settle_calls(self, slot: int, token_ids: tuple[int, ...]) -> list[Call]:
