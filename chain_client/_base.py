@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
@@ -11,6 +11,7 @@ from web3.contract.contract import ContractFunction
 from web3.types import EventData, TxReceipt
 
 from chain_client.chain import chain_of
+from chain_client.rpc_format import EventAbi
 from chain_client.tx import Transactor, TxResult
 
 
@@ -20,6 +21,7 @@ class ContractClient:
     def __init__(self, contract: Contract, transactor: Transactor | None = None) -> None:
         self.contract = contract
         self.tx = transactor or chain_of(contract.w3).sender
+        self._event_abis: dict[str, EventAbi] = {}
 
     @property
     def address(self) -> str:
@@ -30,6 +32,19 @@ class ContractClient:
 
     def _call(self, fn: ContractFunction) -> Any:
         return self.tx.call(fn)
+
+    def _event_args(self, receipt: TxReceipt, name: str) -> list[dict[str, Any]]:
+        """The arguments of each event `name` this contract emitted in `receipt`, JSON-ready (`EventAbi`: ints,
+        checksummed addresses, 0x-hex bytes): several times faster than `_events` on a receipt of hundreds."""
+        abi = self._event_abis.get(name)
+        if abi is None:
+            abi = self._event_abis[name] = EventAbi(cast(dict[str, Any], self.contract.events[name]().abi))
+        topic = bytes(abi.topic)
+        return [
+            abi.decode(log)
+            for log in receipt["logs"]
+            if log["address"] == self.contract.address and log["topics"] and bytes(log["topics"][0]) == topic
+        ]
 
     def _events(self, receipt: TxReceipt, name: str) -> list[EventData]:
         """Decoded events `name` emitted by this contract in `receipt`."""

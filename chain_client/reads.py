@@ -19,11 +19,13 @@ from web3 import Web3
 from web3._utils.abi import map_abi_data
 from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
 from web3.contract.contract import ContractFunction
-from web3.types import RPCEndpoint
+from web3.exceptions import Web3RPCError
+from web3.types import FilterParams, LogReceipt, RPCEndpoint
 
 from chain_client.chain import chain_of
 from chain_client.exceptions import ContractError
 from chain_client.reverts import decode_revert
+from chain_client.rpc_format import log_of
 from chain_client.tx import _revert_data
 
 BATCH = 500  # reads per JSON-RPC batch: large enough that round trips vanish, small enough for any node's limit
@@ -57,6 +59,22 @@ def call_all(w3: Web3, fns: Sequence[ContractFunction], *, block: int) -> list[A
         if isinstance(r, ContractError):
             raise r
     return results
+
+
+def get_logs(w3: Web3, params: FilterParams) -> list[LogReceipt]:
+    """`w3.eth.get_logs(params)`. From a node over HTTP the answer is formatted by `rpc_format` rather than web3's
+    formatters (several times faster over hundreds of thousands of logs); a refusal (a range too large for the
+    node) raises `Web3RPCError`, as web3 does."""
+    if not hasattr(w3.provider, "endpoint_uri"):  # the embedded chain takes web3's parameters only
+        return list(w3.eth.get_logs(params))
+    request: dict[str, Any] = dict(params)
+    for key in ("fromBlock", "toBlock"):
+        if isinstance(request.get(key), int):
+            request[key] = hex(request[key])
+    answer = w3.provider.make_request(RPCEndpoint("eth_getLogs"), [request])
+    if "error" in answer:
+        raise Web3RPCError(str(answer["error"]), rpc_response=answer)
+    return [log_of(raw) for raw in answer["result"]]
 
 
 def block_times(w3: Web3, numbers: Iterable[int]) -> dict[int, int]:

@@ -268,9 +268,9 @@ class ReceivableToken(ContractClient):
         return int(self._call(self.contract.functions.claimable(token_id)))
 
     def _paid_result(self, receipt: TxReceipt) -> PaidResult:
-        events = self._events(receipt, "FragmentRedeemed")
-        paid = sum(int(e["args"]["amount"]) for e in events)
-        burned = tuple(int(e["args"]["tokenId"]) for e in events if e["args"]["burned"])
+        events = self._event_args(receipt, "FragmentRedeemed")  # a settlement page emits a hundred
+        paid = sum(int(e["amount"]) for e in events)
+        burned = tuple(int(e["tokenId"]) for e in events if e["burned"])
         return PaidResult(**vars(result(receipt)), paid=paid, burned=burned, fragments=len(events))
 
     # ------------------------------------------------------------------ operator

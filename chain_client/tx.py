@@ -20,9 +20,7 @@ from eth_account.signers.local import LocalAccount
 from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
 from hexbytes import HexBytes
 from web3 import Web3
-from web3._utils.method_formatters import receipt_formatter
 from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.datastructures import AttributeDict
 from web3.exceptions import (
     ContractCustomError,
     ContractLogicError,
@@ -35,6 +33,7 @@ from web3.types import RPCEndpoint, TxParams, TxReceipt
 
 from chain_client.exceptions import ChainError, ContractError, TransactionFailed
 from chain_client.reverts import decode_revert
+from chain_client.rpc_format import receipt_of
 
 _ONE_GWEI = 10**9
 # Receipt polling: a local node mines within milliseconds, a network within seconds. Polls start at 2 ms and
@@ -466,7 +465,7 @@ class Transactor:
                 for h, reply in zip(missing, answers, strict=False):
                     raw = reply.get("result") if isinstance(reply, dict) else None
                     if raw:
-                        found[h] = cast(TxReceipt, AttributeDict.recursive(receipt_formatter(raw)))
+                        found[h] = receipt_of(raw)
             if len(found) == len(hashes):
                 break
             left = deadline - time.monotonic()

@@ -6,13 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi.abi import decode
-from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3.types import LogReceipt
 
 from chain_client.artifacts import load_artifact
+from chain_client.rpc_format import EventAbi as EventAbi
+from chain_client.rpc_format import checksum
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +45,7 @@ class LogDecoder:
             self._names[address] = name
 
     def __call__(self, log: LogReceipt, block_time: int) -> Event:
-        address = to_checksum_address(log["address"])
+        address = checksum(log["address"])
         contract = self._names.get(address, address)
         topics = log["topics"]
         abi = self._events.get(address, {}).get(bytes(HexBytes(topics[0]))) if topics else None
@@ -67,49 +66,3 @@ class LogDecoder:
             tx_index=int(log["transactionIndex"]),
             log_index=int(log["logIndex"]),
         )
-
-
-class EventAbi:
-    """One event of an ABI: its topic, and its logs decoded into JSON-ready arguments (several times faster than
-    web3's `process_log`, which a large run's hundreds of thousands of logs feel)."""
-
-    def __init__(self, abi: dict[str, Any]) -> None:
-        self.name = str(abi["name"])
-        inputs = abi["inputs"]
-        self.signature = f"{self.name}({','.join(_abi_type(i) for i in inputs)})"
-        self.topic = HexBytes(keccak(text=self.signature))
-        self.indexed = [(str(i["name"]), _abi_type(i)) for i in inputs if i.get("indexed")]
-        self.plain = [(str(i["name"]), _abi_type(i)) for i in inputs if not i.get("indexed")]
-
-    def decode(self, log: LogReceipt) -> dict[str, Any]:
-        topics = log["topics"][1:]
-        if len(topics) != len(self.indexed):
-            raise ValueError(f"{self.signature}: {len(topics)} indexed topics, ABI says {len(self.indexed)}")
-        args: dict[str, Any] = {}
-        for (name, typ), topic in zip(self.indexed, topics, strict=True):
-            if typ in ("string", "bytes") or typ.endswith("]") or typ.startswith("("):
-                args[name] = HexBytes(topic).to_0x_hex()  # indexed dynamic values are only their hash
-            else:
-                args[name] = _jsonable(typ, decode([typ], bytes(HexBytes(topic)))[0])
-        values = decode([t for _, t in self.plain], bytes(HexBytes(log["data"]))) if self.plain else ()
-        for (name, typ), value in zip(self.plain, values, strict=True):
-            args[name] = _jsonable(typ, value)
-        return args
-
-
-def _abi_type(item: Mapping[str, Any]) -> str:
-    typ = str(item["type"])
-    if typ.startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in item["components"])
-        return f"({inner}){typ[5:]}"
-    return typ
-
-
-def _jsonable(typ: str, value: Any) -> Any:
-    if typ == "address":
-        return to_checksum_address(value)
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, list | tuple):
-        return [_jsonable(typ.split("[")[0], v) for v in value]
-    return value

@@ -33,7 +33,7 @@ from chain_client.deploy import DeploymentRecord
 from chain_client.index import projection
 from chain_client.index.decoding import LogDecoder
 from chain_client.index.store import EventIndex, IndexMismatch
-from chain_client.reads import block_headers
+from chain_client.reads import block_headers, get_logs
 from chain_client.tx import is_connection_error
 
 # How a node (web3) and the embedded chain (eth-tester) say a block is not there: after a reorganisation, or
@@ -223,7 +223,7 @@ class Indexer:
     def _get_logs(self, a: int, b: int) -> list[LogReceipt]:
         params: FilterParams = {"fromBlock": a, "toBlock": b, "address": list(self.addresses.values())}
         try:
-            return list(self.w3.eth.get_logs(params))
+            return get_logs(self.w3, params)
         except Exception as exc:
             if b == a or is_connection_error(exc):
                 raise

@@ -18,8 +18,8 @@ from web3.contract import Contract
 from web3.types import LogReceipt
 
 from chain_client.ids import slot_of
-from chain_client.index.decoding import EventAbi
-from chain_client.reads import block_times
+from chain_client.reads import block_times, get_logs
+from chain_client.rpc_format import EventAbi
 
 ZERO = "0x" + "00" * 20
 BLOCKS_PER_QUERY = 2_000
@@ -197,7 +197,7 @@ class _Reader:
         while a <= b:
             end = min(b, a + BLOCKS_PER_QUERY - 1)
             logs = sorted(
-                self.w3.eth.get_logs({"fromBlock": a, "toBlock": end, "address": addresses}),  # type: ignore[typeddict-item]
+                get_logs(self.w3, {"fromBlock": a, "toBlock": end, "address": addresses}),  # type: ignore[typeddict-item]
                 key=lambda lg: (int(lg["blockNumber"]), int(lg["transactionIndex"]), int(lg["logIndex"])),
             )
             # The times of the blocks these logs are in, asked for together rather than one block at a time.
