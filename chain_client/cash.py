@@ -17,7 +17,7 @@ class SettlementToken(ContractClient):
 
     def mint_call(self, operator: LocalAccount, to: str, amount: int) -> Call:
         """`mint` as a `Call`, for `Transactor.transact_many`."""
-        return self.tx.call_of(operator, self.contract.functions.mint(to, amount), GAS_MINT)
+        return self._call_of(operator, "mint", (to, amount), GAS_MINT)
 
     def burn(self, operator: LocalAccount, from_: str, amount: int) -> TxResult:
         """Cash out: debit `amount` fen from `from_` (operator only; needs `from_`'s allowance)."""
@@ -31,7 +31,7 @@ class SettlementToken(ContractClient):
 
     def approve_call(self, owner: LocalAccount, spender: str, amount: int) -> Call:
         """`approve` as a `Call`, for `Transactor.transact_many`."""
-        return self.tx.call_of(owner, self.contract.functions.approve(spender, amount), GAS_CASH_TRANSFER)
+        return self._call_of(owner, "approve", (spender, amount), GAS_CASH_TRANSFER)
 
     def balance_of(self, account: str) -> int:
         return int(self._call(self.contract.functions.balanceOf(account)))

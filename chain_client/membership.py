@@ -29,7 +29,7 @@ class Membership(ContractClient):
 
     def admit_call(self, operator: LocalAccount, account: str, role: Role, kyc_hash: bytes = ZERO_HASH) -> Call:
         """`admit` as a `Call`, for `Transactor.transact_many`."""
-        return self.tx.call_of(operator, self.contract.functions.admit(account, int(role), kyc_hash), GAS_ADMIT)
+        return self._call_of(operator, "admit", (account, int(role), kyc_hash), GAS_ADMIT)
 
     def suspend(self, operator: LocalAccount, account: str) -> TxResult:
         return result(self._send(operator, self.contract.functions.suspend(account), GAS_SUSPEND))

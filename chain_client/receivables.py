@@ -192,7 +192,7 @@ class ReceivableToken(ContractClient):
         to = [p[0] for p in payments]
         values = [p[1] for p in payments]
         limit = gas or GAS_SPLIT_BASE + GAS_SPLIT_PER_RECIPIENT * max(len(payments), 1)
-        return self.tx.call_of(sender, self.contract.functions.split(from_token_id, to, values, memo), limit)
+        return self._call_of(sender, "split", (from_token_id, to, values, memo), limit)
 
     def split_result(self, receipt: TxReceipt) -> SplitResult:
         return SplitResult(**vars(result(receipt)), new_token_ids=tuple(_minted_ids(receipt, self.address)))
@@ -226,7 +226,7 @@ class ReceivableToken(ContractClient):
 
     def set_approval_for_all_call(self, owner: LocalAccount, operator: str, approved: bool) -> Call:
         """`set_approval_for_all` as a `Call`, for `Transactor.transact_many`."""
-        return self.tx.call_of(owner, self.contract.functions.setApprovalForAll(operator, approved), GAS_TOKEN_SMALL)
+        return self._call_of(owner, "setApprovalForAll", (operator, approved), GAS_TOKEN_SMALL)
 
     # ------------------------------------------------------------------ repayment
 
@@ -236,7 +236,7 @@ class ReceivableToken(ContractClient):
 
     def repay_call(self, payer: LocalAccount, slot: int, amount: int) -> Call:
         """`repay` as a `Call`, for `Transactor.transact_many`."""
-        return self.tx.call_of(payer, self.contract.functions.repay(slot, amount), GAS_REPAY)
+        return self._call_of(payer, "repay", (slot, amount), GAS_REPAY)
 
     def redeem(self, holder: LocalAccount, token_id: int) -> PaidResult:
         """Pull what `token_id` is owed now (holder or approved operator)."""
@@ -252,7 +252,7 @@ class ReceivableToken(ContractClient):
     def settle_call(self, keeper: LocalAccount, slot: int, token_ids: Sequence[int], *, gas: int | None = None) -> Call:
         """`settle` as a `Call`, for `Transactor.transact_many`; `settle_result` reads its receipt."""
         limit = gas or GAS_SETTLE_BASE + GAS_SETTLE_PER_FRAGMENT * max(len(token_ids), 1)
-        return self.tx.call_of(keeper, self.contract.functions.settle(slot, list(token_ids)), limit)
+        return self._call_of(keeper, "settle", (slot, list(token_ids)), limit)
 
     def settle_result(self, receipt: TxReceipt) -> PaidResult:
         return self._paid_result(receipt)

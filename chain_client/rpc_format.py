@@ -82,10 +82,10 @@ class EventAbi:
     def __init__(self, abi: dict[str, Any]) -> None:
         self.name = str(abi["name"])
         inputs = abi["inputs"]
-        self.signature = f"{self.name}({','.join(_abi_type(i) for i in inputs)})"
+        self.signature = f"{self.name}({','.join(abi_type(i) for i in inputs)})"
         self.topic = HexBytes(keccak(text=self.signature))
-        self.indexed = [(str(i["name"]), _abi_type(i)) for i in inputs if i.get("indexed")]
-        self.plain = [(str(i["name"]), _abi_type(i)) for i in inputs if not i.get("indexed")]
+        self.indexed = [(str(i["name"]), abi_type(i)) for i in inputs if i.get("indexed")]
+        self.plain = [(str(i["name"]), abi_type(i)) for i in inputs if not i.get("indexed")]
 
     def decode(self, log: LogReceipt) -> dict[str, Any]:
         topics = log["topics"][1:]
@@ -103,10 +103,10 @@ class EventAbi:
         return args
 
 
-def _abi_type(item: Mapping[str, Any]) -> str:
+def abi_type(item: Mapping[str, Any]) -> str:
     typ = str(item["type"])
     if typ.startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in item["components"])
+        inner = ",".join(abi_type(c) for c in item["components"])
         return f"({inner}){typ[5:]}"
     return typ
 

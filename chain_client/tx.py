@@ -127,6 +127,16 @@ class _Nonces:
             self._next[address] = nonce + 1
             return nonce
 
+    def known(self, address: str) -> bool:
+        with self._lock:
+            return address in self._next
+
+    def learn(self, counts: dict[str, int]) -> None:
+        """Transaction counts read from the node for senders not yet known (one batch for a window's new ones)."""
+        with self._lock:
+            for address, count in counts.items():
+                self._next.setdefault(address, count)
+
     def forget(self, address: str | None = None) -> None:
         """Re-read from the chain next time (after a failed send, or after a snapshot revert)."""
         with self._lock:
@@ -388,6 +398,7 @@ class Transactor:
         for lock in locks:
             lock.acquire()
         try:
+            self._read_nonces([a for a in senders if not self.nonces.known(a)])
             signed: list[tuple[bytes, HexBytes]] = []
             for c, tx in zip(chunk, txs, strict=True):
                 tx["nonce"] = self.nonces.take(c.sender.address)
@@ -447,6 +458,25 @@ class Transactor:
         finally:
             for lock in reversed(locks):
                 lock.release()
+
+    def _read_nonces(self, senders: list[str]) -> None:
+        """The next nonces of `senders` in one batch (a large run's window meets hundreds of new members); any
+        not answered are read one at a time when taken."""
+        if not senders:
+            return
+        try:
+            answers = self._batch([(RPCEndpoint("eth_getTransactionCount"), [a, "pending"]) for a in senders])
+        except Exception as exc:
+            if not is_connection_error(exc):
+                raise
+            return
+        if isinstance(answers, list) and len(answers) == len(senders):
+            counts = {
+                a: int(r["result"], 16)
+                for a, r in zip(senders, answers, strict=True)
+                if isinstance(r, dict) and isinstance(r.get("result"), str)
+            }
+            self.nonces.learn(counts)
 
     def _collect_receipts(self, hashes: list[HexBytes]) -> list[TxReceipt]:
         """The receipts of `hashes`, asked for in batches until all are mined (or `receipt_timeout`)."""
