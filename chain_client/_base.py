@@ -6,14 +6,13 @@ from typing import Any, cast
 
 from eth_abi.abi import encode
 from eth_account.signers.local import LocalAccount
-from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.types import EventData, TxReceipt
 
 from chain_client.chain import chain_of
-from chain_client.rpc_format import EventAbi, abi_type
+from chain_client.rpc_format import EventAbi, function_abi
 from chain_client.tx import Call, Transactor, TxResult
 
 
@@ -39,7 +38,7 @@ class ContractClient:
         every argument first, a millisecond or more each, which a large run's hundred thousand sends feel."""
         found = self._functions.get(function)
         if found is None:
-            found = self._functions[function] = _function_abi(self.contract.abi, function)
+            found = self._functions[function] = function_abi(self.contract.abi, function)[:2]
         selector, types = found
         data = "0x" + (selector + encode(types, args)).hex()
         return Call(sender, self.address, data, min(gas, self.tx.block_gas_limit))
@@ -77,18 +76,3 @@ def result(receipt: TxReceipt) -> TxResult:
         block_number=int(receipt["blockNumber"]),
         gas_used=int(receipt["gasUsed"]),
     )
-
-
-def _function_abi(abi: Any, function: str) -> tuple[bytes, list[str]]:
-    """(selector, input types) of the one function of `abi` named or signed `function`."""
-    found: list[tuple[bytes, list[str]]] = []
-    for item in abi:
-        if item.get("type") != "function":
-            continue
-        types = [abi_type(i) for i in item["inputs"]]
-        signature = f"{item['name']}({','.join(types)})"
-        if function in (item["name"], signature):
-            found.append((keccak(text=signature)[:4], types))
-    if len(found) != 1:
-        raise ValueError(f"{function}: {len(found)} functions of the ABI match; give its signature")
-    return found[0]

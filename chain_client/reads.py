@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
+from eth_abi.abi import decode, encode
 from eth_utils.abi import get_abi_output_types
 from hexbytes import HexBytes
 from web3 import Web3
 from web3._utils.abi import map_abi_data
 from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
+from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import Web3RPCError
 from web3.types import FilterParams, LogReceipt, RPCEndpoint
@@ -25,7 +27,7 @@ from web3.types import FilterParams, LogReceipt, RPCEndpoint
 from chain_client.chain import chain_of
 from chain_client.exceptions import ContractError
 from chain_client.reverts import decode_revert
-from chain_client.rpc_format import log_of
+from chain_client.rpc_format import function_abi, log_of, returned
 from chain_client.tx import _revert_data
 
 BATCH = 500  # reads per JSON-RPC batch: large enough that round trips vanish, small enough for any node's limit
@@ -49,6 +51,54 @@ def call_many(w3: Web3, fns: Sequence[ContractFunction], *, block: int) -> list[
             results.extend(_one(fn, block) for fn in chunk)
             continue
         results.extend(_decoded(w3, fn, answer, block) for fn, answer in zip(chunk, answers, strict=True))
+    return results
+
+
+class Reader:
+    """One view function of a contract, read for many arguments (`read_many`): the call data encoded and the
+    answer decoded with eth_abi directly, without building a web3 contract function for each read (a
+    millisecond each, which half a million reads of a large run's fragments feel)."""
+
+    def __init__(self, contract: Contract, function: str) -> None:
+        self.contract = contract
+        self.function = function
+        self.selector, self.inputs, self.outputs = function_abi(contract.abi, function)
+
+    def fn(self, args: tuple[Any, ...]) -> ContractFunction:
+        return cast(ContractFunction, self.contract.get_function_by_signature(self._signature)(*args))
+
+    @property
+    def _signature(self) -> str:
+        name = self.function.split("(")[0]
+        return f"{name}({','.join(self.inputs)})"
+
+    def data(self, args: tuple[Any, ...]) -> str:
+        return "0x" + (self.selector + encode(self.inputs, args)).hex()
+
+    def decode(self, result: str) -> Any:
+        return returned(self.outputs, decode(self.outputs, bytes.fromhex(result[2:])))
+
+
+def read_many(w3: Web3, reader: Reader, args: Sequence[tuple[Any, ...]], *, block: int) -> list[Any | ContractError]:
+    """`call_many` of `reader`'s function for each of `args`: the same answers, as web3 would give them."""
+    if not args:
+        return []
+    if not chain_of(w3).sender.pipelines:
+        return [_one(reader.fn(a), block) for a in args]
+    results: list[Any | ContractError] = []
+    to = reader.contract.address
+    for start in range(0, len(args), BATCH):
+        chunk = args[start : start + BATCH]
+        requests = [(RPCEndpoint("eth_call"), [{"to": to, "data": reader.data(a)}, hex(block)]) for a in chunk]
+        answers = cast(Any, w3.provider).make_batch_request(requests)
+        if not isinstance(answers, list) or len(answers) != len(chunk):  # the whole batch refused: one at a time
+            results.extend(_one(reader.fn(a), block) for a in chunk)
+            continue
+        for a, answer in zip(chunk, answers, strict=True):
+            if isinstance(answer, dict) and isinstance(answer.get("result"), str):
+                results.append(reader.decode(answer["result"]))
+            else:
+                results.append(_decoded(w3, reader.fn(a), answer, block))
     return results
 
 

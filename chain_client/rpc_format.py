@@ -119,3 +119,50 @@ def _jsonable(typ: str, value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(typ.split("[")[0], v) for v in value]
     return value
+
+
+def function_abi(abi: Any, function: str) -> tuple[bytes, list[str], list[str]]:
+    """(selector, input types, output types) of the one function of `abi` named or signed `function`."""
+    found: list[tuple[bytes, list[str], list[str]]] = []
+    for item in abi:
+        if item.get("type") != "function":
+            continue
+        types = [abi_type(i) for i in item["inputs"]]
+        signature = f"{item['name']}({','.join(types)})"
+        if function in (item["name"], signature):
+            found.append((keccak(text=signature)[:4], types, [abi_type(o) for o in item.get("outputs", [])]))
+    if len(found) != 1:
+        raise ValueError(f"{function}: {len(found)} functions of the ABI match; give its signature")
+    return found[0]
+
+
+def returned(types: list[str], values: tuple[Any, ...]) -> Any:
+    """Values eth_abi decoded, as web3 returns them from a call: addresses checksummed (in tuples and arrays
+    too), one value alone, several as a list."""
+    out = [_returned(t, v) for t, v in zip(types, values, strict=True)]
+    return out[0] if len(out) == 1 else out
+
+
+def _returned(typ: str, value: Any) -> Any:
+    if typ == "address":
+        return checksum(value)
+    if typ.endswith("]"):
+        inner = typ[: typ.rindex("[")]
+        return [_returned(inner, v) for v in value]
+    if typ.startswith("("):
+        return tuple(_returned(t, v) for t, v in zip(_tuple_types(typ), value, strict=True))
+    return value
+
+
+def _tuple_types(typ: str) -> list[str]:
+    """The component types of a tuple type `(a,b,(c,d))`."""
+    parts, depth, current = [], 0, ""
+    for ch in typ[1:-1]:
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        current += ch
+    return [*parts, current] if current else parts

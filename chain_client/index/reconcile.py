@@ -14,7 +14,7 @@ from chain_client.exceptions import ContractError
 from chain_client.ids import token_id_of
 from chain_client.index.store import EventIndex, IndexMismatch
 from chain_client.membership import Role
-from chain_client.reads import call_many, call_one
+from chain_client.reads import Reader, call_one, read_many
 from chain_client.receivables import ReceivableState
 
 
@@ -57,10 +57,10 @@ def reconcile(index: EventIndex, client: ScfClient, *, block: int | None = None)
     def call(fn: Any) -> Any:
         return call_one(fn, at)
 
-    def many(fns: list[Any]) -> list[Any]:
-        """Read each at the cursor block, in batches where the node takes them; a revert other than a burned
-        fragment's is raised, as a single read raises it."""
-        results = call_many(client.w3, fns, block=at)
+    def many(contract: Any, function: str, args: list[tuple[Any, ...]]) -> list[Any]:
+        """`function` read for each of `args` at the cursor block, in batches where the node takes them; a revert
+        other than a burned fragment's is raised, as a single read raises it."""
+        results = read_many(client.w3, Reader(contract, function), args, block=at)
         for r in results:
             if isinstance(r, ContractError) and not isinstance(r, NonexistentToken):
                 raise r
@@ -111,9 +111,9 @@ def reconcile(index: EventIndex, client: ScfClient, *, block: int | None = None)
         live_total = 0
         sequences = range(1, max(int(info["fragmentsCreated"]), max(known, default=0)) + 1)
         tids = [token_id_of(row.slot, sequence) for sequence in sequences]
-        read = many([token.functions.fragment(tid) for tid in tids])
+        read = many(token, "fragment", [(tid,) for tid in tids])
         live = [i for i, r in enumerate(read) if not isinstance(r, NonexistentToken) and known.get(sequences[i])]
-        claimable = dict(zip(live, many([token.functions.claimable(tids[i]) for i in live]), strict=True))
+        claimable = dict(zip(live, many(token, "claimable", [(tids[i],) for i in live]), strict=True))
         for i, (sequence, tid) in enumerate(zip(sequences, tids, strict=True)):
             ours_f = known.get(sequence)
             if isinstance(read[i], NonexistentToken):
@@ -144,13 +144,13 @@ def reconcile(index: EventIndex, client: ScfClient, *, block: int | None = None)
     # Owner counts (ERC-721 balanceOf) of everyone the index or the chain says holds fragments.
     index_counts = index.fragments_held()
     owners = sorted(set(index_counts) | set(owner_counts))
-    for owner, held in zip(owners, many([token.functions.balanceOf(o) for o in owners]), strict=True):
+    for owner, held in zip(owners, many(token, "balanceOf(address)", [(o,) for o in owners]), strict=True):
         differ("owner count", owner, "fragments held", index_counts.get(owner, 0), int(held))
 
     membership = client.membership.contract
     members = index.members()
-    roles = many([membership.functions.roleOf(m.account) for m in members])
-    actives = many([membership.functions.isActive(m.account) for m in members])
+    roles = many(membership, "roleOf", [(m.account,) for m in members])
+    actives = many(membership, "isActive", [(m.account,) for m in members])
     for member, role, active in zip(members, roles, actives, strict=True):
         differ("member", member.account, "role", member.role, Role(role))
         differ("member", member.account, "suspended", member.suspended, not bool(active))
@@ -163,7 +163,7 @@ def reconcile(index: EventIndex, client: ScfClient, *, block: int | None = None)
     cash = client.cash.contract
     balances = index.cash_balances()
     accounts = sorted(balances)
-    for account, held in zip(accounts, many([cash.functions.balanceOf(a) for a in accounts]), strict=True):
+    for account, held in zip(accounts, many(cash, "balanceOf", [(a,) for a in accounts]), strict=True):
         differ("cash", account, "balance", balances[account], int(held))
     differ("cash", "total", "supply", sum(balances.values()), int(call(cash.functions.totalSupply())))
     return diffs

@@ -1,5 +1,5 @@
-"""Reads in JSON-RPC batches (`call_many`, what `reconcile` reads with) give what reads one at a time give, a
-revert included (a fragment that does not exist: its decoded error, returned), on hardhat and on anvil; batches
+"""Reads in JSON-RPC batches (`call_many`, and `read_many`, what `reconcile` reads with) give what reads one at
+a time give, a revert included (a fragment that does not exist: its decoded error, returned), on hardhat and on anvil; batches
 of `BATCH` and a last short one."""
 
 from __future__ import annotations
@@ -46,6 +46,20 @@ def test_reads_in_batches_equal_reads_one_at_a_time_a_revert_included(
     assert isinstance(answers[2], NonexistentToken)
     assert answers[2].token_id == token_id_of(issued.slot, 3)
     assert answers[3:] == [1, 1, 0, Role.SUPPLIER, True]
+
+    # The same reads without web3 contract functions (eth_abi directly): the same answers, the revert included.
+    ids = [(token_id_of(issued.slot, s),) for s in (1, 2, 3)]
+    holders = [(a.address,) for a in (w.s1, w.s2, w.s3)]
+    fast = reads.read_many(w.w3, reads.Reader(token, "fragment"), ids, block=block)
+    fast += reads.read_many(w.w3, reads.Reader(token, "balanceOf(address)"), holders, block=block)
+    fast += reads.read_many(w.w3, reads.Reader(membership, "roleOf"), [(w.s1.address,)], block=block)
+    fast += reads.read_many(w.w3, reads.Reader(membership, "isActive"), [(w.financier.address,)], block=block)
+    assert fast[:2] + fast[3:] == answers[:2] + answers[3:]
+    assert fast[1][0] == w.s2.address  # checksummed, as web3 gives it
+    assert isinstance(fast[2], NonexistentToken)
+    assert fast[2].token_id == token_id_of(issued.slot, 3)
+    with pytest.raises(ValueError, match="balanceOf: 2 functions of the ABI match; give its signature"):
+        reads.Reader(token, "balanceOf")
 
 
 def test_block_times_in_batches_are_the_blocks_timestamps(node_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
