@@ -1,6 +1,6 @@
 """Reads in JSON-RPC batches (`call_many`, and `read_many`, what `reconcile` reads with) give what reads one at
-a time give, a revert included (a fragment that does not exist: its decoded error, returned), on hardhat and on anvil; batches
-of `BATCH` and a last short one."""
+a time give, a revert included (a fragment that does not exist: its decoded error, returned), on hardhat and on
+anvil; batches of `BATCH` and a last short one."""
 
 from __future__ import annotations
 
