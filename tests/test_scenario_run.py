@@ -51,6 +51,17 @@ def test_hubei_auto_runs_to_the_end_with_every_invariant_holding(hubei_run: Scen
     assert [(r["state"], r["late"], r["outstanding"]) for r in s["repayments"]] == [("repaid", 0, 0)] * 3
     assert sum(r["paid_out"] for r in s["repayments"]) == 86_300_000_00
     assert len(s["trees"]) == 3
+    assert list(s["timings"]) == [  # where a large run's time goes, phase by phase (not how long: no clock here)
+        "planning",
+        "sending",
+        "reading the ledger",
+        "check: value conservation",
+        "check: cash conservation",
+        "check: index equals chain",
+        "check: chain matches the dry run",
+        "summarising",
+    ]
+    assert all(isinstance(seconds, float) and seconds >= 0 for seconds in s["timings"].values())
 
 
 def test_late_payment_runs_to_the_end_with_partial_overdue_late_payments_and_recourse(tmp_path: Path) -> None:

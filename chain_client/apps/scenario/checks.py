@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from web3 import Web3
@@ -45,6 +47,7 @@ class Check:
     name: str
     detail: str = ""
     failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # how long it took (a large run's timings name each check)
 
     @property
     def passed(self) -> bool:
@@ -57,12 +60,19 @@ class Check:
 def run_checks(
     w3: Web3, scf: ScfClient, plan: Plan, accounts: Accounts, ledger: Ledger, start_block: int
 ) -> list[Check]:
-    return [
-        value_conservation(scf, plan),
-        cash_conservation(scf, plan, accounts, ledger),
-        index_equals_chain(w3, scf, start_block),
-        as_planned(scf, plan, accounts),
-    ]
+    checks: tuple[Callable[[], Check], ...] = (
+        lambda: value_conservation(scf, plan),
+        lambda: cash_conservation(scf, plan, accounts, ledger),
+        lambda: index_equals_chain(w3, scf, start_block),
+        lambda: as_planned(scf, plan, accounts),
+    )
+    out = []
+    for run in checks:
+        started = time.monotonic()
+        check = run()
+        check.seconds = time.monotonic() - started
+        out.append(check)
+    return out
 
 
 def value_conservation(scf: ScfClient, plan: Plan) -> Check:

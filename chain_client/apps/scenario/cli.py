@@ -14,6 +14,7 @@ import os
 import shlex
 import sqlite3
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -110,12 +111,14 @@ def _main(argv: Sequence[str] | None, prog: str) -> int:
         _say("the journal records this run as finished: nothing was sent; reporting again")
     if not args.quiet:
         print_summary(out, summary)
-    if args.json:
-        write_json(summary, args.json)
     if args.report:
+        started = time.monotonic()
         write_html(summary, args.report)
+        summary.timings["writing the report"] = round(time.monotonic() - started, 2)
         if not args.quiet:
             out.print(f"report: {args.report.resolve()}", markup=False, soft_wrap=True)
+    if args.json:
+        write_json(summary, args.json)
     if args.index:
         try:
             _write_index(outcome, args.index)

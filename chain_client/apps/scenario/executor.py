@@ -28,7 +28,7 @@ from chain_client.repayment import repay_and_settle
 from chain_client.tx import Call
 
 UNLIMITED_ALLOWANCE = 2**256 - 1
-WINDOW = 256  # operations sent before their receipts are collected
+WINDOW = 1024  # transactions sent before their receipts are collected (a block holds at most half its gas limit)
 REQUEST_LIFETIME = SECONDS_PER_DAY
 
 
@@ -97,7 +97,7 @@ class Pipeline:
         if not items:
             return
         scf, expect = self.executor.scf, self.executor._expect
-        receipts = iter(scf.tx.transact_many([c for _, calls in items for c in calls]))
+        receipts = iter(scf.tx.transact_many([c for _, calls in items for c in calls], window=WINDOW))
         for op, calls in items:
             mine = [next(receipts) for _ in calls]
             match op:

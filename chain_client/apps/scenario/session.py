@@ -54,6 +54,7 @@ class RunOptions:
 class RunStats:
     wall_seconds: float = 0.0
     check_seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (`Summary.timings`)
     transactions: int = 0  # the plan's (set-up and steps), as the dry run and the progress bar count them
     gas_used: int = 0
     deploy_transactions: int = 0  # the contracts' deployment, apart
@@ -104,6 +105,7 @@ def run_scenario(
         )
     except JournalRefused as exc:
         raise ScenarioError([f"{source.path.name}: refused: {exc}"]) from None
+    planning = time.monotonic()
     plan = _plan(source, existing.data.t0 if existing else now(w3))
     _check_clock(source, plan, w3)
     journal = existing or Journal.start(
@@ -120,6 +122,7 @@ def run_scenario(
     # Slots are bound to the debtor's address: plan again with the members' real addresses.
     plan = _plan(source, plan.t0, accounts.address)
     stats = RunStats(resumed_from=journal.data.steps_done if existing else None)
+    stats.timings["planning"] = time.monotonic() - planning
     stats.nothing_to_send = journal.data.finished
 
     started = time.monotonic()
@@ -133,18 +136,22 @@ def run_scenario(
         resumed=existing is not None,
         console=None if options.quiet else console,
     )
-    stats.wall_seconds = time.monotonic() - started
+    stats.wall_seconds = stats.timings["sending"] = time.monotonic() - started
 
     checked = time.monotonic()
     start_block = journal.data.start_block
     ledger = read_ledger(w3, contracts, start_block)
+    stats.timings["reading the ledger"] = time.monotonic() - checked
     checks = run_checks(w3, scf, plan, accounts, ledger, start_block)
+    stats.timings.update((f"check: {c.name}", c.seconds) for c in checks)
     sent = totals(w3, journal)
     stats.transactions, stats.gas_used = sent.transactions, sent.gas_used
     stats.deploy_transactions, stats.deploy_gas = sent.deploy_transactions, sent.deploy_gas
     stats.check_seconds = time.monotonic() - checked
     record = DeploymentRecord(journal.data.chain_id, start_block, operator.address, journal.data.deployment or {})
+    summarising = time.monotonic()
     summary = _summary(source, plan, accounts, ledger, checks, scf, w3, options, stats, record)
+    summary.timings["summarising"] = round(time.monotonic() - summarising, 2)
     return Outcome(summary, plan, w3, scf, accounts, record, stats)
 
 
@@ -229,4 +236,5 @@ def _summary(
         repayments=s.repayments(states),
         trees=s.trees(states, documents),
         checks=check_rows(checks),
+        timings={phase: round(seconds, 2) for phase, seconds in stats.timings.items()},
     )

@@ -161,6 +161,9 @@ class Summary(_Row):
     checks: list[CheckRow]
     deploy_transactions: int = 0  # deploying the contracts, before the plan's transactions and apart from them
     deploy_gas: int = 0
+    # Seconds each phase took: planning (the dry run, twice), sending, reading the ledger, each check, summarising
+    # (the report, written after, is timed by whoever writes it).
+    timings: dict[str, float] = {}
 
     @property
     def passed(self) -> bool:
