@@ -86,6 +86,8 @@ class EventAbi:
         self.topic = HexBytes(keccak(text=self.signature))
         self.indexed = [(str(i["name"]), abi_type(i)) for i in inputs if i.get("indexed")]
         self.plain = [(str(i["name"]), abi_type(i)) for i in inputs if not i.get("indexed")]
+        # Data of one 32-byte word per argument is read word by word; anything else goes through eth_abi.
+        self._words = all(_one_word(t) for _, t in self.plain)
 
     def decode(self, log: LogReceipt) -> dict[str, Any]:
         topics = log["topics"][1:]
@@ -93,14 +95,52 @@ class EventAbi:
             raise ValueError(f"{self.signature}: {len(topics)} indexed topics, ABI says {len(self.indexed)}")
         args: dict[str, Any] = {}
         for (name, typ), topic in zip(self.indexed, topics, strict=True):
-            if typ in ("string", "bytes") or typ.endswith("]") or typ.startswith("("):
-                args[name] = HexBytes(topic).to_0x_hex()  # indexed dynamic values are only their hash
+            if _one_word(typ):
+                args[name] = _word(typ, bytes(topic))
             else:
-                args[name] = _jsonable(typ, decode([typ], bytes(HexBytes(topic)))[0])
-        values = decode([t for _, t in self.plain], bytes(HexBytes(log["data"]))) if self.plain else ()
+                args[name] = HexBytes(topic).to_0x_hex()  # indexed dynamic values are only their hash
+        data = bytes(log["data"]) if isinstance(log["data"], bytes) else bytes(HexBytes(log["data"]))
+        if self._words and len(data) == 32 * len(self.plain):
+            for i, (name, typ) in enumerate(self.plain):
+                args[name] = _word(typ, data[32 * i : 32 * i + 32])
+            return args
+        values = decode([t for _, t in self.plain], data) if self.plain else ()
         for (name, typ), value in zip(self.plain, values, strict=True):
             args[name] = _jsonable(typ, value)
         return args
+
+
+def _one_word(typ: str) -> bool:
+    """An elementary type encoded in one 32-byte word (what a word-by-word reading handles)."""
+    if "[" in typ or typ == "bytes":
+        return False
+    return typ in ("address", "bool") or typ.startswith(("uint", "int", "bytes"))
+
+
+def _word(typ: str, word: bytes) -> Any:
+    """One ABI word as `_jsonable` gives the value eth_abi decodes, refused as eth_abi refuses a malformed one."""
+    if len(word) != 32:
+        raise ValueError(f"{typ}: {len(word)} bytes, a word is 32")
+    if typ == "address":
+        if any(word[:12]):
+            raise ValueError(f"address with nonzero padding: 0x{word.hex()}")
+        return checksum("0x" + word[12:].hex())
+    if typ == "bool":
+        if word[-1] > 1 or any(word[:31]):
+            raise ValueError(f"bool that is neither 0 nor 1: 0x{word.hex()}")
+        return bool(word[-1])
+    if typ.startswith("bytes"):
+        size = int(typ[5:])
+        if any(word[size:]):
+            raise ValueError(f"{typ} with nonzero padding: 0x{word.hex()}")
+        return "0x" + word[:size].hex()
+    signed = typ.startswith("int")
+    bits = int(typ[3 if signed else 4 :] or 256)
+    value = int.from_bytes(word, "big", signed=signed)
+    low, high = (-(2 ** (bits - 1)), 2 ** (bits - 1)) if signed else (0, 2**bits)
+    if not low <= value < high:
+        raise ValueError(f"{typ} out of range: {value}")
+    return value
 
 
 def abi_type(item: Mapping[str, Any]) -> str:
