@@ -355,7 +355,7 @@ class ReceivableToken(ContractClient):
         out: list[FragmentStatus] = []
         start = 1
         while True:
-            infos, claimables, active = self._call(self.contract.functions.fragmentsOf(slot, start, page))
+            infos, claimables, active = self._read("fragmentsOf", (slot, start, page))
             for offset, (f, claim, holder_active) in enumerate(zip(infos, claimables, active, strict=True)):
                 if int(f[0], 16) == 0:
                     continue  # burned
