@@ -175,3 +175,21 @@ def test_a_generator_given_both_core_and_cores_is_refused_naming_the_rule(
 
     assert code == 2
     assert "both.yaml:5: generate: give core or cores, not both" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("cores", "message"),
+    [
+        ("[{name: Chery}, {name: Chery}]", "two cores have the same name"),
+        ("[{name: Hankou Bank}]", "Hankou Bank is named as a core and as a financier"),
+        ("[]", "cores: List should have at least 1 item after validation, not 0"),
+    ],
+)
+def test_generated_cores_that_clash_or_are_missing_are_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], cores: str, message: str
+) -> None:
+    path = tmp_path / "cores.yaml"
+    path.write_text(SEVERAL_CORES.replace(SEVERAL_CORES.splitlines()[4], f"  cores: {cores}"))
+
+    assert cli.main([str(path), "--dry-run"]) == 2
+    assert f"cores.yaml:5: generate: {message}\n" in capsys.readouterr().err

@@ -444,6 +444,9 @@ class Generator(_Strict):
         names = [c.name for c in self.debtors]
         if len(set(names)) != len(names):
             raise PydanticCustomError("core_rule", "two cores have the same name")
+        both = sorted(set(names) & {f.name for f in self.financiers})
+        if both:
+            raise PydanticCustomError("core_rule", "{name} is named as a core and as a financier", {"name": both[0]})
         return self
 
     @property
