@@ -149,8 +149,11 @@ class FinancingDesk(ContractClient):
         return result(self._send(holder, self.contract.functions.cancel(nonce), GAS_DESK_SMALL))
 
     def set_exposure_limit(self, financier: LocalAccount, debtor: str, limit: int) -> TxResult:
-        fn = self.contract.functions.setExposureLimit(debtor, limit)
-        return result(self._send(financier, fn, GAS_DESK_SMALL))
+        return result(self.tx.send_call(self.set_exposure_limit_call(financier, debtor, limit)))
+
+    def set_exposure_limit_call(self, financier: LocalAccount, debtor: str, limit: int) -> Call:
+        """`set_exposure_limit` as a `Call`, for `Transactor.transact_many`."""
+        return self._call_of(financier, "setExposureLimit", (debtor, limit), GAS_DESK_SMALL)
 
     def release_exposure(self, caller: LocalAccount, financed_token_ids: list[int]) -> TxResult:
         fn = self.contract.functions.releaseExposure(financed_token_ids)

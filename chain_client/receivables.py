@@ -277,7 +277,11 @@ class ReceivableToken(ContractClient):
 
     def set_credit_line(self, operator: LocalAccount, debtor: str, limit: int) -> TxResult:
         """Set a core enterprise's issuance limit (授信额度), in fen."""
-        return result(self._send(operator, self.contract.functions.setCreditLine(debtor, limit), GAS_TOKEN_SMALL))
+        return result(self.tx.send_call(self.set_credit_line_call(operator, debtor, limit)))
+
+    def set_credit_line_call(self, operator: LocalAccount, debtor: str, limit: int) -> Call:
+        """`set_credit_line` as a `Call`, for `Transactor.transact_many`."""
+        return self._call_of(operator, "setCreditLine", (debtor, limit), GAS_TOKEN_SMALL)
 
     def credit_line(self, debtor: str) -> tuple[int, int]:
         """(limit, used) in fen."""

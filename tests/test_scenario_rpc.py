@@ -113,5 +113,5 @@ def test_on_an_anvil_the_client_mines_financings_and_splits_by_several_holders_s
     assert len(financed) == outcome.plan.count(ops.Finance) == 9
     assert len({log["blockNumber"] for log in financed}) == 2  # one block each when windows kept to one sender's order
     blocks = w3.eth.block_number - start - outcome.stats.deploy_transactions  # the deployment: a block a contract
-    assert blocks == 22  # 58 when windows kept to one sender's order, repayments and settlements apart
+    assert blocks == 16  # 58 when windows kept to one sender's order, repayments, settlements and settings apart
     assert outcome.stats.transactions == 136

@@ -42,10 +42,11 @@ class Pipeline:
 
     Where the node keeps a window's order (`Transactor.keeps_order`: anvil mining on demand) a window takes every
     operation whose transactions can be written before the previous ones are mined: funding, admissions, cash in,
-    approvals, confirmations, splits, financings, repayments and settlements (the plan knows which fragments each
-    settlement pays), overdue marks and recourse claims. Elsewhere only one sender's nonce order is sure, so a window
-    holds funding, admissions, cash in, approvals and splits, never a split of a fragment made in the same window,
-    nor splits of one receivable by two holders (its fragments are numbered in the order the splits are mined).
+    credit lines, exposure limits, approvals, confirmations, splits, financings, repayments and settlements (the
+    plan knows which fragments each settlement pays), overdue marks and recourse claims. Elsewhere only one
+    sender's nonce order is sure, so a window holds funding, admissions, cash in, approvals and splits, never a
+    split of a fragment made in the same window, nor splits of one receivable by two holders (its fragments are
+    numbered in the order the splits are mined).
     Either way no member sends in the window that funds it: a node checks the sender's balance when it takes a
     transaction, before the funding is mined."""
 
@@ -164,6 +165,12 @@ class Executor:
                 return [*paying, *self._settle_calls(op.slot, op.paid_ids)]
             case ops.Settle():
                 return self._settle_calls(op.slot, op.paid_ids)
+            case ops.SetCreditLine():
+                return [rt.set_credit_line_call(operator, a.address(op.debtor), op.limit)]
+            case ops.ApproveDeskCash():
+                return [scf.cash.approve_call(a[op.financier], scf.financing.address, UNLIMITED_ALLOWANCE)]
+            case ops.SetExposureLimit():
+                return [scf.financing.set_exposure_limit_call(a[op.financier], a.address(op.debtor), op.limit)]
             case ops.MarkOverdue():
                 return [rt.mark_overdue_call(operator, op.slot)]
             case ops.ClaimRecourse():
