@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict
 
 from chain_client.apps.scenario.accounts import Accounts
 from chain_client.apps.scenario.checks import Check
-from chain_client.apps.scenario.ledger import Financed, Ledger
+from chain_client.apps.scenario.ledger import Financed, Ledger, Paid, Repaid
 from chain_client.apps.scenario.models import Freeze, MemberRole
 from chain_client.apps.scenario.plan import Plan
 from chain_client.apps.scenario.steps import ZERO_MEMO
@@ -294,15 +294,21 @@ class Summarizer:
         return rows
 
     def repayments(self, states: dict[int, str]) -> list[RepaymentRow]:
+        repaid: dict[int, list[Repaid]] = defaultdict(list)
+        for r in self.ledger.repayments:
+            repaid[r.slot].append(r)
+        paid_out: dict[int, list[Paid]] = defaultdict(list)
+        for p in self.ledger.payouts:
+            paid_out[p.slot].append(p)
         rows = []
         for name, slot in self.plan.receivables.items():
             issued = self.ledger.issued.get(slot)
             if issued is None:
                 continue
             deadline = self.deadline(slot)
-            payments = [r for r in self.ledger.repayments if r.slot == slot]
+            payments = repaid[slot]
             late = [r for r in payments if r.time > deadline]
-            payouts = [p for p in self.ledger.payouts if p.slot == slot]
+            payouts = paid_out[slot]
             rows.append(
                 RepaymentRow(
                     receivable=name,
@@ -371,7 +377,8 @@ class Summarizer:
                 continue
             edges = by_slot[slot]
             addresses = list(dict.fromkeys([issued.debtor, *(e.source for e in edges), *(e.target for e in edges)]))
-            nodes = [self._node(slot, a, edges, paid) for a in addresses]
+            flows = _flows(edges)  # one pass: a receivable of 100,000 suppliers has as many nodes as edges
+            nodes = [self._node(slot, a, flows[a], paid) for a in addresses]
             out.append(
                 Tree(
                     receivable=name,
@@ -396,7 +403,7 @@ class Summarizer:
                 reasons[keccak(text=freeze.reason)] = freeze.reason
         return reasons
 
-    def _node(self, slot: int, address: str, edges: list[Edge], paid: dict[tuple[int, str], int]) -> Node:
+    def _node(self, slot: int, address: str, flow: _Flow, paid: dict[tuple[int, str], int]) -> Node:
         member = self.member.get(address)
         name = self.accounts.name_of(address)
         return Node(
@@ -404,11 +411,31 @@ class Summarizer:
             name=name,
             role=member.role.value if member is not None else "desk" if name == DESK else "operator",
             tier=member.tier if member is not None else None,
-            received=sum(e.value for e in edges if e.target == address and e.kind != "finance"),
-            bought=sum(e.value for e in edges if e.target == address and e.kind == "finance"),
-            sold=sum(e.value for e in edges if e.source == address and e.kind == "finance"),
+            received=flow.received,
+            bought=flow.bought,
+            sold=flow.sold,
             paid=paid[slot, address],
         )
+
+
+@dataclass
+class _Flow:
+    """What one node of a credit tree received (other than by buying), bought and sold, in fen."""
+
+    received: int = 0
+    bought: int = 0
+    sold: int = 0
+
+
+def _flows(edges: list[Edge]) -> defaultdict[str, _Flow]:
+    flows: defaultdict[str, _Flow] = defaultdict(_Flow)
+    for e in edges:
+        if e.kind == "finance":
+            flows[e.target].bought += e.value
+            flows[e.source].sold += e.value
+        else:
+            flows[e.target].received += e.value
+    return flows
 
 
 @dataclass(frozen=True)
