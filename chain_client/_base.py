@@ -13,9 +13,8 @@ from web3.contract.contract import ContractFunction
 from web3.types import EventData, TxReceipt
 
 from chain_client.chain import chain_of
-from chain_client.reverts import decode_revert
 from chain_client.rpc_format import EventAbi, function_abi, returned
-from chain_client.tx import Call, Transactor, TxResult, _revert_data
+from chain_client.tx import Call, Transactor, TxResult, named_reverts
 
 
 class ContractClient:
@@ -43,13 +42,8 @@ class ContractClient:
     def _read(self, function: str, args: tuple[Any, ...]) -> Any:
         """`function(*args)` read now, encoded and decoded with eth_abi (as `_call_of`); the answer as web3 gives
         it; a revert raises the contract's named error."""
-        try:
+        with named_reverts():
             raw = self.contract.w3.eth.call({"to": self.contract.address, "data": HexStr(self._data(function, args))})
-        except Exception as exc:
-            data = _revert_data(exc)
-            if data is None:
-                raise
-            raise decode_revert(data) from None
         outputs = self._abi_of(function)[2]
         return returned(outputs, decode(outputs, bytes(raw)))
 

@@ -28,7 +28,7 @@ from chain_client.chain import chain_of
 from chain_client.exceptions import ContractError
 from chain_client.reverts import decode_revert
 from chain_client.rpc_format import function_abi, log_of, returned
-from chain_client.tx import _revert_data
+from chain_client.tx import named_reverts
 
 BATCH = 500  # reads per JSON-RPC batch: large enough that round trips vanish, small enough for any node's limit
 
@@ -158,13 +158,8 @@ def _header(w3: Web3, number: int) -> tuple[str, int]:
 
 def call_one(fn: ContractFunction, block: int) -> Any:
     """`fn` read at `block`; a revert is raised as its decoded custom error."""
-    try:
+    with named_reverts():
         return fn.call(block_identifier=block)
-    except Exception as exc:
-        data = _revert_data(exc)
-        if data is None:
-            raise
-        raise decode_revert(data) from None
 
 
 def _one(fn: ContractFunction, block: int) -> Any | ContractError:

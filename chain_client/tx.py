@@ -13,6 +13,7 @@ import ast
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -629,13 +630,20 @@ class Transactor:
 
     def call(self, fn: ContractFunction) -> Any:
         """A read; a revert becomes the contract's named error."""
-        try:
+        with named_reverts():
             return fn.call()
-        except Exception as exc:
-            data = _revert_data(exc)
-            if data is None:
-                raise
-            raise decode_revert(data) from None
+
+
+@contextmanager
+def named_reverts() -> Iterator[None]:
+    """Inside, a read that reverts raises the contract's named error (`decode_revert`); anything else as it was."""
+    try:
+        yield
+    except Exception as exc:
+        data = _revert_data(exc)
+        if data is None:
+            raise
+        raise decode_revert(data) from None
 
 
 ChainErrorLike = ContractError | TransactionFailed

@@ -98,6 +98,7 @@ class Pipeline:
         if not items:
             return
         scf, expect = self.executor.scf, self.executor._expect
+        self.executor.chain_time = None  # the window moves the clock: the next one reads it again
         receipts = iter(scf.tx.transact_many([c for _, calls in items for c in calls], window=WINDOW))
         for op, calls in items:
             mine = [next(receipts) for _ in calls]
@@ -127,6 +128,9 @@ class Executor:
         self.scf = scf
         self.accounts = accounts
         self.operator = accounts.operator
+        # The chain's time as last read: a window's financing requests share one read (each lives a day, so a
+        # window's seconds do not matter); sending anything reads it again.
+        self.chain_time: int | None = None
 
     @property
     def pipelines(self) -> bool:
@@ -183,6 +187,7 @@ class Executor:
 
     def run(self, op: ops.Op, *, resuming: bool) -> None:
         """Send `op`; when `resuming`, first skip it if the chain shows it was done before a crash."""
+        self.chain_time = None
         if resuming and self.done(op):
             return
         self._send(op, resuming=resuming)
@@ -304,6 +309,11 @@ class Executor:
         funded = self.scf.financing.finance(self.accounts[op.financier], request, signature)
         self._expect("token id of the financed fragment", funded.financed_token_id, op.financed_id)
 
+    def _now(self) -> int:
+        if self.chain_time is None:
+            self.chain_time = now(self.w3)
+        return self.chain_time
+
     def _financing_request(self, op: ops.Finance) -> tuple[FinancingRequest, bytes]:
         """The request `op` stands for, signed by the holder (off chain: the financier sends it)."""
         a = self.accounts
@@ -314,7 +324,7 @@ class Executor:
             financier=ZERO_ADDRESS if op.open_market else a.address(op.financier),
             recourse=op.recourse,
             nonce=op.nonce,
-            deadline=now(self.w3) + REQUEST_LIFETIME,
+            deadline=self._now() + REQUEST_LIFETIME,
         )
         return request, self.scf.financing.sign(a[op.holder], request)
 

@@ -180,24 +180,30 @@ def pages_of(token_ids: tuple[int, ...]) -> list[tuple[int, ...]]:
     return [token_ids[i : i + SETTLE_PAGE] for i in range(0, len(token_ids), SETTLE_PAGE)]
 
 
+class _Settles:
+    """What a repayment or settlement pays out: `paid_ids`, every fragment owed something then, in token id order,
+    in settle transactions of `SETTLE_PAGE` (a mixin: the dataclasses below declare the field)."""
+
+    paid_ids: tuple[int, ...]
+
+    @property
+    def pages(self) -> int:
+        return -(-len(self.paid_ids) // SETTLE_PAGE)
+
+    @property
+    def fragments_paid(self) -> int:
+        return len(self.paid_ids)
+
+
 @dataclass(frozen=True)
-class Repay(Op):
-    """Pay `amount` into escrow (approving it first), then settle the fragments `paid_ids` (every fragment owed
-    something then, in token id order; none: no settlement)."""
+class Repay(_Settles, Op):
+    """Pay `amount` into escrow (approving it first), then settle the fragments `paid_ids` (none: no settlement)."""
 
     payer: str
     slot: int
     amount: int
     repaid_after: int  # the receivable's cumulative repayment once this is done
     paid_ids: tuple[int, ...] = ()
-
-    @property
-    def pages(self) -> int:
-        return len(pages_of(self.paid_ids))
-
-    @property
-    def fragments_paid(self) -> int:
-        return len(self.paid_ids)
 
     @property
     def transactions(self) -> int:
@@ -209,19 +215,11 @@ class Repay(Op):
 
 
 @dataclass(frozen=True)
-class Settle(Op):
-    """Settle the fragments `paid_ids` of `slot` (every fragment owed something then, in token id order)."""
+class Settle(_Settles, Op):
+    """Settle the fragments `paid_ids` of `slot`."""
 
     slot: int
     paid_ids: tuple[int, ...]
-
-    @property
-    def pages(self) -> int:
-        return len(pages_of(self.paid_ids))
-
-    @property
-    def fragments_paid(self) -> int:
-        return len(self.paid_ids)
 
     @property
     def transactions(self) -> int:
